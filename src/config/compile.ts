@@ -1,0 +1,38 @@
+/** Turns validated objects into the plain data workers build their runtime from. */
+import { END_STEP, type CompiledConfig, type CompiledPipeline, type CompiledServer } from './compiled';
+import type { ObjectSpec, PipelineSpec } from './validate';
+
+function compilePipeline(p: PipelineSpec): CompiledPipeline {
+  const filters = p.filters.map((spec) => ({ name: spec.name as string, kind: spec.kind as string, spec }));
+  const index = new Map(filters.map((f, i) => [f.name, i]));
+  // Without a flow, filters run in the order they are listed (Easegress).
+  const flow = p.flow ?? filters.map((f) => ({ filter: f.name, jumpIf: undefined }));
+  const stepOf = new Map(flow.map((s, i) => [s.filter, i]));
+  const steps = flow.map((s) => ({
+    filter: index.get(s.filter) as number,
+    jumpIf: Object.fromEntries(Object.entries(s.jumpIf ?? {}).map(([result, target]) => [result, target === 'END' ? END_STEP : (stepOf.get(target) as number)])),
+  }));
+  return { name: p.name, steps, filters };
+}
+
+export function compileConfig(objects: ObjectSpec[], generation: number): CompiledConfig {
+  const servers: CompiledServer[] = [];
+  const pipelines: CompiledPipeline[] = [];
+  for (const o of objects) {
+    if (o.kind === 'Pipeline') pipelines.push(compilePipeline(o));
+    else {
+      servers.push({
+        name: o.name,
+        port: o.port,
+        address: o.address,
+        https: o.https,
+        keepAlive: o.keepAlive,
+        maxConnections: o.maxConnections,
+        clientMaxBodySize: o.clientMaxBodySize,
+        xForwardedFor: o.xForwardedFor,
+        rules: o.rules,
+      });
+    }
+  }
+  return { generation, servers, pipelines };
+}

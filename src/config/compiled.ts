@@ -1,0 +1,45 @@
+/**
+ * The compiled config: plain data (no functions, no classes) that crosses
+ * the thread boundary with msgpackr and from which every worker builds its
+ * runtime. Nothing on the request path reads YAML or specs other than these.
+ */
+import type { HostRuleSpec } from './http-server-schema';
+
+export interface CompiledServer {
+  readonly name: string;
+  readonly port: number;
+  readonly address: string;
+  readonly https: boolean;
+  readonly keepAlive: boolean;
+  readonly maxConnections: number;
+  readonly clientMaxBodySize: number;
+  readonly xForwardedFor: boolean;
+  readonly rules: HostRuleSpec[];
+}
+
+export interface CompiledFilter {
+  readonly name: string;
+  readonly kind: string;
+  /** The spec as its kind's schema checked it (defaults applied). */
+  readonly spec: Record<string, unknown>;
+}
+
+export interface CompiledStep {
+  readonly filter: number;
+  /** result → index of the next step, or END_STEP. */
+  readonly jumpIf: Record<string, number>;
+}
+
+export const END_STEP = -1;
+
+export interface CompiledPipeline {
+  readonly name: string;
+  readonly steps: CompiledStep[];
+  readonly filters: CompiledFilter[];
+}
+
+export interface CompiledConfig {
+  readonly generation: number;
+  readonly servers: CompiledServer[];
+  readonly pipelines: CompiledPipeline[];
+}

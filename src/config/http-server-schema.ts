@@ -1,0 +1,49 @@
+import { bool, dict, duration, int, list, object, optional, regexp, size, str, withDefault, type Infer } from './schema-kit';
+
+const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
+
+export const pathRuleSchema = object(
+  {
+    path: optional(str({ pattern: /^\//, hint: 'a path starting with /' })),
+    pathPrefix: optional(str({ pattern: /^\//, hint: 'a path prefix starting with /' })),
+    pathRegexp: optional(regexp()),
+    methods: optional(list(str({ pattern: /^[A-Za-z]+$/, hint: 'an HTTP method' }))),
+    headers: optional(dict(headerMatch)),
+    query: optional(dict(headerMatch)),
+    rewriteTarget: optional(str()),
+    backend: str({ hint: 'the name of a Pipeline' }),
+  },
+  { name: 'a path rule' },
+);
+
+export const hostRuleSchema = object(
+  {
+    host: optional(str()),
+    hosts: optional(list(str())),
+    hostRegexp: optional(regexp()),
+    paths: list(pathRuleSchema, { min: 1 }),
+  },
+  { name: 'a rule' },
+);
+
+export const httpServerSchema = object(
+  {
+    kind: str(),
+    name: str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a name of letters, digits, ".", "_" and "-"' }),
+    port: int({ min: 0, max: 65535 }),
+    address: withDefault(str(), '0.0.0.0'),
+    https: withDefault(bool(), false),
+    keepAlive: withDefault(bool(), true),
+    keepAliveTimeout: withDefault(duration(), 60_000),
+    maxConnections: withDefault(int({ min: 0 }), 0),
+    clientMaxBodySize: withDefault(size(), 4 * 1024 * 1024),
+    xForwardedFor: withDefault(bool(), true),
+    rules: withDefault(list(hostRuleSchema), []),
+  },
+  { name: 'an HTTPServer' },
+);
+
+export type HTTPServerSpec = Infer<typeof httpServerSchema>;
+export type HostRuleSpec = Infer<typeof hostRuleSchema>;
+export type PathRuleSpec = Infer<typeof pathRuleSchema>;
+export type HeaderMatchSpec = Infer<typeof headerMatch>;

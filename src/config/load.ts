@@ -1,0 +1,72 @@
+/**
+ * The only place that reads config files. YAML with one object per document
+ * (`---`) or a list of objects; every object keeps a way to find the line of
+ * any of its fields, so errors can say file:line.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
+import type { Path } from './schema-kit';
+
+export interface SourcedObject {
+  readonly value: unknown;
+  readonly file: string;
+  /** 1-based line of the field at `path` inside this object (or of its nearest existing parent). */
+  line(path: Path): number | undefined;
+}
+
+export interface LoadError {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly message: string;
+}
+
+export interface LoadResult {
+  readonly objects: SourcedObject[];
+  readonly errors: LoadError[];
+}
+
+function locator(doc: Document, prefix: Path, counter: LineCounter): (path: Path) => number | undefined {
+  return (path) => {
+    const full = [...prefix, ...path];
+    for (let n = full.length; n >= 0; n--) {
+      const node: unknown = n === 0 ? doc.contents : doc.getIn(full.slice(0, n), true);
+      if (isNode(node) && node.range !== undefined && node.range !== null) return counter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+}
+
+export function parseConfigText(text: string, file: string): LoadResult {
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const objects: SourcedObject[] = [];
+  const errors: LoadError[] = [];
+  if (!Array.isArray(docs)) {
+    errors.push({ file, line: undefined, message: 'not a YAML document stream' });
+    return { objects, errors };
+  }
+  for (const doc of docs) {
+    for (const e of doc.errors) {
+      errors.push({ file, line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0] ?? ''}` });
+    }
+    if (doc.errors.length > 0) continue;
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(value)) {
+      value.forEach((item: unknown, i) => objects.push({ value: item, file, line: locator(doc, [i], counter) }));
+    } else {
+      objects.push({ value, file, line: locator(doc, [], counter) });
+    }
+  }
+  return { objects, errors };
+}
+
+export function loadConfigFile(file: string): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { objects: [], errors: [{ file, line: undefined, message: `cannot read config: ${(err as Error).message}` }] };
+  }
+  return parseConfigText(text, file);
+}

@@ -1,0 +1,186 @@
+/**
+ * Validation of a whole config: every object against its kind's schema, then
+ * the cross-object rules. Returns every error at once, each with its object,
+ * field path and file:line, so a bad file can be fixed in one pass.
+ */
+import { FILTER_SCHEMAS } from '../dataplane/filters/schemas';
+import { httpServerSchema, type HTTPServerSpec } from './http-server-schema';
+import type { SourcedObject } from './load';
+import { pipelineSchemaBase, type FlowStepSpec } from './pipeline-schema';
+import { formatPath, type Issue, type Path } from './schema-kit';
+
+export interface ConfigError {
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  /** "HTTPServer/server-demo", or "object #2" when it has no usable kind/name. */
+  readonly object: string;
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface PipelineSpec {
+  readonly kind: 'Pipeline';
+  readonly name: string;
+  readonly flow: FlowStepSpec[] | undefined;
+  readonly filters: Record<string, unknown>[];
+}
+export type ObjectSpec = (HTTPServerSpec & { kind: 'HTTPServer' }) | PipelineSpec;
+
+export interface ValidationResult {
+  readonly objects: ObjectSpec[];
+  readonly errors: ConfigError[];
+  readonly warnings: ConfigError[];
+}
+
+/** Kind names as users write them → ngate's kind. */
+export const KIND_ALIASES: Record<string, 'HTTPServer' | 'Pipeline'> = {
+  HTTPServer: 'HTTPServer',
+  Pipeline: 'Pipeline',
+  HTTPPipeline: 'Pipeline',
+};
+
+export function formatConfigError(e: ConfigError): string {
+  const where = e.file === undefined ? '' : e.line === undefined ? `${e.file}: ` : `${e.file}:${e.line}: `;
+  return `${where}${e.object}${e.path === '' ? '' : ` ${e.path}`}: ${e.message}`;
+}
+
+class Collector {
+  readonly errors: ConfigError[] = [];
+  readonly warnings: ConfigError[] = [];
+  constructor(private readonly source: SourcedObject | undefined, private readonly label: string) {}
+
+  add(path: Path, message: string, into: ConfigError[] = this.errors): void {
+    into.push({ file: this.source?.file, line: this.source?.line(path), object: this.label, path: formatPath(path), message });
+  }
+  addIssues(issues: Issue[]): void {
+    for (const i of issues) this.add(i.path, i.message);
+  }
+}
+
+function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineSpec | undefined {
+  const issues: Issue[] = [];
+  const base = pipelineSchemaBase.check(raw, [], issues);
+  c.addIssues(issues);
+  if (base === undefined) return undefined;
+  const names = new Map<string, number>();
+  const filters: Record<string, unknown>[] = [];
+  let ok = true;
+  base.filters.forEach((f, i) => {
+    const path: Path = ['filters', i];
+    if (f === null || typeof f !== 'object' || Array.isArray(f)) {
+      c.add(path, 'expected a filter map with name and kind');
+      ok = false;
+      return;
+    }
+    const kind = f.kind;
+    const schema = typeof kind === 'string' ? FILTER_SCHEMAS[kind] : undefined;
+    if (schema === undefined) {
+      c.add([...path, 'kind'], `unknown filter kind ${JSON.stringify(kind)} (known: ${Object.keys(FILTER_SCHEMAS).join(', ')})`);
+      ok = false;
+      return;
+    }
+    const fIssues: Issue[] = [];
+    const checked = schema.check(f, path, fIssues);
+    c.addIssues(fIssues);
+    if (checked === undefined) {
+      ok = false;
+      return;
+    }
+    const name = checked.name as string;
+    if (names.has(name)) {
+      c.add([...path, 'name'], `filter name "${name}" is used twice (also filters[${names.get(name)}])`);
+      ok = false;
+    }
+    names.set(name, i);
+    filters.push(checked);
+  });
+  const declared = new Set(base.filters.map((f) => (f as { name?: unknown } | null)?.name));
+  (base.flow ?? []).forEach((step, i) => {
+    if (!declared.has(step.filter)) {
+      c.add(['flow', i, 'filter'], `no filter named "${step.filter}" in filters`);
+      ok = false;
+    }
+    for (const [result, target] of Object.entries(step.jumpIf ?? {})) {
+      if (target !== 'END' && !(base.flow ?? []).some((s) => s.filter === target)) {
+        c.add(['flow', i, 'jumpIf', result], `jump target "${target}" is neither END nor a filter of the flow`);
+        ok = false;
+      }
+    }
+  });
+  return ok ? { kind: 'Pipeline', name: base.name, flow: base.flow, filters } : undefined;
+}
+
+function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServerSpec & { kind: 'HTTPServer' }) | undefined {
+  const issues: Issue[] = [];
+  const spec = httpServerSchema.check(raw, [], issues);
+  c.addIssues(issues);
+  if (spec === undefined) return undefined;
+  let ok = true;
+  spec.rules.forEach((rule, r) =>
+    rule.paths.forEach((p, i) => {
+      const set = [p.path, p.pathPrefix, p.pathRegexp].filter((x) => x !== undefined).length;
+      if (set > 1) {
+        c.add(['rules', r, 'paths', i], 'give at most one of path, pathPrefix, pathRegexp');
+        ok = false;
+      }
+    }),
+  );
+  if (spec.https) {
+    c.add(['https'], 'HTTPS listeners are not available in this version of ngate; terminate TLS in front of it');
+    ok = false;
+  }
+  if (raw.keepAliveTimeout !== undefined) {
+    c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
+  }
+  return ok ? { ...spec, kind: 'HTTPServer' } : undefined;
+}
+
+export function validateObjects(sources: SourcedObject[]): ValidationResult {
+  const objects: ObjectSpec[] = [];
+  const errors: ConfigError[] = [];
+  const warnings: ConfigError[] = [];
+  const seen = new Map<string, string>();
+  sources.forEach((source, index) => {
+    const raw = source.value;
+    const label0 = `object #${index + 1}`;
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      errors.push({ file: source.file, line: source.line([]), object: label0, path: '', message: 'expected a map with kind and name' });
+      return;
+    }
+    const obj = raw as Record<string, unknown>;
+    const rawKind = obj.kind;
+    const kind = typeof rawKind === 'string' ? KIND_ALIASES[rawKind] : undefined;
+    const label = typeof obj.name === 'string' && typeof rawKind === 'string' ? `${rawKind}/${obj.name}` : label0;
+    const c = new Collector(source, label);
+    if (kind === undefined) {
+      c.add(['kind'], `unknown kind ${JSON.stringify(rawKind)} (known: ${Object.keys(KIND_ALIASES).join(', ')})`);
+    } else {
+      const spec = kind === 'HTTPServer' ? validateServer(obj, c) : validatePipeline(obj, c);
+      if (spec !== undefined) {
+        const other = seen.get(spec.name);
+        if (other !== undefined) c.add(['name'], `name "${spec.name}" is already used by ${other}`);
+        else {
+          seen.set(spec.name, label);
+          objects.push(spec);
+        }
+      }
+    }
+    errors.push(...c.errors);
+    warnings.push(...c.warnings);
+  });
+  checkPorts(objects, sources, errors);
+  return { objects, errors, warnings };
+}
+
+function checkPorts(objects: ObjectSpec[], sources: SourcedObject[], errors: ConfigError[]): void {
+  const ports = new Map<string, string>();
+  for (const o of objects) {
+    if (o.kind !== 'HTTPServer' || o.port === 0) continue;
+    const key = String(o.port);
+    const other = ports.get(key);
+    if (other !== undefined) {
+      const src = sources.find((s) => (s.value as { name?: unknown }).name === o.name);
+      errors.push({ file: src?.file, line: src?.line(['port']), object: `HTTPServer/${o.name}`, path: 'port', message: `port ${o.port} is already used by HTTPServer/${other}` });
+    } else ports.set(key, o.name);
+  }
+}

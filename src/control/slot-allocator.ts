@@ -1,0 +1,64 @@
+/**
+ * Assigns shared-memory slots to services and endpoints by name, so that an
+ * object that survives a config change keeps its slots (and its cursor,
+ * health and counters). Slots of objects that disappeared are reused.
+ */
+import type { CompiledConfig, CompiledFilter } from '../config/compiled';
+import { MAX_ENDPOINTS, MAX_SERVICES, SLOTS_KEY, type PoolSlots } from '../shared/sab-layout';
+
+class NamedSlots {
+  private readonly byName = new Map<string, number>();
+  private free: number[] = [];
+  private next = 0;
+  constructor(
+    private readonly max: number,
+    private readonly what: string,
+  ) {}
+
+  get(name: string, used: Set<string>): number {
+    used.add(name);
+    let slot = this.byName.get(name);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.next++;
+      if (slot >= this.max) throw new Error(`too many ${this.what} (at most ${this.max})`);
+      this.byName.set(name, slot);
+    }
+    return slot;
+  }
+
+  release(except: Set<string>): void {
+    for (const [name, slot] of this.byName) {
+      if (except.has(name)) continue;
+      this.byName.delete(name);
+      this.free.push(slot);
+    }
+  }
+}
+
+
+export class SlotAllocator {
+  private readonly services = new NamedSlots(MAX_SERVICES, 'services');
+  private readonly endpoints = new NamedSlots(MAX_ENDPOINTS, 'endpoints');
+
+  /** Returns the config with slots written into every Proxy filter; slots no longer used are freed. */
+  assign(compiled: CompiledConfig): CompiledConfig {
+    const usedServices = new Set<string>();
+    const usedEndpoints = new Set<string>();
+    const pipelines = compiled.pipelines.map((p) => ({
+      ...p,
+      filters: p.filters.map((f): CompiledFilter => {
+        if (f.kind !== 'Proxy') return f;
+        const pool = f.spec.mainPool as { servers: { url: string }[]; serviceName?: string };
+        const serviceName = pool.serviceName ?? `${p.name}/${f.name}`;
+        const slots: PoolSlots = {
+          service: this.services.get(serviceName, usedServices),
+          endpoints: pool.servers.map((s) => this.endpoints.get(`${serviceName}|${s.url}`, usedEndpoints)),
+        };
+        return { ...f, spec: { ...f.spec, [SLOTS_KEY]: slots } };
+      }),
+    }));
+    this.services.release(usedServices);
+    this.endpoints.release(usedEndpoints);
+    return { ...compiled, pipelines };
+  }
+}

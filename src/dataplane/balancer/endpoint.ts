@@ -1,0 +1,42 @@
+import type { Dispatcher } from 'undici';
+import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
+
+/** One upstream endpoint of a service, as a worker sees it; health and in-flight live in shared memory. */
+export class Endpoint {
+  readonly index: number;
+  readonly url: string;
+  /** Value of the upstream authority, e.g. "127.0.0.1:9095". */
+  readonly authority: string;
+  readonly weight: number;
+  readonly dispatcher: Dispatcher;
+  private readonly shared: Int32Array;
+  private readonly base: number;
+
+  constructor(index: number, url: string, weight: number, dispatcher: Dispatcher, shared: Int32Array, slot: number) {
+    this.index = index;
+    this.url = url;
+    this.authority = new URL(url).host;
+    this.weight = weight;
+    this.dispatcher = dispatcher;
+    this.shared = shared;
+    this.base = slot * ENDPOINT_STRIDE;
+  }
+
+  /** Health as last published by the coordinator. */
+  get healthy(): boolean {
+    return this.shared[this.base + HEALTH] === 1;
+  }
+
+  /** Requests in flight to this endpoint across all workers. */
+  get inFlight(): number {
+    return Atomics.load(this.shared, this.base + IN_FLIGHT);
+  }
+
+  begin(): void {
+    Atomics.add(this.shared, this.base + IN_FLIGHT, 1);
+  }
+
+  end(): void {
+    Atomics.sub(this.shared, this.base + IN_FLIGHT, 1);
+  }
+}

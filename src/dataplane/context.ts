@@ -1,0 +1,96 @@
+import type { ErrorCode } from '../shared/errors';
+import { ERROR_STATUS, errorBody } from '../shared/errors';
+import { HeaderList } from './headers';
+import type { Readable } from 'node:stream';
+
+/** Where a streamed response body goes: the listener's side of backpressure. */
+export interface BodySink {
+  /** Writes one chunk; false means "stop until `resume` is called". */
+  write(chunk: Buffer): boolean;
+  end(): void;
+  /** The upstream failed mid-body: close the client connection abortively, never as a clean end. */
+  abort(): void;
+}
+
+/** A response body that is still arriving from an upstream. */
+export interface StreamedBody {
+  /** Content-Length announced by the upstream, or -1 when unknown (chunked). */
+  readonly length: number;
+  pipeTo(sink: BodySink): void;
+  resume(): void;
+  /** The client went away: stop the upstream exchange. */
+  cancel(): void;
+}
+
+/**
+ * One request's state from the listener through the pipeline to the response.
+ * Every field is set in the constructor (stable shape for the hot path);
+ * `null` means "none".
+ */
+export class RequestContext {
+  method: string;
+  path: string;
+  /** Raw query string without the `?`, '' when absent. */
+  query: string;
+  readonly headers: HeaderList;
+  readonly remoteAddress: string;
+  readonly scheme: 'http' | 'https';
+  /** Streamed request body, null when the request has none. */
+  body: Readable | null;
+  /** Announced request body length, -1 for chunked, 0 for none. */
+  bodyLength: number;
+
+  status = 0;
+  readonly responseHeaders = new HeaderList();
+  responseBody: string | Buffer | null = null;
+  streamedBody: StreamedBody | null = null;
+  errorCode: ErrorCode | null = null;
+
+  aborted = false;
+  /** Set by whoever holds upstream resources that a client abort must release. */
+  onAbort: (() => void) | null = null;
+  readonly startTime: number;
+  /** Upstream chosen by the Proxy filter (for logs and stats), '' when none. */
+  upstream = '';
+
+  constructor(
+    method: string,
+    path: string,
+    query: string,
+    headers: HeaderList,
+    remoteAddress: string,
+    scheme: 'http' | 'https',
+    body: Readable | null,
+    bodyLength: number,
+    startTime: number,
+  ) {
+    this.method = method;
+    this.path = path;
+    this.query = query;
+    this.headers = headers;
+    this.remoteAddress = remoteAddress;
+    this.scheme = scheme;
+    this.body = body;
+    this.bodyLength = bodyLength;
+    this.startTime = startTime;
+  }
+
+  /** Answers locally with an ngate error: status from the code, a one-line JSON body. */
+  fail(code: ErrorCode, detail?: string): void {
+    this.errorCode = code;
+    this.status = ERROR_STATUS[code];
+    this.responseHeaders.items.length = 0;
+    this.responseHeaders.add('content-type', 'application/json');
+    this.responseBody = errorBody(code, detail);
+    this.streamedBody = null;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const onAbort = this.onAbort;
+    this.onAbort = null;
+    if (onAbort !== null) onAbort();
+    if (this.body !== null && !this.body.destroyed) this.body.destroy();
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Every filter kind ngate knows: its config schema and its factory. Adding a
+ * kind means one folder under filters/ and one line in each table here.
+ */
+import type { Filter, FilterEnv } from '../pipeline/filter';
+import { MockFilter } from './mock/filter';
+import type { MockSpec } from './mock/schema';
+import { ProxyFilter } from './proxy/filter';
+import type { ProxySpec } from './proxy/schema';
+import { RequestAdaptorFilter } from './request-adaptor/filter';
+import type { RequestAdaptorSpec } from './request-adaptor/schema';
+import { ResponseAdaptorFilter } from './response-adaptor/filter';
+import type { ResponseAdaptorSpec } from './response-adaptor/schema';
+import { ValidatorFilter } from './validator/filter';
+import type { ValidatorSpec } from './validator/schema';
+
+type Factory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;
+
+export const FILTER_FACTORIES: Record<string, Factory> = {
+  Mock: (name, spec) => new MockFilter(name, spec as unknown as MockSpec),
+  Proxy: (name, spec, env) => new ProxyFilter(name, spec as unknown as ProxySpec, env),
+  Validator: (name, spec) => new ValidatorFilter(name, spec as unknown as ValidatorSpec),
+  RequestAdaptor: (name, spec) => new RequestAdaptorFilter(name, spec as unknown as RequestAdaptorSpec),
+  ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),
+};
+
+export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv): Filter {
+  const factory = FILTER_FACTORIES[kind];
+  if (factory === undefined) throw new Error(`unknown filter kind ${kind} (validation should have refused it)`);
+  return factory(name, spec, env);
+}

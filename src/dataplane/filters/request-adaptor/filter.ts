@@ -1,0 +1,47 @@
+import type { RequestContext } from '../../context';
+import type { Filter } from '../../pipeline/filter';
+import { HeaderOps } from '../header-ops';
+import type { RequestAdaptorSpec } from './schema';
+
+type PathOp = (path: string) => string;
+
+function compilePathOp(spec: RequestAdaptorSpec['path']): PathOp | null {
+  if (spec === undefined) return null;
+  const { replace, addPrefix, trimPrefix, regexpReplace } = spec;
+  const re = regexpReplace === undefined ? null : new RegExp(regexpReplace.regexp);
+  return (path) => {
+    let p = path;
+    if (replace !== undefined) p = replace;
+    if (trimPrefix !== undefined && p.startsWith(trimPrefix)) p = p.slice(trimPrefix.length) || '/';
+    if (addPrefix !== undefined) p = addPrefix + p;
+    if (re !== null && regexpReplace !== undefined) p = p.replace(re, regexpReplace.replace);
+    return p;
+  };
+}
+
+/** RequestAdaptor: rewrites method, path, host and headers before the request goes upstream. */
+export class RequestAdaptorFilter implements Filter {
+  readonly kind = 'RequestAdaptor';
+  private readonly method: string | null;
+  private readonly host: string | null;
+  private readonly pathOp: PathOp | null;
+  private readonly headerOps: HeaderOps;
+
+  constructor(
+    readonly name: string,
+    spec: RequestAdaptorSpec,
+  ) {
+    this.method = spec.method?.toUpperCase() ?? null;
+    this.host = spec.host ?? null;
+    this.pathOp = compilePathOp(spec.path);
+    this.headerOps = new HeaderOps(spec.header);
+  }
+
+  handle(ctx: RequestContext): string {
+    if (this.method !== null) ctx.method = this.method;
+    if (this.pathOp !== null) ctx.path = this.pathOp(ctx.path);
+    if (this.host !== null) ctx.headers.set('host', this.host);
+    this.headerOps.apply(ctx.headers);
+    return '';
+  }
+}

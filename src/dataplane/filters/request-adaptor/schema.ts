@@ -1,0 +1,25 @@
+import { object, optional, regexp, str, type Infer } from '../../../config/schema-kit';
+import { headerOpsSchema } from '../header-ops';
+
+export const requestAdaptorSchema = object(
+  {
+    name: str(),
+    kind: str(),
+    method: optional(str({ pattern: /^[A-Za-z]+$/, hint: 'an HTTP method' })),
+    host: optional(str()),
+    path: optional(
+      object(
+        {
+          replace: optional(str({ pattern: /^\//, hint: 'a path starting with /' })),
+          addPrefix: optional(str({ pattern: /^\//, hint: 'a prefix starting with /' })),
+          trimPrefix: optional(str({ pattern: /^\//, hint: 'a prefix starting with /' })),
+          regexpReplace: optional(object({ regexp: regexp(), replace: str({ nonEmpty: false }) })),
+        },
+        { name: 'path operations' },
+      ),
+    ),
+    header: optional(headerOpsSchema),
+  },
+  { name: 'a RequestAdaptor filter' },
+);
+export type RequestAdaptorSpec = Infer<typeof requestAdaptorSchema>;

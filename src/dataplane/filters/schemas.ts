@@ -1,0 +1,18 @@
+/**
+ * Config schemas of every filter kind. Kept apart from the factories so that
+ * validation (control side) loads no data-path code.
+ */
+import type { Schema } from '../../config/schema-kit';
+import { mockSchema } from './mock/schema';
+import { proxySchema } from './proxy/schema';
+import { requestAdaptorSchema } from './request-adaptor/schema';
+import { responseAdaptorSchema } from './response-adaptor/schema';
+import { validatorSchema } from './validator/schema';
+
+export const FILTER_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
+  Mock: mockSchema as Schema<Record<string, unknown>>,
+  Proxy: proxySchema as Schema<Record<string, unknown>>,
+  Validator: validatorSchema as Schema<Record<string, unknown>>,
+  RequestAdaptor: requestAdaptorSchema as Schema<Record<string, unknown>>,
+  ResponseAdaptor: responseAdaptorSchema as Schema<Record<string, unknown>>,
+};

@@ -1,0 +1,56 @@
+/**
+ * Header list as a flat array [name0, value0, name1, value1, ...]: the shape
+ * undici takes for dispatch, cheap to fill from uWS `forEach`, ordered, and
+ * keeping repeated fields. Request header names are lowercase (uWS gives
+ * them so); callers pass lowercase names.
+ */
+export class HeaderList {
+  readonly items: string[];
+
+  constructor(items: string[] = []) {
+    this.items = items;
+  }
+
+  get(name: string): string | undefined {
+    const items = this.items;
+    for (let i = 0; i < items.length; i += 2) if (items[i] === name) return items[i + 1];
+    return undefined;
+  }
+
+  /** Every value of a repeated field, in order. */
+  getAll(name: string): string[] {
+    const out: string[] = [];
+    const items = this.items;
+    for (let i = 0; i < items.length; i += 2) if (items[i] === name) out.push(items[i + 1] as string);
+    return out;
+  }
+
+  count(name: string): number {
+    let n = 0;
+    const items = this.items;
+    for (let i = 0; i < items.length; i += 2) if (items[i] === name) n++;
+    return n;
+  }
+
+  add(name: string, value: string): void {
+    this.items.push(name, value);
+  }
+
+  /** Replaces every copy of `name` with one field. */
+  set(name: string, value: string): void {
+    this.delete(name);
+    this.items.push(name, value);
+  }
+
+  delete(name: string): void {
+    const items = this.items;
+    let w = 0;
+    for (let r = 0; r < items.length; r += 2) {
+      if (items[r] === name) continue;
+      items[w] = items[r] as string;
+      items[w + 1] = items[r + 1] as string;
+      w += 2;
+    }
+    items.length = w;
+  }
+}

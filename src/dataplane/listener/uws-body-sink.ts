@@ -1,0 +1,83 @@
+import type { BodySink, RequestContext, StreamedBody } from '../context';
+import type { UwsHttpResponse } from './uws-api';
+
+/**
+ * Streams an upstream body to a uWS response with backpressure: a known
+ * length goes out with `tryEnd` (Content-Length framing), an unknown one
+ * with `write` (chunked). When uWS cannot take more, the upstream is paused
+ * until `onWritable`.
+ */
+export class UwsBodySink implements BodySink {
+  private pending: Buffer | null = null;
+  private pendingOffset = 0;
+  private writableHooked = false;
+
+  constructor(
+    private readonly res: UwsHttpResponse,
+    private readonly ctx: RequestContext,
+    private readonly body: StreamedBody,
+    private readonly onDone: () => void,
+  ) {}
+
+  write(chunk: Buffer): boolean {
+    if (this.ctx.aborted) return true;
+    const res = this.res;
+    const total = this.body.length;
+    let ok = true;
+    res.cork(() => {
+      if (total >= 0) {
+        const offset = res.getWriteOffset();
+        const [written, done] = res.tryEnd(chunk, total);
+        if (done) this.onDone();
+        else if (!written) {
+          this.pending = chunk;
+          this.pendingOffset = offset;
+          ok = false;
+        }
+      } else {
+        ok = res.write(chunk);
+      }
+    });
+    if (!ok) this.hookWritable();
+    return ok;
+  }
+
+  end(): void {
+    if (this.ctx.aborted) return;
+    // With a known length the last tryEnd finished the response; chunked needs the terminator.
+    if (this.body.length < 0 || this.body.length === 0) this.res.cork(() => this.res.end());
+    if (this.body.length <= 0) this.onDone();
+  }
+
+  abort(): void {
+    if (this.ctx.aborted) return;
+    this.ctx.aborted = true;
+    this.res.close();
+    this.onDone();
+  }
+
+  private hookWritable(): void {
+    if (this.writableHooked) return;
+    this.writableHooked = true;
+    this.res.onWritable((offset) => {
+      if (this.ctx.aborted) return true;
+      const pending = this.pending;
+      if (pending === null) {
+        // Chunked: uWS buffered the whole chunk and drained it.
+        this.body.resume();
+        return true;
+      }
+      const [written, done] = this.res.tryEnd(pending.subarray(offset - this.pendingOffset), this.body.length);
+      if (done) {
+        this.pending = null;
+        this.onDone();
+        return true;
+      }
+      if (written) {
+        this.pending = null;
+        this.body.resume();
+      }
+      return written;
+    });
+  }
+}

@@ -1,0 +1,187 @@
+import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
+import { RequestContext } from '../context';
+import { HeaderList } from '../headers';
+import type { Runtime, RuntimeHolder, ServerRuntime } from '../runtime';
+import { CHUNKED, requestBodyLength } from './framing';
+import { streamRequestBody } from './request-body';
+import { bodyless, statusLine } from './status-line';
+import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
+import { UwsBodySink } from './uws-body-sink';
+
+const decoder = new TextDecoder();
+
+/** Per-request bookkeeping the listener needs after the pipeline ran. */
+class Exchange {
+  finished = false;
+  bodyComplete: boolean;
+  constructor(
+    readonly res: UwsHttpResponse,
+    readonly ctx: RequestContext,
+    readonly holder: RuntimeHolder,
+    bodyComplete: boolean,
+  ) {
+    this.bodyComplete = bodyComplete;
+  }
+
+  finish = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.holder.inFlight--;
+  };
+}
+
+/**
+ * One HTTPServer's listener on the uWebSockets.js engine, in one worker.
+ * The handler copies what it needs out of the uWS request synchronously,
+ * attaches `onAborted` before anything can await, and reads the current
+ * runtime once.
+ */
+export class UwsListener {
+  private socket: UwsListenSocket | null = null;
+
+  constructor(
+    private readonly uws: UwsModule,
+    readonly serverName: string,
+    readonly address: string,
+    readonly port: number,
+    private readonly holder: RuntimeHolder,
+  ) {}
+
+  listen(): Promise<void> {
+    const app = this.uws.App();
+    app.any('/*', (res, req) => this.handle(res, req));
+    return new Promise((resolve, reject) => {
+      app.listen(this.address, this.port, (socket) => {
+        if (socket === false) reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName}`));
+        else {
+          this.socket = socket;
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Stops accepting; open connections finish their requests. */
+  close(): void {
+    if (this.socket !== null) this.uws.us_listen_socket_close(this.socket);
+    this.socket = null;
+  }
+
+  private handle(res: UwsHttpResponse, req: UwsHttpRequest): void {
+    const holder = this.holder;
+    const runtime = holder.current;
+    holder.inFlight++;
+    const headers = new HeaderList();
+    req.forEach((k, v) => headers.items.push(k, v));
+    const ctx = new RequestContext(
+      req.getMethod().toUpperCase(),
+      req.getUrl(),
+      req.getQuery() ?? '',
+      headers,
+      decoder.decode(res.getRemoteAddressAsText()),
+      'http',
+      null,
+      0,
+      performance.now(),
+    );
+    const ex = new Exchange(res, ctx, holder, true);
+    res.onAborted(() => {
+      ctx.abort();
+      ex.finish();
+    });
+    try {
+      this.dispatch(ex, runtime);
+    } catch (err) {
+      this.internalError(ex, err);
+    }
+  }
+
+  private dispatch(ex: Exchange, runtime: Runtime | null): void {
+    const ctx = ex.ctx;
+    const server = runtime?.servers.get(this.serverName);
+    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
+    const length = requestBodyLength(ctx.headers);
+    if (typeof length === 'string') {
+      ex.bodyComplete = false; // close: the rest of the connection cannot be trusted
+      return this.local(ex, 'NGATE_ERR_BAD_FRAMING', length);
+    }
+    const limit = server.spec.clientMaxBodySize;
+    if (limit > 0 && length > limit) {
+      ex.bodyComplete = false;
+      return this.local(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
+    }
+    if (length !== 0) {
+      ex.bodyComplete = false;
+      ctx.body = streamRequestBody(ex.res, ctx, limit, () => (ex.bodyComplete = true));
+      ctx.bodyLength = length === CHUNKED ? -1 : length;
+    }
+    this.route(ex, server, runtime);
+  }
+
+  private route(ex: Exchange, server: ServerRuntime, runtime: Runtime): void {
+    const ctx = ex.ctx;
+    const route = server.router.find(ctx);
+    if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
+    const pipeline = runtime.pipelines.get(route.backend);
+    if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
+    route.rewrite(ctx);
+    const running = pipeline.run(ctx);
+    if (running === undefined) this.respond(ex);
+    else running.then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+  }
+
+  private local(ex: Exchange, code: ErrorCode, detail?: string): void {
+    ex.ctx.fail(code, detail);
+    this.respond(ex);
+  }
+
+  private internalError(ex: Exchange, err: unknown): void {
+    if (ex.ctx.aborted || ex.finished) return;
+    process.emitWarning(`ngate: request failed inside the gateway: ${(err as Error)?.stack ?? String(err)}`);
+    ex.ctx.status = ERROR_STATUS.NGATE_ERR_INTERNAL;
+    ex.ctx.streamedBody?.cancel();
+    this.local(ex, 'NGATE_ERR_INTERNAL');
+  }
+
+  /** Writes the context's response: local body, streamed upstream body, or none. */
+  private respond(ex: Exchange): void {
+    const { ctx, res } = ex;
+    if (ctx.aborted) {
+      ctx.streamedBody?.cancel();
+      return;
+    }
+    const status = ctx.status === 0 ? 200 : ctx.status;
+    const noBody = bodyless(ctx.method, status);
+    // A request whose body we did not read to the end leaves the connection unusable.
+    const close = !ex.bodyComplete && ctx.streamedBody === null;
+    const streamed = ctx.streamedBody;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      const h = ctx.responseHeaders.items;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
+      if (streamed !== null) {
+        if (noBody) {
+          if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
+          // Only the argument-less form is safe in uWS: with a length it leaves the response open.
+          res.endWithoutBody();
+          ex.finish();
+          // Let a bodyless upstream response complete so its connection is reused.
+          streamed.pipeTo(NULL_SINK);
+        } else {
+          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, ex.finish));
+        }
+        return;
+      }
+      const body = ctx.responseBody ?? '';
+      if (noBody) {
+        if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
+        res.endWithoutBody();
+      } else {
+        res.end(body, close);
+      }
+      ex.finish();
+    });
+  }
+}
+
+const NULL_SINK = { write: () => true, end: () => undefined, abort: () => undefined };

@@ -1,0 +1,22 @@
+import type { SharedState } from '../../shared/sab-layout';
+import type { RequestContext } from '../context';
+import type { PoolRegistry } from '../upstream/pool-registry';
+
+/** What a filter returns: '' to continue, or a result name usable in `jumpIf`. */
+export type FilterResult = string;
+
+export interface Filter {
+  readonly name: string;
+  readonly kind: string;
+  handle(ctx: RequestContext): FilterResult | Promise<FilterResult>;
+  /** Releases what the filter holds (pools, timers) once no request uses this generation. */
+  close?(): void;
+}
+
+/** Per-worker facilities a filter factory may use while it is built (never per request). */
+export interface FilterEnv {
+  readonly upstreams: PoolRegistry;
+  readonly shared: SharedState;
+}
+
+export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;

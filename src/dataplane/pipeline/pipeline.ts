@@ -1,0 +1,59 @@
+import { END_STEP, type CompiledPipeline } from '../../config/compiled';
+import type { RequestContext } from '../context';
+import type { Filter, FilterEnv } from './filter';
+import { createFilter } from '../filters/registry';
+
+interface Step {
+  readonly filter: Filter;
+  readonly jumpIf: ReadonlyMap<string, number>;
+}
+
+/**
+ * A pipeline's flow: run the steps in order; a filter's non-empty result
+ * jumps where `jumpIf` says, or ends the flow when no jump is declared
+ * (the Easegress rule). The response is whatever the context holds at END.
+ */
+export class Pipeline {
+  readonly name: string;
+  private readonly steps: readonly Step[];
+  readonly filters: readonly Filter[];
+
+  constructor(spec: CompiledPipeline, env: FilterEnv) {
+    this.name = spec.name;
+    this.filters = spec.filters.map((f) => createFilter(f.kind, f.name, f.spec, env));
+    this.steps = spec.steps.map((s) => ({
+      filter: this.filters[s.filter] as Filter,
+      jumpIf: new Map(Object.entries(s.jumpIf)),
+    }));
+  }
+
+  /** Runs synchronously until a filter returns a promise; only then becomes async. */
+  run(ctx: RequestContext): void | Promise<void> {
+    return this.runFrom(0, ctx);
+  }
+
+  private runFrom(start: number, ctx: RequestContext): void | Promise<void> {
+    const steps = this.steps;
+    let i = start;
+    while (i !== END_STEP && i < steps.length && !ctx.aborted) {
+      const step = steps[i] as Step;
+      const result = step.filter.handle(ctx);
+      if (typeof result !== 'string') return result.then((r) => this.continueAfter(i, r, ctx));
+      i = this.next(step, i, result);
+    }
+  }
+
+  private continueAfter(i: number, result: string, ctx: RequestContext): void | Promise<void> {
+    const next = this.next(this.steps[i] as Step, i, result);
+    return next === END_STEP ? undefined : this.runFrom(next, ctx);
+  }
+
+  private next(step: Step, i: number, result: string): number {
+    if (result === '') return i + 1;
+    return step.jumpIf.get(result) ?? END_STEP;
+  }
+
+  close(): void {
+    for (const f of this.filters) f.close?.();
+  }
+}

@@ -1,0 +1,62 @@
+import type { RequestContext } from '../context';
+import type { Endpoint } from '../balancer/endpoint';
+import { HOP_BY_HOP, connectionListed } from './hop-headers';
+import { UpstreamExchange } from './exchange';
+
+const VIA = '1.1 ngate';
+
+/** The request headers as the upstream gets them: hop-by-hop stripped, X-Forwarded-* and Via added. */
+export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): string[] {
+  const src = ctx.headers.items;
+  const listed = connectionListed(ctx.headers.get('connection'));
+  const out: string[] = [];
+  let xff: string | undefined;
+  let via: string | undefined;
+  let forwardedHost = false;
+  let forwardedProto = false;
+  for (let i = 0; i < src.length; i += 2) {
+    const name = src[i] as string;
+    const value = src[i + 1] as string;
+    if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
+    if (name === 'x-forwarded-for') {
+      xff = xff === undefined ? value : `${xff}, ${value}`;
+      continue;
+    }
+    if (name === 'via') {
+      via = via === undefined ? value : `${via}, ${value}`;
+      continue;
+    }
+    if (name === 'x-forwarded-host') forwardedHost = true;
+    else if (name === 'x-forwarded-proto') forwardedProto = true;
+    out.push(name, value);
+  }
+  if (xForwardedFor) {
+    out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
+    if (!forwardedProto) out.push('x-forwarded-proto', ctx.scheme);
+    if (!forwardedHost) {
+      const host = ctx.headers.get('host');
+      if (host !== undefined) out.push('x-forwarded-host', host);
+    }
+  } else if (xff !== undefined) {
+    out.push('x-forwarded-for', xff);
+  }
+  out.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
+  return out;
+}
+
+/** Sends the request to one endpoint; settles when response headers arrive or the exchange failed. */
+export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean): Promise<string> {
+  const exchange = new UpstreamExchange(ctx, endpoint);
+  ctx.upstream = endpoint.url;
+  const query = ctx.query;
+  endpoint.dispatcher.dispatch(
+    {
+      path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
+      method: ctx.method,
+      headers: upstreamHeaders(ctx, xForwardedFor),
+      body: ctx.body,
+    },
+    exchange,
+  );
+  return exchange.done;
+}

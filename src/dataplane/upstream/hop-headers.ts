@@ -1,0 +1,28 @@
+/**
+ * Hop-by-hop headers (RFC 9110 §7.6.1) never cross the proxy, in either
+ * direction, and neither do the names a `Connection` header lists. `expect`
+ * is answered at the edge, and framing is redone by each hop.
+ */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+/** Names listed in a Connection header value (lowercase), or null when it lists none. */
+export function connectionListed(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n.length > 0 && n !== 'close' && n !== 'keep-alive') names.add(n);
+  }
+  return names.size === 0 ? null : names;
+}

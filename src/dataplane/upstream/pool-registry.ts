@@ -1,0 +1,59 @@
+import { Pool } from 'undici';
+
+export interface UpstreamOptions {
+  readonly connectTimeout: number;
+  readonly timeout: number;
+  readonly keepAliveTimeout: number;
+  readonly maxConnections: number;
+}
+
+/**
+ * A worker's keep-alive pools, one per endpoint origin and option set. A new
+ * config generation reuses the pools of endpoints that did not change; pools
+ * no generation uses any more are closed gracefully (in-flight finish).
+ */
+export class PoolRegistry {
+  private readonly pools = new Map<string, Pool>();
+  private building = new Set<string>();
+
+  get(origin: string, opts: UpstreamOptions): Pool {
+    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}`;
+    this.building.add(key);
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: opts.maxConnections,
+        pipelining: 1,
+        keepAliveTimeout: opts.keepAliveTimeout,
+        keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
+        headersTimeout: opts.timeout,
+        bodyTimeout: opts.timeout,
+        connect: { timeout: opts.connectTimeout },
+        strictContentLength: true,
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Called once a generation is committed: closes every pool the new generation did not ask for. */
+  commit(): void {
+    for (const [key, pool] of this.pools) {
+      if (this.building.has(key)) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => undefined);
+    }
+    this.building = new Set();
+  }
+
+  /** A generation that was aborted: forget what it asked for (pools it created are closed at the next commit). */
+  abortBuild(): void {
+    this.building = new Set(this.pools.keys());
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.close()));
+  }
+}

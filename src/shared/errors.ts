@@ -1,0 +1,44 @@
+/**
+ * Stable error codes for expected failures. They travel as values (never as
+ * thrown exceptions on the data path) and across threads as plain strings,
+ * so compare `code`, never `instanceof`.
+ */
+export const ERROR_STATUS = {
+  NGATE_ERR_NO_ROUTE: 404,
+  NGATE_ERR_BAD_REQUEST: 400,
+  NGATE_ERR_BAD_FRAMING: 400,
+  NGATE_ERR_BODY_TOO_LARGE: 413,
+  NGATE_ERR_PIPELINE_MISSING: 503,
+  NGATE_ERR_NO_ENDPOINT: 503,
+  NGATE_ERR_UPSTREAM_CONNECT: 502,
+  NGATE_ERR_UPSTREAM_RESET: 502,
+  NGATE_ERR_UPSTREAM_PROTOCOL: 502,
+  NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT: 504,
+  NGATE_ERR_UPSTREAM_TIMEOUT: 504,
+  NGATE_ERR_INTERNAL: 500,
+  NGATE_ERR_VALIDATION: 400,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ERROR_MESSAGE: Record<ErrorCode, string> = {
+  NGATE_ERR_NO_ROUTE: 'no route matches this request',
+  NGATE_ERR_BAD_REQUEST: 'malformed request',
+  NGATE_ERR_BAD_FRAMING: 'ambiguous request framing',
+  NGATE_ERR_BODY_TOO_LARGE: 'request body too large',
+  NGATE_ERR_PIPELINE_MISSING: 'the backend pipeline of this route does not exist',
+  NGATE_ERR_NO_ENDPOINT: 'no healthy upstream endpoint',
+  NGATE_ERR_UPSTREAM_CONNECT: 'upstream refused or failed the connection',
+  NGATE_ERR_UPSTREAM_RESET: 'upstream closed the connection before a complete response',
+  NGATE_ERR_UPSTREAM_PROTOCOL: 'upstream sent an invalid response',
+  NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT: 'upstream connect timed out',
+  NGATE_ERR_UPSTREAM_TIMEOUT: 'upstream did not respond in time',
+  NGATE_ERR_INTERNAL: 'internal gateway error',
+  NGATE_ERR_VALIDATION: 'request failed validation',
+};
+
+/** The short body ngate answers with for an error: one JSON line clients and operators can read. */
+export function errorBody(code: ErrorCode, detail?: string): string {
+  const message = detail === undefined ? ERROR_MESSAGE[code] : `${ERROR_MESSAGE[code]}: ${detail}`;
+  return `{"code":"${code}","message":${JSON.stringify(message)}}\n`;
+}

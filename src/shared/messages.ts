@@ -1,0 +1,33 @@
+/**
+ * Every message between the coordinator and the workers, as one typed union
+ * per direction. Payloads are msgpackr-encoded (see codec.ts).
+ */
+import type { CompiledConfig } from '../config/compiled';
+
+export type ToWorker =
+  | { type: 'prepare'; gen: number; compiled: CompiledConfig }
+  | { type: 'commit'; gen: number }
+  | { type: 'abort'; gen: number }
+  | { type: 'drain'; timeoutMs: number };
+
+export interface ListenerInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export type FromWorker =
+  | { type: 'started'; worker: number; uws: string }
+  | { type: 'prepared'; worker: number; gen: number }
+  | { type: 'refused'; worker: number; gen: number; error: string }
+  | { type: 'committed'; worker: number; gen: number; listeners: ListenerInfo[] }
+  | { type: 'drained'; worker: number; inFlight: number }
+  | { type: 'fatal'; worker: number; error: string };
+
+/** Engine → supervisor (IPC), and supervisor → engine. */
+export type FromEngine =
+  | { type: 'ready'; generation: number; workers: number; listeners: ListenerInfo[] }
+  | { type: 'drained' }
+  | { type: 'failed'; error: string };
+
+export type ToEngine = { type: 'drain'; timeoutMs: number };

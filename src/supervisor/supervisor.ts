@@ -1,0 +1,95 @@
+/**
+ * The supervisor process: tiny, never runs proxy code. It starts the engine,
+ * restarts it with backoff when it dies (a uWS worker thread that dies with
+ * open handles aborts its whole process, so recovery must live here), turns
+ * SIGTERM/SIGINT into a graceful drain, and is what systemd sees.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { log } from '../shared/log';
+import type { FromEngine, ListenerInfo, ToEngine } from '../shared/messages';
+import { EXIT_CONFIG, type EngineOptions } from '../engine/options';
+
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+/** An engine that stayed up this long resets the backoff. */
+const STABLE_MS = 30_000;
+
+export interface SupervisorHooks {
+  onReady?(listeners: ListenerInfo[]): void;
+}
+
+export class Supervisor {
+  private engine: ChildProcess | null = null;
+  private stopping = false;
+  private everReady = false;
+  private backoff = BACKOFF_MIN_MS;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  restarts = 0;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly hooks: SupervisorHooks = {},
+  ) {}
+
+  start(): void {
+    const entry = path.join(__dirname, '..', 'engine', 'main.js');
+    this.startedAt = Date.now();
+    const child = fork(entry, [JSON.stringify(this.options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.engine = child;
+    child.on('message', (msg: FromEngine) => this.onEngineMessage(msg));
+    child.on('exit', (code, signal) => this.onEngineExit(child, code, signal));
+  }
+
+  private onEngineMessage(msg: FromEngine): void {
+    if (msg.type === 'ready') {
+      this.everReady = true;
+      const listeners = msg.listeners.map((l) => `${l.name}@${l.address}:${l.port}`).join(',');
+      log('INFO', 'ngate ready', { pid: this.engine?.pid, generation: msg.generation, workers: msg.workers, listeners });
+      this.hooks.onReady?.(msg.listeners);
+    } else if (msg.type === 'drained') {
+      log('INFO', 'drained; stopping engine', { pid: this.engine?.pid });
+      // Worker threads holding uWS handles cannot exit cleanly; the drain is complete, so end the process.
+      this.engine?.kill('SIGKILL');
+    }
+  }
+
+  private onEngineExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.engine !== child) return;
+    this.engine = null;
+    if (this.stopping) {
+      log('INFO', 'ngate stopped');
+      process.exit(0);
+    }
+    if (code === EXIT_CONFIG || !this.everReady) {
+      log('ERROR', 'engine could not start; not restarting', { code, signal });
+      process.exit(1);
+    }
+    if (Date.now() - this.startedAt > STABLE_MS) this.backoff = BACKOFF_MIN_MS;
+    this.restarts++;
+    log('ERROR', 'engine died; restarting', { code, signal, restart: this.restarts, inMs: this.backoff });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.start();
+    }, this.backoff);
+    this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
+  }
+
+  /** Graceful stop: the engine stops accepting, finishes in-flight requests, then ends. */
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.restartTimer !== null) {
+      clearTimeout(this.restartTimer);
+      process.exit(0);
+    }
+    const engine = this.engine;
+    if (engine === null) process.exit(0);
+    log('INFO', 'stopping: draining in-flight requests', { timeoutMs: this.options.drainTimeoutMs });
+    const msg: ToEngine = { type: 'drain', timeoutMs: this.options.drainTimeoutMs };
+    engine.send(msg);
+    // Whatever happens inside the engine, we end within the drain timeout plus a margin.
+    setTimeout(() => engine.kill('SIGKILL'), this.options.drainTimeoutMs + 2_000).unref();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Worker thread entry: one uWS App per HTTPServer, a runtime per config
+ * generation built on the side (prepare) and published with one assignment
+ * (commit). A worker never exits while it holds uWS handles (that would abort
+ * the process); the supervisor ends the engine after a drain.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { decode, encode } from '../shared/codec';
+import type { FromWorker, ListenerInfo, ToWorker } from '../shared/messages';
+import type { CompiledConfig } from '../config/compiled';
+import { loadUws } from '../dataplane/listener/uws-loader';
+import { UwsListener } from '../dataplane/listener/uws-listener';
+import { Runtime, RuntimeHolder } from '../dataplane/runtime';
+import { PoolRegistry } from '../dataplane/upstream/pool-registry';
+import { viewSharedState } from '../shared/sab-layout';
+
+const port = parentPort;
+if (port === null) throw new Error('worker/main must run in a worker thread');
+const { index: workerIndex, shared: sharedBuffer } = workerData as { index: number; shared: SharedArrayBuffer };
+const shared = viewSharedState(sharedBuffer);
+
+const { uws, source } = loadUws();
+const holder = new RuntimeHolder();
+const upstreams = new PoolRegistry();
+const listeners = new Map<string, UwsListener>();
+let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
+
+function send(msg: FromWorker): void {
+  port?.postMessage(encode(msg));
+}
+
+function listenerKey(s: { name: string; address: string; port: number }): string {
+  return `${s.name}|${s.address}|${s.port}`;
+}
+
+async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
+  try {
+    const runtime = new Runtime(compiled, { upstreams, shared });
+    // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
+    const started: UwsListener[] = [];
+    try {
+      for (const s of compiled.servers) {
+        if (listeners.has(listenerKey(s))) continue;
+        const l = new UwsListener(uws, s.name, s.address, s.port, holder);
+        await l.listen();
+        started.push(l);
+        listeners.set(listenerKey(s), l);
+      }
+    } catch (err) {
+      for (const l of started) {
+        l.close();
+        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port }));
+      }
+      throw err;
+    }
+    prepared = { gen, runtime, compiled };
+    send({ type: 'prepared', worker: workerIndex, gen });
+  } catch (err) {
+    upstreams.abortBuild();
+    send({ type: 'refused', worker: workerIndex, gen, error: (err as Error).message });
+  }
+}
+
+function commit(gen: number): void {
+  if (prepared === null || prepared.gen !== gen) return;
+  const old = holder.current;
+  holder.current = prepared.runtime;
+  const keep = new Set(prepared.compiled.servers.map(listenerKey));
+  prepared = null;
+  for (const [key, l] of listeners) {
+    if (!keep.has(key)) {
+      l.close();
+      listeners.delete(key);
+    }
+  }
+  upstreams.commit();
+  old?.close();
+  const info: ListenerInfo[] = [...listeners.values()].map((l) => ({ name: l.serverName, address: l.address, port: l.port }));
+  send({ type: 'committed', worker: workerIndex, gen, listeners: info });
+}
+
+function abort(gen: number): void {
+  if (prepared === null || prepared.gen !== gen) return;
+  const keep = new Set((holder.current === null ? [] : [...holder.current.servers.values()].map((s) => listenerKey(s.spec))));
+  for (const [key, l] of listeners) {
+    if (!keep.has(key)) {
+      l.close();
+      listeners.delete(key);
+    }
+  }
+  prepared.runtime.close();
+  prepared = null;
+  upstreams.abortBuild();
+}
+
+function drain(timeoutMs: number): void {
+  holder.draining = true;
+  for (const l of listeners.values()) l.close();
+  listeners.clear();
+  const deadline = Date.now() + timeoutMs;
+  const check = (): void => {
+    if (holder.inFlight <= 0 || Date.now() >= deadline) {
+      send({ type: 'drained', worker: workerIndex, inFlight: holder.inFlight });
+      return;
+    }
+    setTimeout(check, 20);
+  };
+  check();
+}
+
+port.on('message', (bytes: Uint8Array) => {
+  const msg = decode<ToWorker>(bytes);
+  switch (msg.type) {
+    case 'prepare':
+      void prepare(msg.gen, msg.compiled);
+      break;
+    case 'commit':
+      commit(msg.gen);
+      break;
+    case 'abort':
+      abort(msg.gen);
+      break;
+    case 'drain':
+      drain(msg.timeoutMs);
+      break;
+  }
+});
+
+process.on('uncaughtException', (err) => {
+  send({ type: 'fatal', worker: workerIndex, error: err.stack ?? err.message });
+});
+
+send({ type: 'started', worker: workerIndex, uws: source });

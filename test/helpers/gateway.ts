@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const NGATE_BIN = path.join(REPO_ROOT, 'bin', 'ngate.js');
+
+export interface Gateway {
+  readonly child: ChildProcess;
+  /** HTTPServer name → the port it listens on. */
+  readonly ports: Map<string, number>;
+  readonly logs: () => string;
+  url(server: string, pathAndQuery?: string): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function writeTempConfig(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ngate-test-'));
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+/** Starts `ngate start` on a config text and resolves once it logs "ngate ready". */
+export function startGateway(configText: string, opts: { workers?: number; args?: string[] } = {}): Promise<Gateway> {
+  const file = writeTempConfig(configText);
+  const child = spawn(process.execPath, [NGATE_BIN, 'start', '--config', file, '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const m = /ngate ready .*listeners=(\S*)/.exec(output);
+      if (m === null) return;
+      const ports = new Map<string, number>();
+      for (const item of (m[1] ?? '').split(',').filter(Boolean)) {
+        const at = item.lastIndexOf('@');
+        ports.set(item.slice(0, at), Number(item.slice(item.lastIndexOf(':') + 1)));
+      }
+      resolve({
+        child,
+        ports,
+        logs: () => output,
+        url: (server, p = '/') => `http://127.0.0.1:${ports.get(server) ?? 0}${p}`,
+        stop: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => reject(new Error(`ngate exited (${code}) before ready:\n${output}`)));
+  });
+}
+
+/** Runs `ngate <args>` to completion. */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [NGATE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
