@@ -20,6 +20,19 @@ function durationMs(value: string): number {
   return ms;
 }
 
+function parseHostPort(value: string): { address: string; port: number } {
+  const colon = value.lastIndexOf(':');
+  const port = Number(value.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`expected address:port such as 127.0.0.1:9901, got ${value}`);
+  }
+  return { address: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
+}
+
+function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || address.startsWith('127.');
+}
+
 const program = new Command();
 program.name('ngate').description('traffic orchestration gateway').version(version);
 
@@ -29,8 +42,23 @@ program
   .option('-c, --config <file...>', 'config file(s)', ['configs/gateway.yaml'])
   .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per core)', workerCount, 1)
   .option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests', durationMs, 30_000)
-  .action((opts: { config: string[]; workers: number; drainTimeout: number }) => {
-    const supervisor = new Supervisor({ configFiles: opts.config, workers: opts.workers, drainTimeoutMs: opts.drainTimeout, swapTimeoutMs: 10_000 });
+  .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
+  .option('--admin-token <token>', 'bearer token for mutating admin calls (env NGATE_ADMIN_TOKEN)')
+  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string }) => {
+    const admin = parseHostPort(opts.admin);
+    const token = opts.adminToken ?? process.env.NGATE_ADMIN_TOKEN ?? null;
+    if (!isLoopback(admin.address) && token === null) {
+      program.error(`ngate: the admin API on ${opts.admin} is reachable beyond loopback; give --admin-token (or NGATE_ADMIN_TOKEN)`, { exitCode: 2 });
+    }
+    const supervisor = new Supervisor({
+      configFiles: opts.config,
+      workers: opts.workers,
+      drainTimeoutMs: opts.drainTimeout,
+      swapTimeoutMs: 10_000,
+      adminAddress: admin.address,
+      adminPort: admin.port,
+      adminToken: token,
+    });
     process.on('SIGTERM', () => supervisor.stop());
     process.on('SIGINT', () => supervisor.stop());
     supervisor.start();

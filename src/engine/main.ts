@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
+import { AdminServer } from '../control/admin/admin-server';
+import { registerInfoRoutes } from '../control/admin/info-routes';
 import { Broadcaster } from '../control/broadcast';
 import { probePort } from '../control/port-probe';
 import { SlotAllocator } from '../control/slot-allocator';
@@ -90,7 +92,15 @@ async function main(): Promise<void> {
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
   const result = await broadcaster.swap(slots.assign(compiled));
   if (!result.ok) fatal(`cannot start: ${result.error ?? 'unknown error'}`, EXIT_CONFIG);
-  report({ type: 'ready', generation: result.generation, workers: workers.length, listeners: result.listeners });
+  const admin = new AdminServer(options.adminToken);
+  registerInfoRoutes(admin, { workers: workers.length, generation: () => broadcaster?.committedGeneration ?? 0, draining: () => draining });
+  let adminPort: number;
+  try {
+    adminPort = await admin.listen(options.adminAddress, options.adminPort);
+  } catch (err) {
+    fatal(`cannot start the admin API on ${options.adminAddress}:${options.adminPort}: ${(err as Error).message}`, EXIT_CONFIG);
+  }
+  report({ type: 'ready', generation: result.generation, workers: workers.length, listeners: result.listeners, admin: `${options.adminAddress}:${adminPort}` });
 
   const drainedWorkers = new Set<number>();
   process.on('message', (msg: ToEngine) => {

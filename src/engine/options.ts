@@ -4,6 +4,11 @@ export interface EngineOptions {
   readonly workers: number;
   readonly drainTimeoutMs: number;
   readonly swapTimeoutMs: number;
+  /** Admin API address and port (port 0: any free port, reported in the ready line). */
+  readonly adminAddress: string;
+  readonly adminPort: number;
+  /** Bearer token for mutating admin calls; required when the admin address is not loopback. */
+  readonly adminToken: string | null;
 }
 
 /** Exit code for a config the engine refuses: the supervisor must not restart on it (sysexits EX_CONFIG). */

@@ -26,7 +26,7 @@ export type FromWorker =
 
 /** Engine → supervisor (IPC), and supervisor → engine. */
 export type FromEngine =
-  | { type: 'ready'; generation: number; workers: number; listeners: ListenerInfo[] }
+  | { type: 'ready'; generation: number; workers: number; listeners: ListenerInfo[]; admin: string }
   | { type: 'drained' }
   | { type: 'failed'; error: string };
 

@@ -46,7 +46,7 @@ export class Supervisor {
     if (msg.type === 'ready') {
       this.everReady = true;
       const listeners = msg.listeners.map((l) => `${l.name}@${l.address}:${l.port}`).join(',');
-      log('INFO', 'ngate ready', { pid: this.engine?.pid, generation: msg.generation, workers: msg.workers, listeners });
+      log('INFO', 'ngate ready', { pid: this.engine?.pid, generation: msg.generation, workers: msg.workers, admin: msg.admin, listeners });
       this.hooks.onReady?.(msg.listeners);
     } else if (msg.type === 'drained') {
       log('INFO', 'drained; stopping engine', { pid: this.engine?.pid });

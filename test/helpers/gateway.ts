@@ -10,6 +10,8 @@ export interface Gateway {
   readonly child: ChildProcess;
   /** HTTPServer name → the port it listens on. */
   readonly ports: Map<string, number>;
+  /** Admin API base URL, e.g. http://127.0.0.1:40123 */
+  readonly admin: string;
   readonly logs: () => string;
   url(server: string, pathAndQuery?: string): string;
   /** SIGTERM and wait for the exit code. */
@@ -26,7 +28,7 @@ export function writeTempConfig(text: string): string {
 /** Starts `ngate start` on a config text and resolves once it logs "ngate ready". */
 export function startGateway(configText: string, opts: { workers?: number; args?: string[] } = {}): Promise<Gateway> {
   const file = writeTempConfig(configText);
-  const child = spawn(process.execPath, [NGATE_BIN, 'start', '--config', file, '--workers', String(opts.workers ?? 1), ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [NGATE_BIN, 'start', '--config', file, '--workers', String(opts.workers ?? 1), '--admin', '127.0.0.1:0', ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -42,9 +44,11 @@ export function startGateway(configText: string, opts: { workers?: number; args?
         const at = item.lastIndexOf('@');
         ports.set(item.slice(0, at), Number(item.slice(item.lastIndexOf(':') + 1)));
       }
+      const admin = /ngate ready .*admin=(\S+)/.exec(output)?.[1] ?? '';
       resolve({
         child,
         ports,
+        admin: `http://${admin}`,
         logs: () => output,
         url: (server, p = '/') => `http://127.0.0.1:${ports.get(server) ?? 0}${p}`,
         stop: () => {

@@ -1,0 +1,145 @@
+/**
+ * The admin HTTP server on the coordinator (node:http: it is off the data
+ * path). Routes are registered by the parts that own them (stats, objects,
+ * health); this file only dispatches, parses bodies and writes answers.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface AdminRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: http.IncomingHttpHeaders;
+  /** Path parameters from `:name` segments. */
+  readonly params: Record<string, string>;
+  readonly body: string;
+}
+
+export interface AdminReply {
+  readonly status: number;
+  readonly body: string | object;
+  readonly contentType?: string;
+}
+
+export type AdminHandler = (req: AdminRequest) => AdminReply | Promise<AdminReply>;
+
+interface Route {
+  readonly method: string;
+  readonly parts: string[];
+  readonly handler: AdminHandler;
+  readonly mutating: boolean;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export function json(status: number, body: object): AdminReply {
+  return { status, body };
+}
+
+export function text(status: number, body: string, contentType = 'text/plain; charset=utf-8'): AdminReply {
+  return { status, body, contentType };
+}
+
+export class AdminServer {
+  private readonly routes: Route[] = [];
+  private server: http.Server | null = null;
+
+  /** `token`: when set, mutating calls (POST/PUT/DELETE) need `Authorization: Bearer <token>`. */
+  constructor(private readonly token: string | null) {}
+
+  route(method: string, pattern: string, handler: AdminHandler): void {
+    this.routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, mutating: method !== 'GET' && method !== 'HEAD' });
+  }
+
+  /** Registered routes, for /help. */
+  list(): string[] {
+    return this.routes.map((r) => `${r.method} /${r.parts.join('/')}`);
+  }
+
+  listen(address: string, port: number): Promise<number> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => resolve((server.address() as AddressInfo).port));
+    });
+  }
+
+  close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server === null) return Promise.resolve();
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | null {
+    const parts = path.split('/').filter(Boolean);
+    let wrongMethod = false;
+    for (const route of this.routes) {
+      if (route.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      const ok = route.parts.every((p, i) => {
+        const actual = parts[i] as string;
+        if (p.startsWith(':')) {
+          params[p.slice(1)] = decodeURIComponent(actual);
+          return true;
+        }
+        return p === actual;
+      });
+      if (!ok) continue;
+      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
+        wrongMethod = true;
+        continue;
+      }
+      return { route, params };
+    }
+    return wrongMethod ? 'method' : null;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const found = this.match(req.method ?? 'GET', url.pathname);
+    let reply: AdminReply;
+    try {
+      if (found === null) reply = json(404, { error: `no admin endpoint ${url.pathname}; see /help` });
+      else if (found === 'method') reply = json(405, { error: `method ${req.method} not allowed on ${url.pathname}` });
+      else if (found.route.mutating && this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
+        reply = json(401, { error: 'this admin endpoint needs Authorization: Bearer <token>' });
+      } else {
+        const body = await readBody(req);
+        if (body === null) reply = json(413, { error: `request body over ${MAX_BODY} bytes` });
+        else {
+          reply = await found.route.handler({
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            params: found.params,
+            body,
+          });
+        }
+      }
+    } catch (err) {
+      reply = json(500, { error: (err as Error).message });
+    }
+    const payload = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body, null, 2)}\n`;
+    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
