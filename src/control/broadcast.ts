@@ -7,7 +7,6 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { CompiledConfig } from '../config/compiled';
-import { encode } from '../shared/codec';
 import type { FromWorker, ListenerInfo, ToWorker } from '../shared/messages';
 
 export interface SwapResult {
@@ -67,8 +66,7 @@ export class Broadcaster {
   }
 
   private send(msg: ToWorker): void {
-    const bytes = encode(msg);
-    for (const w of this.workers) w.postMessage(bytes);
+    for (const w of this.workers) w.postMessage(msg);
   }
 
   private collect(gen: number, expect: 'prepared' | 'committed'): Promise<{ ok: boolean; error: string | null; listeners: ListenerInfo[] }> {

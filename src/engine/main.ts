@@ -14,9 +14,8 @@ import { Broadcaster } from '../control/broadcast';
 import { probePort } from '../control/port-probe';
 import { SlotAllocator } from '../control/slot-allocator';
 import { createSharedState } from '../shared/sab-layout';
-import { decode, encode } from '../shared/codec';
 import { log } from '../shared/log';
-import type { FromEngine, FromWorker, ToEngine } from '../shared/messages';
+import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, type EngineOptions } from './options';
 import type { CompiledConfig } from '../config/compiled';
 
@@ -49,8 +48,7 @@ function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg:
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
       const w = new Worker(file, { workerData: { index: i, shared } });
-      w.on('message', (bytes: Uint8Array) => {
-        const msg = decode<FromWorker>(bytes);
+      w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });
         if (msg.type === 'fatal') log('ERROR', 'worker error', { worker: msg.worker, error: msg.error });
@@ -107,13 +105,12 @@ async function main(): Promise<void> {
     if (msg.type === 'drain' && !draining) {
       draining = true;
       log('INFO', 'draining', { timeoutMs: msg.timeoutMs });
-      const bytes = encode({ type: 'drain', timeoutMs: msg.timeoutMs });
-      for (const w of workers) w.postMessage(bytes);
+      const drain: ToWorker = { type: 'drain', timeoutMs: msg.timeoutMs };
+      for (const w of workers) w.postMessage(drain);
     }
   });
   for (const w of workers) {
-    w.on('message', (bytes: Uint8Array) => {
-      const msg = decode<FromWorker>(bytes);
+    w.on('message', (msg: FromWorker) => {
       if (msg.type !== 'drained') return;
       drainedWorkers.add(msg.worker);
       if (msg.inFlight > 0) log('WARN', 'drain timeout with requests in flight', { worker: msg.worker, inFlight: msg.inFlight });

@@ -1,6 +1,7 @@
 /**
  * Every message between the coordinator and the workers, as one typed union
- * per direction. Payloads are msgpackr-encoded (see codec.ts).
+ * per direction. They are plain data sent with postMessage (structured clone):
+ * nothing in them needs a codec of its own.
  */
 import type { CompiledConfig } from '../config/compiled';
 

@@ -5,7 +5,6 @@
  * the process); the supervisor ends the engine after a drain.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decode, encode } from '../shared/codec';
 import type { FromWorker, ListenerInfo, ToWorker } from '../shared/messages';
 import type { CompiledConfig } from '../config/compiled';
 import { loadUws } from '../dataplane/listener/uws-loader';
@@ -26,7 +25,7 @@ const listeners = new Map<string, UwsListener>();
 let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
 
 function send(msg: FromWorker): void {
-  port?.postMessage(encode(msg));
+  port?.postMessage(msg);
 }
 
 function listenerKey(s: { name: string; address: string; port: number }): string {
@@ -108,8 +107,7 @@ function drain(timeoutMs: number): void {
   check();
 }
 
-port.on('message', (bytes: Uint8Array) => {
-  const msg = decode<ToWorker>(bytes);
+port.on('message', (msg: ToWorker) => {
   switch (msg.type) {
     case 'prepare':
       void prepare(msg.gen, msg.compiled);
