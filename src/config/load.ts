@@ -38,7 +38,7 @@ function locator(doc: Document, prefix: Path, counter: LineCounter): (path: Path
 
 export function parseConfigText(text: string, file: string): LoadResult {
   const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const objects: SourcedObject[] = [];
   const errors: LoadError[] = [];
   if (!Array.isArray(docs)) {

@@ -101,15 +101,9 @@ export class UwsListener {
     const server = runtime?.servers.get(this.serverName);
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     const length = requestBodyLength(ctx.headers);
-    if (typeof length === 'string') {
-      ex.bodyComplete = false; // close: the rest of the connection cannot be trusted
-      return this.local(ex, 'NGATE_ERR_BAD_FRAMING', length);
-    }
+    if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;
-    if (limit > 0 && length > limit) {
-      ex.bodyComplete = false;
-      return this.local(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
-    }
+    if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
     if (length !== 0) {
       ex.bodyComplete = false;
       ctx.body = streamRequestBody(ex.res, ctx, limit, () => (ex.bodyComplete = true));
@@ -128,6 +122,19 @@ export class UwsListener {
     const running = pipeline.run(ctx);
     if (running === undefined) this.respond(ex);
     else running.then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+  }
+
+  /**
+   * Answers and closes a connection whose remaining bytes cannot be trusted.
+   * The answer is deferred on purpose: uWS parses bytes pipelined behind this
+   * request as soon as the handler returns and, while a response is pending,
+   * closes the connection instead of dispatching them. A synchronous answer
+   * would let a smuggled request through.
+   */
+  private refuseAndClose(ex: Exchange, code: ErrorCode, detail: string): void {
+    ex.bodyComplete = false;
+    ex.ctx.fail(code, detail);
+    setImmediate(() => this.respond(ex));
   }
 
   private local(ex: Exchange, code: ErrorCode, detail?: string): void {

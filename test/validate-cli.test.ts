@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { runCli, writeTempConfig } from './helpers/gateway';
+
+const BAD = `kind: HTTPServer
+name: s1
+port: 99999
+rules:
+  - paths:
+      - pathPrefix: /x
+        backend: p
+        bogus: 1
+---
+kind: HTTPPipeline
+name: p
+flow:
+  - filter: nope
+    jumpIf: { invalid: somewhere }
+filters:
+  - name: proxy
+    kind: Proxy
+    mainPool:
+      servers: [{url: "ftp://x"}]
+      loadBalance: { policy: fastest }
+  - name: v
+    kind: Validatorr
+---
+kind: Gateway
+name: g
+`;
+
+describe('ngate validate', () => {
+  it('accepts the bundled configs', async () => {
+    for (const file of ['configs/gateway.yaml', 'configs/examples/easegress-demo.yaml']) {
+      const r = await runCli(['validate', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^ok: \d+ object/);
+    }
+  });
+
+  it('refuses a bad file with every error, its object, field path and file:line', async () => {
+    const file = writeTempConfig(BAD);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split('\n');
+    const expected = [
+      `${file}:3: HTTPServer/s1 port: expected an integer from 0 to 65535`,
+      `${file}:8: HTTPServer/s1 rules[0].paths[0].bogus: unknown field "bogus"`,
+      `${file}:13: HTTPPipeline/p flow[0].filter: no filter named "nope"`,
+      `${file}:14: HTTPPipeline/p flow[0].jumpIf.invalid: jump target "somewhere"`,
+      `${file}:19: HTTPPipeline/p filters[0].mainPool.servers[0].url: expected a URL`,
+      `${file}:20: HTTPPipeline/p filters[0].mainPool.loadBalance.policy: expected one of roundRobin`,
+      `${file}:22: HTTPPipeline/p filters[1].kind: unknown filter kind "Validatorr"`,
+      `${file}:24: Gateway/g kind: unknown kind "Gateway"`,
+    ];
+    for (const e of expected) assert.ok(lines.some((l) => l.startsWith(e)), `missing: ${e}\n---\n${r.stderr}`);
+    assert.match(r.stderr, /8 error\(s\); config refused/);
+  });
+
+  it('reports YAML syntax errors with their line', async () => {
+    const file = writeTempConfig('kind: HTTPServer\nname: a\nport: [1\n');
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: file: YAML:`));
+  });
+
+  it('refuses two servers on one port and duplicate names', async () => {
+    const file = writeTempConfig(`kind: HTTPServer\nname: a\nport: 18080\n---\nkind: HTTPServer\nname: b\nport: 18080\n---\nkind: Pipeline\nname: a\nfilters: [{name: m, kind: Mock, rules: [{code: 200}]}]\n`);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /HTTPServer\/b port: port 18080 is already used by HTTPServer\/a/);
+    assert.match(r.stderr, /Pipeline\/a name: name "a" is already used by HTTPServer\/a/);
+  });
+});
