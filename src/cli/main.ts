@@ -1,10 +1,12 @@
 /** The only argv reader: commander program with every ngate command. */
 import { Command, InvalidArgumentError } from 'commander';
 import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
 import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
 import { Supervisor } from '../supervisor/supervisor';
 import { parseDuration } from '../shared/units';
+import { registerObjectCommands } from './object-commands';
 import { version } from './version';
 
 function workerCount(value: string): number {
@@ -44,14 +46,16 @@ program
   .option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests', durationMs, 30_000)
   .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
   .option('--admin-token <token>', 'bearer token for mutating admin calls (env NGATE_ADMIN_TOKEN)')
-  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string }) => {
+  .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
+  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string }) => {
     const admin = parseHostPort(opts.admin);
     const token = opts.adminToken ?? process.env.NGATE_ADMIN_TOKEN ?? null;
     if (!isLoopback(admin.address) && token === null) {
       program.error(`ngate: the admin API on ${opts.admin} is reachable beyond loopback; give --admin-token (or NGATE_ADMIN_TOKEN)`, { exitCode: 2 });
     }
     const supervisor = new Supervisor({
-      configFiles: opts.config,
+      configFiles: opts.config.map((f) => path.resolve(f)),
+      dataDir: path.resolve(opts.dataDir),
       workers: opts.workers,
       drainTimeoutMs: opts.drainTimeout,
       swapTimeoutMs: 10_000,
@@ -61,6 +65,7 @@ program
     });
     process.on('SIGTERM', () => supervisor.stop());
     process.on('SIGINT', () => supervisor.stop());
+    process.on('SIGHUP', () => supervisor.reload());
     supervisor.start();
   });
 
@@ -79,6 +84,8 @@ program
     }
     process.stdout.write(`ok: ${outcome.objects.length} object(s) in ${files.join(', ')}\n`);
   });
+
+registerObjectCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ngate: ${err.message}\n`);

@@ -26,6 +26,18 @@ class NamedSlots {
     return slot;
   }
 
+  snapshot(): () => void {
+    const byName = new Map(this.byName);
+    const free = [...this.free];
+    const next = this.next;
+    return () => {
+      this.byName.clear();
+      for (const [k, v] of byName) this.byName.set(k, v);
+      this.free = free;
+      this.next = next;
+    };
+  }
+
   release(except: Set<string>): void {
     for (const [name, slot] of this.byName) {
       if (except.has(name)) continue;
@@ -39,6 +51,16 @@ class NamedSlots {
 export class SlotAllocator {
   private readonly services = new NamedSlots(MAX_SERVICES, 'services');
   private readonly endpoints = new NamedSlots(MAX_ENDPOINTS, 'endpoints');
+
+  /** Returns a function that puts the assignment back as it is now (for a swap the workers refused). */
+  snapshot(): () => void {
+    const services = this.services.snapshot();
+    const endpoints = this.endpoints.snapshot();
+    return () => {
+      services();
+      endpoints();
+    };
+  }
 
   /** Returns the config with slots written into every Proxy filter; slots no longer used are freed. */
   assign(compiled: CompiledConfig): CompiledConfig {

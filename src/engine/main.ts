@@ -6,18 +6,18 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadAndCompile } from '../config/config-file';
-import { formatConfigError } from '../config/validate';
+import { formatConfigError, validateObjects } from '../config/validate';
 import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
 import { Broadcaster } from '../control/broadcast';
-import { probePort } from '../control/port-probe';
+import { registerObjectRoutes } from '../control/admin/object-routes';
+import { ObjectService } from '../control/store/object-service';
+import { ObjectStore } from '../control/store/object-store';
 import { SlotAllocator } from '../control/slot-allocator';
 import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, type EngineOptions } from './options';
-import type { CompiledConfig } from '../config/compiled';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EngineOptions;
 
@@ -29,16 +29,6 @@ function fatal(message: string, code: number): never {
   log('ERROR', message);
   report({ type: 'failed', error: message });
   process.exit(code);
-}
-
-/** Port 0 means "any free port": resolved once here so every worker binds the same one. */
-async function claimPorts(compiled: CompiledConfig): Promise<CompiledConfig> {
-  const servers = [];
-  for (const s of compiled.servers) {
-    const port = await probePort(s.address, s.port);
-    servers.push({ ...s, port });
-  }
-  return { ...compiled, servers };
 }
 
 function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
@@ -69,18 +59,19 @@ function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg:
 let draining = false;
 
 async function main(): Promise<void> {
-  const outcome = loadAndCompile(options.configFiles, 1);
-  for (const w of outcome.warnings) log('WARN', formatConfigError(w));
-  if (outcome.compiled === null) {
-    for (const e of outcome.errors) log('ERROR', formatConfigError(e));
-    fatal(`config refused: ${outcome.errors.length} error(s)`, EXIT_CONFIG);
+  const store = new ObjectStore(options.dataDir);
+  const initial = store.initialSources(options.configFiles);
+  if (initial.errors.length > 0) {
+    for (const e of initial.errors) log('ERROR', formatConfigError(e));
+    fatal(`config refused: ${initial.errors.length} error(s)`, EXIT_CONFIG);
   }
-  let compiled: CompiledConfig;
-  try {
-    compiled = await claimPorts(outcome.compiled);
-  } catch (err) {
-    fatal((err as Error).message, EXIT_CONFIG);
+  const checked = validateObjects(initial.sources);
+  for (const w of checked.warnings) log('WARN', formatConfigError(w));
+  if (checked.errors.length > 0) {
+    for (const e of checked.errors) log('ERROR', formatConfigError(e));
+    fatal(`config refused: ${checked.errors.length} error(s) in ${initial.from}`, EXIT_CONFIG);
   }
+  log('INFO', 'objects loaded', { from: initial.from, objects: checked.objects.length });
   const sharedState = createSharedState();
   const slots = new SlotAllocator();
   let broadcaster: Broadcaster | null = null;
@@ -88,10 +79,16 @@ async function main(): Promise<void> {
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
-  const result = await broadcaster.swap(slots.assign(compiled));
-  if (!result.ok) fatal(`cannot start: ${result.error ?? 'unknown error'}`, EXIT_CONFIG);
+  const service = new ObjectService(store, broadcaster, slots);
+  const result = await service.start(initial.sources);
+  if (!result.ok) {
+    for (const e of result.errors) log('ERROR', formatConfigError(e));
+    fatal(result.status === 400 ? `config refused: ${result.errors.length} error(s)` : `cannot start: ${result.error}`, EXIT_CONFIG);
+  }
   const admin = new AdminServer(options.adminToken);
-  registerInfoRoutes(admin, { workers: workers.length, generation: () => broadcaster?.committedGeneration ?? 0, draining: () => draining });
+  const generation = (): number => broadcaster?.committedGeneration ?? 0;
+  registerInfoRoutes(admin, { workers: workers.length, generation, draining: () => draining });
+  registerObjectRoutes(admin, { store, service, configFiles: options.configFiles, generation });
   let adminPort: number;
   try {
     adminPort = await admin.listen(options.adminAddress, options.adminPort);
@@ -108,6 +105,7 @@ async function main(): Promise<void> {
       const drain: ToWorker = { type: 'drain', timeoutMs: msg.timeoutMs };
       for (const w of workers) w.postMessage(drain);
     }
+    if (msg.type === 'reload' && !draining) void reload(service);
   });
   for (const w of workers) {
     w.on('message', (msg: FromWorker) => {
@@ -119,6 +117,18 @@ async function main(): Promise<void> {
   }
   // The supervisor is our lifeline: if it goes away, nobody can restart or stop us cleanly.
   process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+}
+
+/** SIGHUP (forwarded by the supervisor): the config files are applied over the running objects. */
+async function reload(service: ObjectService): Promise<void> {
+  log('INFO', 'reloading config', { files: options.configFiles.join(',') });
+  const outcome = await service.reload(options.configFiles);
+  if (outcome.ok) {
+    log('INFO', 'reload applied', { generation: outcome.generation });
+    return;
+  }
+  for (const e of outcome.errors) log('ERROR', formatConfigError(e));
+  log('ERROR', 'reload refused; the running config stays', { error: outcome.error });
 }
 
 process.on('SIGINT', () => undefined); // the supervisor decides; a terminal's Ctrl-C reaches it too

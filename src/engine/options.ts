@@ -1,6 +1,8 @@
 /** What the supervisor tells the engine process it starts (passed as one JSON argument). */
 export interface EngineOptions {
   readonly configFiles: string[];
+  /** Holds running_objects.yaml; once that file exists it wins over configFiles. */
+  readonly dataDir: string;
   readonly workers: number;
   readonly drainTimeoutMs: number;
   readonly swapTimeoutMs: number;

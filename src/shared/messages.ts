@@ -31,4 +31,4 @@ export type FromEngine =
   | { type: 'drained' }
   | { type: 'failed'; error: string };
 
-export type ToEngine = { type: 'drain'; timeoutMs: number };
+export type ToEngine = { type: 'drain'; timeoutMs: number } | { type: 'reload' };

@@ -76,6 +76,13 @@ export class Supervisor {
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
 
+  /** SIGHUP: the engine re-reads the config files and swaps them in (or logs why not). */
+  reload(): void {
+    if (this.stopping || this.engine === null) return;
+    const msg: ToEngine = { type: 'reload' };
+    this.engine.send(msg);
+  }
+
   /** Graceful stop: the engine stops accepting, finishes in-flight requests, then ends. */
   stop(): void {
     if (this.stopping) return;

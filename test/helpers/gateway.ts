@@ -13,6 +13,10 @@ export interface Gateway {
   /** Admin API base URL, e.g. http://127.0.0.1:40123 */
   readonly admin: string;
   readonly logs: () => string;
+  /** Its data directory (running_objects.yaml). */
+  readonly dataDir: string;
+  /** Resolves with the log text once it matches `re` (already matched output counts). */
+  waitForLog(re: RegExp): Promise<string>;
   url(server: string, pathAndQuery?: string): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -26,17 +30,35 @@ export function writeTempConfig(text: string): string {
 }
 
 /** Starts `ngate start` on a config text and resolves once it logs "ngate ready". */
-export function startGateway(configText: string, opts: { workers?: number; args?: string[] } = {}): Promise<Gateway> {
-  const file = writeTempConfig(configText);
-  const child = spawn(process.execPath, [NGATE_BIN, 'start', '--config', file, '--workers', String(opts.workers ?? 1), '--admin', '127.0.0.1:0', ...(opts.args ?? [])], {
+export function startGateway(configText: string, opts: { workers?: number; args?: string[]; dataDir?: string; configFile?: string } = {}): Promise<Gateway> {
+  const file = opts.configFile ?? writeTempConfig(configText);
+  // Every gateway gets its own data dir, or tests would see each other's objects.
+  const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ngate-data-'));
+  const args = ['start', '--config', file, '--workers', String(opts.workers ?? 1), '--admin', '127.0.0.1:0', '--data-dir', dataDir, ...(opts.args ?? [])];
+  const child = spawn(process.execPath, [NGATE_BIN, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const waiters: { re: RegExp; resolve: (text: string) => void }[] = [];
+  const feed = (chunk: Buffer): void => {
+    output += chunk.toString();
+    for (const w of [...waiters]) {
+      if (!w.re.test(output)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(output);
+    }
+  };
+  child.stdout?.on('data', feed);
+  child.stderr?.on('data', feed);
+  const waitForLog = (re: RegExp): Promise<string> =>
+    new Promise((resolve) => {
+      if (re.test(output)) resolve(output);
+      else waiters.push({ re, resolve });
+    });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
+    const onData = (): void => {
       const m = /ngate ready .*listeners=(\S*)/.exec(output);
       if (m === null) return;
       const ports = new Map<string, number>();
@@ -50,6 +72,8 @@ export function startGateway(configText: string, opts: { workers?: number; args?
         ports,
         admin: `http://${admin}`,
         logs: () => output,
+        dataDir,
+        waitForLog,
         url: (server, p = '/') => `http://127.0.0.1:${ports.get(server) ?? 0}${p}`,
         stop: () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -63,14 +87,15 @@ export function startGateway(configText: string, opts: { workers?: number; args?
   });
 }
 
-/** Runs `ngate <args>` to completion. */
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `ngate <args>` to completion; `input` is written to its stdin. */
+export function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [NGATE_BIN, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [NGATE_BIN, ...args], { cwd: REPO_ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin?.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -1,0 +1,101 @@
+/**
+ * The running set of objects on the coordinator: each validated spec plus the
+ * raw form the user gave (what GET returns and what is persisted). The data
+ * directory wins once it holds running_objects.yaml; until then the --config
+ * files seed the set (as Easegress does with its running_objects.yaml).
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { loadConfigFile, type SourcedObject } from '../../config/load';
+import type { ConfigError, ObjectSpec } from '../../config/validate';
+
+export const RUNNING_OBJECTS_FILE = 'running_objects.yaml';
+
+export interface StoredObject {
+  readonly spec: ObjectSpec;
+  readonly raw: Record<string, unknown>;
+}
+
+export interface SourceLoad {
+  readonly sources: SourcedObject[];
+  /** Unreadable files and YAML syntax errors; validation comes later, on the whole set. */
+  readonly errors: ConfigError[];
+  /** Where the objects came from: the data dir file or the config file(s). */
+  readonly from: string;
+}
+
+export function readSources(files: string[]): SourceLoad {
+  const errors: ConfigError[] = [];
+  const sources: SourcedObject[] = [];
+  for (const file of files) {
+    const loaded = loadConfigFile(file);
+    for (const e of loaded.errors) errors.push({ file: e.file, line: e.line, object: 'file', path: '', message: e.message });
+    sources.push(...loaded.objects);
+  }
+  return { sources, errors, from: files.join(', ') };
+}
+
+/** validateObjects keeps the order of valid objects; names are unique, so match by name. */
+export function pairWithRaw(specs: ObjectSpec[], sources: SourcedObject[]): StoredObject[] {
+  const rawByName = new Map<string, Record<string, unknown>>();
+  for (const s of sources) {
+    const v = s.value as Record<string, unknown> | null;
+    if (v !== null && typeof v === 'object' && typeof v.name === 'string' && !rawByName.has(v.name)) rawByName.set(v.name, v);
+  }
+  return specs.map((spec) => ({ spec, raw: rawByName.get(spec.name) ?? {} }));
+}
+
+export class ObjectStore {
+  private objects: StoredObject[] = [];
+
+  constructor(private readonly dataDir: string) {}
+
+  get file(): string {
+    return path.join(this.dataDir, RUNNING_OBJECTS_FILE);
+  }
+
+  /** The data dir file when it exists, else the config files. */
+  initialSources(configFiles: string[]): SourceLoad {
+    return readSources(existsSync(this.file) ? [this.file] : configFiles);
+  }
+
+  list(): readonly StoredObject[] {
+    return this.objects;
+  }
+
+  get(name: string): StoredObject | undefined {
+    return this.objects.find((o) => o.spec.name === name);
+  }
+
+  /** Replaces the in-memory set (after the workers committed it). */
+  set(objects: StoredObject[]): void {
+    this.objects = objects;
+  }
+
+  /** Writes the set atomically: temp file, fsync, rename, fsync of the directory. */
+  persist(): void {
+    mkdirSync(this.dataDir, { recursive: true });
+    const header = '# Objects ngate runs, written on every applied change. While this file exists it wins over --config.\n';
+    const text = header + this.objects.map((o) => stringify(o.raw)).join('---\n');
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    try {
+      const dfd = openSync(this.dataDir, 'r');
+      try {
+        fsyncSync(dfd);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      // Some platforms cannot fsync a directory; the rename is still atomic.
+    }
+  }
+}
