@@ -122,6 +122,11 @@ export class UwsListener {
     const ctx = ex.ctx;
     const route = server.router.find(ctx);
     if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
+    if (route.site !== null) {
+      route.rewrite(ctx);
+      route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+      return;
+    }
     const pipeline = runtime.pipelines.get(route.backend);
     if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
     route.rewrite(ctx);
