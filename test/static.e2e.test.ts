@@ -146,7 +146,7 @@ rules:
     const port = gw.ports.get('web') as number;
     for (const target of ['/../secret.txt', '/docs/../../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E/secret.txt', '/docs/%2e%2e%2f%2e%2e%2fsecret.txt', '/..%5csecret.txt', `/${path.join(top, 'secret.txt')}`, `//${top}/secret.txt`]) {
       const status = await rawStatus(port, target);
-      assert.ok(status === 404 || status === 403 || status === 400, `${target} → ${status}`);
+      assert.equal(status, 404, target);
     }
     assert.equal((await http(gw.url('web', '/escape.txt'))).status, 403);
   });
