@@ -155,6 +155,7 @@ export class UwsListener {
       ctx.streamedBody?.cancel();
       return;
     }
+    if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
     const noBody = bodyless(ctx.method, status);
     // A request whose body we did not read to the end leaves the connection unusable.
