@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
 
@@ -38,9 +39,12 @@ describe('static files', () => {
     root = path.join(top, 'www');
     mkdirSync(path.join(root, 'docs'), { recursive: true });
     mkdirSync(path.join(root, 'empty'));
+    mkdirSync(path.join(root, 'spa'));
+    writeFileSync(path.join(root, 'spa', 'about.html'), 'about');
     writeFileSync(path.join(root, 'index.html'), '<h1>home</h1>');
     writeFileSync(path.join(root, 'style.css'), 'body{}');
     writeFileSync(path.join(root, 'app.js'), 'x=1');
+    writeFileSync(path.join(root, 'app.js.gz'), gzipSync('x=1'));
     writeFileSync(path.join(root, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]));
     writeFileSync(path.join(root, 'digits.txt'), '0123456789');
     writeFileSync(path.join(root, 'docs', 'index.html'), '<h1>docs</h1>');
@@ -56,8 +60,10 @@ port: 0
 address: 127.0.0.1
 rules:
   - paths:
+      - pathPrefix: /spa/
+        static: { root: ${JSON.stringify(root)}, tryFiles: ["$uri.html", /index.html] }
       - pathPrefix: /
-        static: { root: ${JSON.stringify(root)}, index: [index.html] }
+        static: { root: ${JSON.stringify(root)}, index: [index.html], precompressed: true }
 `,
     );
   });
@@ -85,6 +91,23 @@ rules:
     }
     const png = await http(gw.url('web', '/logo.png'));
     assert.equal(png.headers['content-type'], 'image/png');
+  });
+
+  it('serves a precompressed variant when accepted, and falls back through tryFiles', async () => {
+    const gz = await request(gw.url('web', '/app.js'), { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gz.headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal(gz.headers.vary, 'Accept-Encoding');
+    assert.equal(gunzipSync(Buffer.from(await gz.body.arrayBuffer())).toString(), 'x=1');
+    const plain = await http(gw.url('web', '/app.js'));
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body, 'x=1');
+    const spa = await http(gw.url('web', '/spa/some/route'));
+    assert.equal(spa.status, 200);
+    assert.equal(spa.body, '<h1>home</h1>');
+    const named = await http(gw.url('web', '/spa/about'));
+    assert.equal(named.body, 'about');
+    assert.equal(named.headers['content-type'], 'text/html; charset=utf-8');
   });
 
   it('redirects a directory without its slash, and never lists a directory', async () => {

@@ -7,7 +7,7 @@ export const staticSchema = object(
   {
     root: str({ hint: 'a directory' }),
     index: withDefault(list(str({ pattern: /^[^/]+$/, hint: 'a file name without /' })), ['index.html']),
-    tryFiles: optional(list(str({ pattern: /^\//, hint: 'a path starting with / ($uri is the request path)' }))),
+    tryFiles: optional(list(str({ pattern: /^(\/|\$uri)/, hint: 'a path starting with / or $uri (the request path)' }))),
     precompressed: withDefault(bool(), false),
   },
   { name: 'a static site' },
