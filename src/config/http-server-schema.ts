@@ -2,6 +2,17 @@ import { bool, dict, duration, int, list, object, optional, regexp, size, str, w
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
 
+/** A static site served by the listener itself (FGW's ServerRoot + Index). `root` is relative to the config file. */
+export const staticSchema = object(
+  {
+    root: str({ hint: 'a directory' }),
+    index: withDefault(list(str({ pattern: /^[^/]+$/, hint: 'a file name without /' })), ['index.html']),
+    tryFiles: optional(list(str({ pattern: /^(\/|\$uri)/, hint: 'a path starting with / or $uri (the request path)' }))),
+    precompressed: withDefault(bool(), false),
+  },
+  { name: 'a static site' },
+);
+
 export const pathRuleSchema = object(
   {
     path: optional(str({ pattern: /^\//, hint: 'a path starting with /' })),
@@ -11,7 +22,8 @@ export const pathRuleSchema = object(
     headers: optional(dict(headerMatch)),
     query: optional(dict(headerMatch)),
     rewriteTarget: optional(str()),
-    backend: str({ hint: 'the name of a Pipeline' }),
+    backend: optional(str({ hint: 'the name of a Pipeline' })),
+    static: optional(staticSchema),
   },
   { name: 'a path rule' },
 );
@@ -46,4 +58,5 @@ export const httpServerSchema = object(
 export type HTTPServerSpec = Infer<typeof httpServerSchema>;
 export type HostRuleSpec = Infer<typeof hostRuleSchema>;
 export type PathRuleSpec = Infer<typeof pathRuleSchema>;
+export type StaticSpec = Infer<typeof staticSchema>;
 export type HeaderMatchSpec = Infer<typeof headerMatch>;

@@ -4,7 +4,9 @@
  * field path and file:line, so a bad file can be fixed in one pass.
  */
 import { FILTER_SCHEMAS } from '../dataplane/filters/schemas';
-import { httpServerSchema, type HTTPServerSpec } from './http-server-schema';
+import { statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { httpServerSchema, type HTTPServerSpec, type StaticSpec } from './http-server-schema';
 import type { SourcedObject } from './load';
 import { pipelineSchemaBase, type FlowStepSpec } from './pipeline-schema';
 import { formatPath, type Issue, type Path } from './schema-kit';
@@ -48,6 +50,10 @@ class Collector {
   readonly errors: ConfigError[] = [];
   readonly warnings: ConfigError[] = [];
   constructor(private readonly source: SourcedObject | undefined, private readonly label: string) {}
+
+  get file(): string | undefined {
+    return this.source?.file;
+  }
 
   add(path: Path, message: string, into: ConfigError[] = this.errors): void {
     into.push({ file: this.source?.file, line: this.source?.line(path), object: this.label, path: formatPath(path), message });
@@ -123,6 +129,11 @@ function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServer
         c.add(['rules', r, 'paths', i], 'give at most one of path, pathPrefix, pathRegexp');
         ok = false;
       }
+      if ((p.backend === undefined) === (p.static === undefined)) {
+        c.add(['rules', r, 'paths', i], 'give exactly one of backend (a Pipeline name) or static (a directory to serve)');
+        ok = false;
+      }
+      if (p.static !== undefined && !resolveStaticRoot(p.static, c, ['rules', r, 'paths', i, 'static', 'root'])) ok = false;
     }),
   );
   if (spec.https) {
@@ -133,6 +144,24 @@ function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServer
     c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
   }
   return ok ? { ...spec, kind: 'HTTPServer' } : undefined;
+}
+
+/** Makes a static root absolute (relative to the config file) and checks that it is a directory. */
+function resolveStaticRoot(site: StaticSpec, c: Collector, path: Path): boolean {
+  const root = isAbsolute(site.root) || c.file === undefined ? resolve(site.root) : resolve(dirname(c.file), site.root);
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    c.add(path, `static root ${root} does not exist`);
+    return false;
+  }
+  if (!isDir) {
+    c.add(path, `static root ${root} is not a directory`);
+    return false;
+  }
+  site.root = root;
+  return true;
 }
 
 export function validateObjects(sources: SourcedObject[]): ValidationResult {

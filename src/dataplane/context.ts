@@ -45,6 +45,13 @@ export class RequestContext {
   responseBody: string | Buffer | null = null;
   streamedBody: StreamedBody | null = null;
   errorCode: ErrorCode | null = null;
+  /**
+   * Headers to put on whatever response leaves, applied by the listener after
+   * the pipeline (so they survive a Proxy filter replacing the response
+   * headers): flat [name, value, ...], replacing same-named fields, except
+   * `vary`, which is merged. null when none (the common case).
+   */
+  edgeHeaders: string[] | null = null;
 
   aborted = false;
   /** Set by whoever holds upstream resources that a client abort must release. */
@@ -83,6 +90,22 @@ export class RequestContext {
     this.responseHeaders.add('content-type', 'application/json');
     this.responseBody = errorBody(code, detail);
     this.streamedBody = null;
+  }
+
+  applyEdgeHeaders(): void {
+    const extra = this.edgeHeaders;
+    if (extra === null) return;
+    const h = this.responseHeaders;
+    for (let i = 0; i < extra.length; i += 2) {
+      const name = extra[i] as string;
+      const value = extra[i + 1] as string;
+      if (name !== 'vary') h.set(name, value);
+      else {
+        const vary = h.get('vary');
+        if (vary === undefined) h.add('vary', value);
+        else if (!vary.toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase())) h.set('vary', `${vary}, ${value}`);
+      }
+    }
   }
 
   abort(): void {

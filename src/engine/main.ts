@@ -37,7 +37,7 @@ function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg:
   let started = 0;
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file, { workerData: { index: i, shared } });
+      const w = new Worker(file, { workerData: { index: i, shared, workers: count } });
       w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });

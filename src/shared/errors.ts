@@ -17,6 +17,11 @@ export const ERROR_STATUS = {
   NGATE_ERR_UPSTREAM_TIMEOUT: 504,
   NGATE_ERR_INTERNAL: 500,
   NGATE_ERR_VALIDATION: 400,
+  NGATE_ERR_NOT_FOUND: 404,
+  NGATE_ERR_FORBIDDEN: 403,
+  NGATE_ERR_METHOD_NOT_ALLOWED: 405,
+  NGATE_ERR_RANGE_NOT_SATISFIABLE: 416,
+  NGATE_ERR_RATE_LIMITED: 429,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -35,6 +40,11 @@ export const ERROR_MESSAGE: Record<ErrorCode, string> = {
   NGATE_ERR_UPSTREAM_TIMEOUT: 'upstream did not respond in time',
   NGATE_ERR_INTERNAL: 'internal gateway error',
   NGATE_ERR_VALIDATION: 'request failed validation',
+  NGATE_ERR_NOT_FOUND: 'no such file',
+  NGATE_ERR_FORBIDDEN: 'access denied',
+  NGATE_ERR_METHOD_NOT_ALLOWED: 'method not allowed here',
+  NGATE_ERR_RANGE_NOT_SATISFIABLE: 'requested range not satisfiable',
+  NGATE_ERR_RATE_LIMITED: 'too many requests',
 };
 
 /** The short body ngate answers with for an error: one JSON line clients and operators can read. */

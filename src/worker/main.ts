@@ -15,7 +15,7 @@ import { viewSharedState } from '../shared/sab-layout';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
-const { index: workerIndex, shared: sharedBuffer } = workerData as { index: number; shared: SharedArrayBuffer };
+const { index: workerIndex, shared: sharedBuffer, workers } = workerData as { index: number; shared: SharedArrayBuffer; workers: number };
 const shared = viewSharedState(sharedBuffer);
 
 const { uws, source } = loadUws();
@@ -34,7 +34,7 @@ function listenerKey(s: { name: string; address: string; port: number }): string
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
-    const runtime = new Runtime(compiled, { upstreams, shared });
+    const runtime = new Runtime(compiled, { upstreams, shared, workers });
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: UwsListener[] = [];
     try {

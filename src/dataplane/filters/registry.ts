@@ -3,6 +3,14 @@
  * kind means one folder under filters/ and one line in each table here.
  */
 import type { Filter, FilterEnv } from '../pipeline/filter';
+import { CorsFilter } from './cors/filter';
+import type { CorsSpec } from './cors/schema';
+import { IPFilterFilter } from './ip-filter/filter';
+import type { IPFilterSpec } from './ip-filter/schema';
+import { RateLimiterFilter } from './rate-limiter/filter';
+import type { RateLimiterSpec } from './rate-limiter/schema';
+import { RedirectorFilter } from './redirector/filter';
+import type { RedirectorSpec } from './redirector/schema';
 import { MockFilter } from './mock/filter';
 import type { MockSpec } from './mock/schema';
 import { ProxyFilter } from './proxy/filter';
@@ -22,6 +30,10 @@ export const FILTER_FACTORIES: Record<string, Factory> = {
   Validator: (name, spec) => new ValidatorFilter(name, spec as unknown as ValidatorSpec),
   RequestAdaptor: (name, spec) => new RequestAdaptorFilter(name, spec as unknown as RequestAdaptorSpec),
   ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),
+  Redirector: (name, spec) => new RedirectorFilter(name, spec as unknown as RedirectorSpec),
+  CORS: (name, spec) => new CorsFilter(name, spec as unknown as CorsSpec),
+  RateLimiter: (name, spec, env) => new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, env),
+  IPFilter: (name, spec) => new IPFilterFilter(name, spec as unknown as IPFilterSpec),
 };
 
 export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv): Filter {

@@ -3,6 +3,10 @@
  * validation (control side) loads no data-path code.
  */
 import type { Schema } from '../../config/schema-kit';
+import { corsSchema } from './cors/schema';
+import { ipFilterSchema } from './ip-filter/schema';
+import { rateLimiterSchema } from './rate-limiter/schema';
+import { redirectorSchema } from './redirector/schema';
 import { mockSchema } from './mock/schema';
 import { proxySchema } from './proxy/schema';
 import { requestAdaptorSchema } from './request-adaptor/schema';
@@ -15,4 +19,8 @@ export const FILTER_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
   Validator: validatorSchema as Schema<Record<string, unknown>>,
   RequestAdaptor: requestAdaptorSchema as Schema<Record<string, unknown>>,
   ResponseAdaptor: responseAdaptorSchema as Schema<Record<string, unknown>>,
+  Redirector: redirectorSchema as Schema<Record<string, unknown>>,
+  CORS: corsSchema as Schema<Record<string, unknown>>,
+  RateLimiter: rateLimiterSchema as unknown as Schema<Record<string, unknown>>,
+  IPFilter: ipFilterSchema as Schema<Record<string, unknown>>,
 };

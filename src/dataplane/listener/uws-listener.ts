@@ -116,6 +116,11 @@ export class UwsListener {
     const ctx = ex.ctx;
     const route = server.router.find(ctx);
     if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
+    if (route.site !== null) {
+      route.rewrite(ctx);
+      route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+      return;
+    }
     const pipeline = runtime.pipelines.get(route.backend);
     if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
     route.rewrite(ctx);
@@ -157,6 +162,7 @@ export class UwsListener {
       ctx.streamedBody?.cancel();
       return;
     }
+    if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
     const noBody = bodyless(ctx.method, status);
     // A request whose body we did not read to the end leaves the connection unusable.

@@ -17,6 +17,8 @@ export interface Filter {
 export interface FilterEnv {
   readonly upstreams: PoolRegistry;
   readonly shared: SharedState;
+  /** Worker threads in this process: per-worker state such as rate limits divides totals by it. */
+  readonly workers: number;
 }
 
 export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;

@@ -1,5 +1,6 @@
 import type { HeaderMatchSpec, PathRuleSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
+import { StaticSite } from '../static/site';
 
 type ValueMatcher = (value: string | undefined) => boolean;
 
@@ -26,7 +27,10 @@ const enum PathKind {
  */
 export class Route {
   readonly index: number;
+  /** Pipeline name, '' for a static rule. */
   readonly backend: string;
+  /** The static site this rule serves, null for a pipeline rule. */
+  readonly site: StaticSite | null;
   private readonly kind: PathKind;
   private readonly path: string;
   private readonly re: RegExp | null;
@@ -37,7 +41,8 @@ export class Route {
 
   constructor(spec: PathRuleSpec, index: number) {
     this.index = index;
-    this.backend = spec.backend;
+    this.backend = spec.backend ?? '';
+    this.site = spec.static === undefined ? null : new StaticSite(spec.static);
     if (spec.path !== undefined) {
       this.kind = PathKind.Exact;
       this.path = spec.path;

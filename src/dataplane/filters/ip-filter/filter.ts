@@ -1,0 +1,48 @@
+import { BlockList, isIP } from 'node:net';
+import type { RequestContext } from '../../context';
+import type { Filter } from '../../pipeline/filter';
+import type { IPFilterSpec } from './schema';
+
+function toBlockList(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [addr = '', bits] = c.split('/');
+    const type = isIP(addr) === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) list.addAddress(addr, type);
+    else list.addSubnet(addr, Number(bits), type);
+  }
+  return list;
+}
+
+/**
+ * IPFilter: checks the socket peer address against block and allow CIDR
+ * lists (IPv4, IPv6, and IPv4-mapped IPv6 as IPv4); refused → 403, result
+ * `blocked`.
+ */
+export class IPFilterFilter implements Filter {
+  readonly kind = 'IPFilter';
+  private readonly allow: BlockList | null;
+  private readonly block: BlockList | null;
+
+  constructor(
+    readonly name: string,
+    spec: IPFilterSpec,
+  ) {
+    this.allow = spec.allow === undefined ? null : toBlockList(spec.allow);
+    this.block = spec.block === undefined ? null : toBlockList(spec.block);
+  }
+
+  handle(ctx: RequestContext): string {
+    if (this.permits(ctx.remoteAddress)) return '';
+    ctx.fail('NGATE_ERR_FORBIDDEN', 'client address not allowed');
+    return 'blocked';
+  }
+
+  permits(address: string): boolean {
+    const family = isIP(address);
+    if (family === 0) return this.allow === null && this.block === null;
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (this.block !== null && this.block.check(address, type)) return false;
+    return this.allow === null || this.allow.check(address, type);
+  }
+}

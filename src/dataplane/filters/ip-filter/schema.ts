@@ -1,0 +1,31 @@
+import { isIP } from 'node:net';
+import { list, object, optional, str, type Infer, type Schema } from '../../../config/schema-kit';
+
+/** An address or CIDR ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7"). */
+const cidr: Schema<string> = {
+  describe: 'an IPv4 or IPv6 address or CIDR',
+  check(value, path, issues) {
+    if (typeof value === 'string') {
+      const [addr = '', bits, extra] = value.split('/');
+      const family = isIP(addr);
+      const max = family === 4 ? 32 : 128;
+      const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+      if (family !== 0 && okBits && extra === undefined) return value;
+    }
+    issues.push({ path, message: `expected ${this.describe}, got ${JSON.stringify(value)}` });
+    return undefined;
+  },
+};
+
+export const ipFilterSchema = object(
+  {
+    name: str(),
+    kind: str(),
+    /** When given, only these addresses pass. */
+    allow: optional(list(cidr)),
+    /** These never pass, even when also allowed. */
+    block: optional(list(cidr)),
+  },
+  { name: 'an IPFilter filter' },
+);
+export type IPFilterSpec = Infer<typeof ipFilterSchema>;

@@ -1,0 +1,39 @@
+import { duration, int, object, oneOf, optional, str, withDefault, type Infer, type Schema } from '../../../config/schema-kit';
+
+const base = object(
+  {
+    name: str(),
+    kind: str(),
+    /** Requests allowed per `per` across the whole process (all workers together). */
+    rate: int({ min: 1 }),
+    per: withDefault(duration(), 1000),
+    /** Requests that may arrive at once after a quiet period; defaults to `rate`. */
+    burst: optional(int({ min: 1 })),
+    /** What one bucket counts: the whole route, each client IP, or each value of a header or cookie. */
+    key: withDefault(oneOf(['route', 'ip', 'header', 'cookie'] as const), 'route'),
+    /** The header or cookie name when `key` is header or cookie. */
+    keyName: optional(str()),
+    /** Buckets kept per worker; idle full buckets are dropped first, then the oldest. */
+    maxKeys: withDefault(int({ min: 1 }), 100_000),
+  },
+  { name: 'a RateLimiter filter' },
+);
+type Base = Infer<typeof base>;
+
+export const rateLimiterSchema: Schema<Base> = {
+  describe: base.describe,
+  check(value, path, issues) {
+    const spec = base.check(value, path, issues);
+    if (spec === undefined) return undefined;
+    if ((spec.key === 'header' || spec.key === 'cookie') && spec.keyName === undefined) {
+      issues.push({ path: [...path, 'keyName'], message: `key: ${spec.key} needs keyName (the ${spec.key} to count by)` });
+      return undefined;
+    }
+    if (spec.per <= 0) {
+      issues.push({ path: [...path, 'per'], message: 'per must be a positive duration' });
+      return undefined;
+    }
+    return spec;
+  },
+};
+export type RateLimiterSpec = Base;

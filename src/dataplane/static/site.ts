@@ -1,0 +1,196 @@
+import { close, fstat, open, realpathSync, type Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { join, sep } from 'node:path';
+import type { StaticSpec } from '../../config/http-server-schema';
+import type { RequestContext } from '../context';
+import { etagOf, notModified, parseRange } from './conditional';
+import { FileBody, LengthOnlyBody } from './file-body';
+import { contentType } from './mime';
+import { safeRelativePath } from './safe-path';
+
+// Raw descriptors, not FileHandle: the body owns the fd after this module is done, and a
+// FileHandle would close it again when garbage-collected.
+const openFd = promisify(open);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
+
+interface Opened {
+  readonly fd: number;
+  readonly stat: Stats;
+  readonly file: string;
+}
+type Lookup = Opened | 'missing' | 'forbidden';
+
+const ENCODINGS = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+] as const;
+
+/**
+ * One `static:` path rule: serves files under `root` for GET and HEAD with
+ * validators, conditional requests and single byte ranges. Never lists a
+ * directory; every resolved path (symlinks included) must stay under root.
+ */
+export class StaticSite {
+  private readonly root: string;
+  private readonly rootPrefix: string;
+  private readonly index: readonly string[];
+  private readonly tryFiles: readonly string[];
+  private readonly precompressed: boolean;
+
+  constructor(spec: StaticSpec) {
+    let root = spec.root;
+    try {
+      root = realpathSync(root);
+    } catch {
+      // Gone since validation: every request will answer 404.
+    }
+    this.root = root;
+    this.rootPrefix = root.endsWith(sep) ? root : root + sep;
+    this.index = spec.index;
+    this.tryFiles = spec.tryFiles ?? [];
+    this.precompressed = spec.precompressed;
+  }
+
+  async serve(ctx: RequestContext): Promise<void> {
+    if (ctx.body !== null) ctx.body.resume(); // a body means nothing here: discard it
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.fail('NGATE_ERR_METHOD_NOT_ALLOWED');
+      ctx.responseHeaders.add('allow', 'GET, HEAD');
+      return;
+    }
+    const segments = safeRelativePath(ctx.path);
+    if (segments === null) return ctx.fail('NGATE_ERR_NOT_FOUND');
+    const found = await this.find(ctx, segments);
+    if (found === 'missing') return ctx.fail('NGATE_ERR_NOT_FOUND');
+    if (found === 'forbidden') return ctx.fail('NGATE_ERR_FORBIDDEN');
+    if (found === null) return; // redirected
+    if (ctx.aborted) {
+      await closeFd(found.fd);
+      return;
+    }
+    await this.answer(ctx, found);
+  }
+
+  /** The file for the request, or null after answering with a redirect to the directory's slash form. */
+  private async find(ctx: RequestContext, segments: string[]): Promise<Lookup | null> {
+    const target = join(this.root, ...segments);
+    const first = await this.lookup(target);
+    if (first === 'forbidden') return first;
+    if (first !== 'missing') {
+      if (first.stat.isFile()) return first;
+      await closeFd(first.fd);
+      if (!first.stat.isDirectory()) return 'missing';
+      if (!ctx.path.endsWith('/')) {
+        ctx.status = 301;
+        ctx.responseHeaders.set('location', ctx.path + '/' + (ctx.query === '' ? '' : `?${ctx.query}`));
+        return null;
+      }
+      for (const name of this.index) {
+        const idx = await this.lookupFile(join(target, name));
+        if (idx !== 'missing') return idx;
+      }
+      return 'missing';
+    }
+    const uri = '/' + segments.join('/');
+    for (const pattern of this.tryFiles) {
+      const segs = safeRelativePath(pattern.replace('$uri', uri));
+      if (segs === null) continue;
+      const alt = await this.lookupFile(join(this.root, ...segs));
+      if (alt !== 'missing') return alt;
+    }
+    return 'missing';
+  }
+
+  /** Like lookup, but only a regular file counts. */
+  private async lookupFile(path: string): Promise<Lookup> {
+    const r = await this.lookup(path);
+    if (r === 'missing' || r === 'forbidden' || r.stat.isFile()) return r;
+    await closeFd(r.fd);
+    return 'missing';
+  }
+
+  private async lookup(path: string): Promise<Lookup> {
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch {
+      return 'missing';
+    }
+    if (real !== this.root && !real.startsWith(this.rootPrefix)) return 'forbidden';
+    let fd: number;
+    try {
+      fd = await openFd(real, 'r');
+    } catch {
+      return 'missing';
+    }
+    try {
+      return { fd, stat: await fstatFd(fd), file: real };
+    } catch {
+      await closeFd(fd);
+      return 'missing';
+    }
+  }
+
+  private async answer(ctx: RequestContext, found: Opened): Promise<void> {
+    let { fd, stat } = found;
+    const h = ctx.responseHeaders;
+    h.set('content-type', contentType(found.file));
+    if (this.precompressed) {
+      h.set('vary', 'Accept-Encoding');
+      const variant = ctx.headers.get('range') === undefined ? await this.compressedVariant(ctx, found.file) : null;
+      if (variant !== null) {
+        await closeFd(fd);
+        ({ fd, stat } = variant.opened);
+        h.set('content-encoding', variant.encoding);
+      }
+    }
+    const etag = etagOf(stat.size, stat.mtimeMs);
+    const lastModified = stat.mtime.toUTCString();
+    h.set('etag', etag);
+    h.set('last-modified', lastModified);
+    h.set('accept-ranges', 'bytes');
+    if (notModified(ctx.headers, etag, stat.mtimeMs)) {
+      await closeFd(fd);
+      ctx.status = 304;
+      h.delete('content-type');
+      return;
+    }
+    const range = parseRange(ctx.headers, stat.size, etag, lastModified);
+    if (range === 'unsatisfiable') {
+      await closeFd(fd);
+      ctx.fail('NGATE_ERR_RANGE_NOT_SATISFIABLE');
+      ctx.responseHeaders.set('content-range', `bytes */${stat.size}`);
+      return;
+    }
+    let start = 0;
+    let length = stat.size;
+    ctx.status = 200;
+    if (range !== null) {
+      start = range.start;
+      length = range.end - range.start + 1;
+      ctx.status = 206;
+      h.set('content-range', `bytes ${range.start}-${range.end}/${stat.size}`);
+    }
+    if (ctx.method === 'HEAD') {
+      await closeFd(fd);
+      ctx.streamedBody = new LengthOnlyBody(length);
+      return;
+    }
+    // The descriptor now belongs to the body, which closes it on end, error or cancel.
+    const body = new FileBody(fd, start, length);
+    ctx.streamedBody = body;
+    ctx.onAbort = () => body.cancel();
+  }
+
+  private async compressedVariant(ctx: RequestContext, file: string): Promise<{ opened: Opened; encoding: string } | null> {
+    const accept = ctx.headers.get('accept-encoding') ?? '';
+    for (const [encoding, ext] of ENCODINGS) {
+      if (!accept.includes(encoding)) continue;
+      const r = await this.lookupFile(file + ext);
+      if (r !== 'missing' && r !== 'forbidden') return { opened: r, encoding };
+    }
+    return null;
+  }
+}

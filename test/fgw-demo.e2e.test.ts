@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBackends, type Backend } from './helpers/backends';
+import { REPO_ROOT, startGateway, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
+
+const WWW = path.join(REPO_ROOT, 'configs', 'www');
+
+/** A bundled config with fixed ports swapped for test ports and its relative static root made absolute. */
+function bundled(file: string, backends: Backend[] = []): string {
+  let text = readFileSync(path.join(REPO_ROOT, 'configs', file), 'utf8');
+  text = text.replace(/port: \d+/g, 'port: 0').replace(/root: (\.\.\/)?www/, `root: ${JSON.stringify(WWW)}`);
+  backends.forEach((b, i) => (text = text.replace(`http://127.0.0.1:${8081 + i}`, b.url)));
+  return text;
+}
+
+describe('FGW seed scenario (configs/examples/fgw-demo.yaml)', () => {
+  let backends: Backend[];
+  let gw: Gateway;
+  before(async () => {
+    backends = await startBackends(2);
+    gw = await startGateway(bundled('examples/fgw-demo.yaml', backends));
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  it('alternates between the two backends on the proxy listener', async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) seen.push((await http(gw.url('fgw-proxy', '/'), { fresh: true })).headers['x-backend'] as string);
+    assert.deepEqual(seen, ['1', '2', '1', '2']);
+  });
+
+  it('serves index.html on the static listener', async () => {
+    const r = await http(gw.url('fgw-static', '/'));
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'text/html; charset=utf-8');
+    assert.equal(r.body, readFileSync(path.join(WWW, 'index.html'), 'utf8'));
+  });
+});
+
+describe('bundled configs/gateway.yaml', () => {
+  let gw: Gateway;
+  before(async () => {
+    gw = await startGateway(bundled('gateway.yaml'));
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+  });
+
+  it('serves the welcome page at / and ok at /healthz', async () => {
+    const home = await http(gw.url('gateway', '/'));
+    assert.equal(home.status, 200);
+    assert.match(home.body, /ngate is running/);
+    const health = await http(gw.url('gateway', '/healthz'));
+    assert.equal(health.body, 'ok\n');
+  });
+});
