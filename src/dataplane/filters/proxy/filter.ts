@@ -31,7 +31,7 @@ export class ProxyFilter implements Filter {
       const origin = new URL(s.url).origin;
       return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
     });
-    this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service));
+    this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance);
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
