@@ -2,28 +2,39 @@ import { available, type Balancer } from '../balancer';
 import type { Endpoint } from '../endpoint';
 
 /**
- * Power of two choices: two random available endpoints, the one with fewer
- * requests in flight per unit of weight wins. In-flight counts live in shared
- * memory, so the choice sees every worker's load.
+ * Power of two choices: two distinct available endpoints drawn by weight,
+ * the one with fewer requests in flight wins (the first drawn on a tie, so
+ * an idle pool follows the weights). In-flight counts live in shared memory,
+ * so the choice sees every worker's load.
  */
 export class LeastRequestBalancer implements Balancer {
-  private readonly scratch: Endpoint[] = [];
-
   constructor(private readonly endpoints: readonly Endpoint[]) {}
 
   pick(): Endpoint | null {
-    const up = this.scratch;
-    up.length = 0;
     const eps = this.endpoints;
-    for (let i = 0; i < eps.length; i++) if (available(eps[i] as Endpoint)) up.push(eps[i] as Endpoint);
-    const n = up.length;
-    if (n === 0) return null;
-    if (n === 1) return up[0] as Endpoint;
-    const i = (Math.random() * n) | 0;
-    let j = (Math.random() * (n - 1)) | 0;
-    if (j >= i) j++;
-    const a = up[i] as Endpoint;
-    const b = up[j] as Endpoint;
-    return (a.inFlight + 1) / a.weight <= (b.inFlight + 1) / b.weight ? a : b;
+    let total = 0;
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[i] as Endpoint;
+      if (available(ep)) total += ep.weight;
+    }
+    if (total === 0) return null;
+    const a = this.draw(Math.random() * total, null);
+    if (a === null || total === a.weight) return a;
+    const b = this.draw(Math.random() * (total - a.weight), a);
+    return b !== null && b.inFlight < a.inFlight ? b : a;
+  }
+
+  /** The available endpoint (other than `skip`) where the running weight sum passes r. */
+  private draw(r: number, skip: Endpoint | null): Endpoint | null {
+    const eps = this.endpoints;
+    let last: Endpoint | null = null;
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[i] as Endpoint;
+      if (ep === skip || !available(ep)) continue;
+      last = ep;
+      r -= ep.weight;
+      if (r < 0) return ep;
+    }
+    return last;
   }
 }
