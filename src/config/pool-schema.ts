@@ -20,6 +20,12 @@ export const HASH_ON = ['ip', 'header', 'cookie'] as const;
 /** Failures a retry may answer; statuses are the upstream's own answers. */
 export const RETRY_ON = ['connect-failure', 'reset-before-response', '502', '503', '504'] as const;
 export type RetryOn = (typeof RETRY_ON)[number];
+const retryOnName = oneOf(RETRY_ON);
+/** `on: [502, 503]` is written with YAML numbers; they mean the same as the strings. */
+const retryOnItem: Schema<RetryOn> = {
+  describe: retryOnName.describe,
+  check: (v, path, issues) => retryOnName.check(typeof v === 'number' ? String(v) : v, path, issues),
+};
 
 export const serverSchema = object(
   {
@@ -73,7 +79,7 @@ export type StickySessionSpec = Infer<typeof stickySessionSchema>;
 export const retrySchema = object(
   {
     maxAttempts: withDefault(int({ min: 1, max: 10 }), 2),
-    on: withDefault(list(oneOf(RETRY_ON), { min: 1 }), ['connect-failure', 'reset-before-response'] as RetryOn[]),
+    on: withDefault(list(retryOnItem, { min: 1 }), ['connect-failure', 'reset-before-response'] as RetryOn[]),
     /** First wait between attempts; doubles per attempt, with jitter. 0 retries at once. */
     backoff: withDefault(duration(), 25),
   },
