@@ -84,7 +84,11 @@ export class ProxyFilter implements Filter {
       return this.noEndpoint(ctx);
     }
     this.pending++;
-    return this.attempts(ctx, endpoint, pinned).finally(() => this.pending--);
+    return this.attempts(ctx, endpoint, pinned).finally(() => {
+      this.pending--;
+      // A probe that ended without an outcome (client gone, internal error) must not hold the breaker half-open.
+      breaker?.release();
+    });
   }
 
   private noEndpoint(ctx: RequestContext): string {
