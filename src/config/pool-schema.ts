@@ -1,8 +1,31 @@
-import { dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer } from './schema-kit';
+import { dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
 
 /** Every balancing policy ngate knows; an unknown name is a config error, never a silent fallback. */
-export const BALANCE_POLICIES = ['roundRobin'] as const;
+export const BALANCE_POLICIES = [
+  'roundRobin',
+  'weightedRoundRobin',
+  'random',
+  'weightedRandom',
+  'leastRequest',
+  'ipHash',
+  'headerHash',
+  'cookieHash',
+  'consistentHash',
+] as const;
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
+
+/** What consistentHash keys on. */
+export const HASH_ON = ['ip', 'header', 'cookie'] as const;
+
+/** Failures a retry may answer; statuses are the upstream's own answers. */
+export const RETRY_ON = ['connect-failure', 'reset-before-response', '502', '503', '504'] as const;
+export type RetryOn = (typeof RETRY_ON)[number];
+const retryOnName = oneOf(RETRY_ON);
+/** `on: [502, 503]` is written with YAML numbers; they mean the same as the strings. */
+const retryOnItem: Schema<RetryOn> = {
+  describe: retryOnName.describe,
+  check: (v, path, issues) => retryOnName.check(typeof v === 'number' ? String(v) : v, path, issues),
+};
 
 export const serverSchema = object(
   {
@@ -13,17 +36,80 @@ export const serverSchema = object(
   { name: 'a server' },
 );
 
+const loadBalanceBase = object(
+  {
+    policy: withDefault(oneOf(BALANCE_POLICIES), 'roundRobin'),
+    headerHashKey: optional(str()),
+    cookieName: optional(str()),
+    hashOn: optional(oneOf(HASH_ON)),
+  },
+  { name: 'a loadBalance map' },
+);
+export type LoadBalanceSpec = Infer<typeof loadBalanceBase>;
+
+/** The key a policy hashes on must be named: a missing one is an error, not a quiet round robin. */
+const loadBalanceSchema: Schema<LoadBalanceSpec> = {
+  describe: loadBalanceBase.describe,
+  check(v, path, issues) {
+    const lb = loadBalanceBase.check(v, path, issues);
+    if (lb === undefined) return undefined;
+    const on = lb.policy === 'headerHash' ? 'header' : lb.policy === 'cookieHash' ? 'cookie' : lb.policy === 'consistentHash' ? (lb.hashOn ?? 'ip') : 'ip';
+    if (on === 'header' && lb.headerHashKey === undefined) {
+      issues.push({ path: [...path, 'headerHashKey'], message: `required: the header policy ${lb.policy} hashes on` });
+      return undefined;
+    }
+    if (on === 'cookie' && lb.cookieName === undefined) {
+      issues.push({ path: [...path, 'cookieName'], message: `required: the cookie policy ${lb.policy} hashes on` });
+      return undefined;
+    }
+    return lb;
+  },
+};
+
+export const stickySessionSchema = object(
+  {
+    mode: oneOf(['cookie'] as const),
+    cookieName: withDefault(str({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, hint: 'a cookie name' }), '_srv_id'),
+    ttl: withDefault(duration(), 3_600_000),
+  },
+  { name: 'a stickySession map' },
+);
+export type StickySessionSpec = Infer<typeof stickySessionSchema>;
+
+export const retrySchema = object(
+  {
+    maxAttempts: withDefault(int({ min: 1, max: 10 }), 2),
+    on: withDefault(list(retryOnItem, { min: 1 }), ['connect-failure', 'reset-before-response'] as RetryOn[]),
+    /** First wait between attempts; doubles per attempt, with jitter. 0 retries at once. */
+    backoff: withDefault(duration(), 25),
+  },
+  { name: 'a retry map' },
+);
+export type RetrySpec = Infer<typeof retrySchema>;
+
+export const circuitBreakerSchema = object(
+  {
+    consecutiveFailures: withDefault(int({ min: 1, max: 100_000 }), 5),
+    coolDown: withDefault(duration(), 10_000),
+  },
+  { name: 'a circuitBreaker map' },
+);
+export type CircuitBreakerSpec = Infer<typeof circuitBreakerSchema>;
+
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
     servers: list(serverSchema, { min: 1 }),
-    loadBalance: withDefault(object({ policy: withDefault(oneOf(BALANCE_POLICIES), 'roundRobin'), headerHashKey: optional(str()) }), {
-      policy: 'roundRobin',
-    }),
+    loadBalance: withDefault(loadBalanceSchema, { policy: 'roundRobin' }),
+    stickySession: optional(stickySessionSchema),
+    retry: optional(retrySchema),
+    circuitBreaker: optional(circuitBreakerSchema),
     timeout: withDefault(duration(), 30_000),
     connectTimeout: withDefault(duration(), 2_000),
     keepAliveTimeout: withDefault(duration(), 4_000),
     maxConnectionsPerWorker: withDefault(int({ min: 1, max: 100_000 }), 1024),
+    /** Requests per worker that may wait for a connection beyond maxConnectionsPerWorker; more → 503. */
+    maxPending: optional(int({ min: 0, max: 1_000_000 })),
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
   },
   { name: 'a pool' },

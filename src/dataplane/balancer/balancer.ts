@@ -1,3 +1,4 @@
+import type { LoadBalanceSpec } from '../../config/pool-schema';
 import type { RequestContext } from '../context';
 import type { Endpoint } from './endpoint';
 import type { ServiceCursor } from './service-cursor';
@@ -7,4 +8,10 @@ export interface Balancer {
   pick(ctx: RequestContext): Endpoint | null;
 }
 
-export type BalancerFactory = (endpoints: readonly Endpoint[], cursor: ServiceCursor) => Balancer;
+/** Built once per config generation and worker; `options` is the pool's loadBalance map. */
+export type BalancerFactory = (endpoints: readonly Endpoint[], cursor: ServiceCursor, options: LoadBalanceSpec) => Balancer;
+
+/** An endpoint a balancer may choose: healthy (shared state) and with weight. */
+export function available(ep: Endpoint): boolean {
+  return ep.weight > 0 && ep.healthy;
+}

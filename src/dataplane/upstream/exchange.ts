@@ -4,11 +4,15 @@ import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
+import type { RetryPolicy } from './retry-policy';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = new Set(['date', 'content-length']);
 
 type Controller = Dispatcher.DispatchController;
+
+/** The result of an attempt that failed in a way the retry policy allows to try again. */
+export const RETRY = 'retry';
 
 /**
  * One request's exchange with an upstream: an undici dispatch handler on one
@@ -24,18 +28,21 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private ended = false;
   private failed = false;
   private headersSeen = false;
+  private discarding = false;
+  private readonly abortHook = (): void => this.cancel();
   private settle: ((result: string) => void) | null;
   readonly done: Promise<string>;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly endpoint: Endpoint,
+    private readonly retry: RetryPolicy | null,
   ) {
     endpoint.begin();
     let settle!: (result: string) => void;
     this.done = new Promise<string>((resolve) => (settle = resolve));
     this.settle = settle;
-    ctx.onAbort = () => this.cancel();
+    ctx.onAbort = this.abortHook;
   }
 
   onRequestStart(controller: Controller): void {
@@ -46,6 +53,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   onResponseStart(_controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     this.headersSeen = true;
     const ctx = this.ctx;
+    if (this.retry !== null && this.retry.afterStatus(ctx, statusCode)) {
+      this.discarding = true;
+      this.detach();
+      this.finishHeaders(RETRY);
+      return;
+    }
     ctx.status = statusCode;
     const listed = connectionListed(headers.connection as string | undefined);
     const out = ctx.responseHeaders;
@@ -62,6 +75,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.discarding) return;
     const sink = this.sink;
     if (sink === null) {
       (this.pending ??= []).push(chunk);
@@ -73,18 +87,25 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   onResponseEnd(): void {
     this.ended = true;
     this.release();
-    this.ctx.onAbort = null;
+    if (this.discarding) return;
+    this.detach();
     if (this.sink !== null) this.sink.end();
   }
 
   onResponseError(_controller: Controller, err: Error): void {
     this.release();
+    if (this.discarding) return;
     const ctx = this.ctx;
-    ctx.onAbort = null;
+    this.detach();
     if (!this.headersSeen) {
+      const code = upstreamErrorCode(err);
+      if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
+        this.finishHeaders(RETRY);
+        return;
+      }
       if (!ctx.aborted) {
         // The listener may already know why (client body too large or cut off).
-        ctx.fail(ctx.errorCode ?? upstreamErrorCode(err), ctx.errorCode === null ? err.message : undefined);
+        ctx.fail(ctx.errorCode ?? code, ctx.errorCode === null ? err.message : undefined);
       }
       this.finishHeaders('serverError');
       return;
@@ -113,6 +134,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   cancel(): void {
     const c = this.controller;
     if (c !== null && !c.aborted && !this.ended) c.abort(new Error('client aborted'));
+  }
+
+  private mayRetry(code: string): boolean {
+    const retry = this.retry as RetryPolicy;
+    if (code === 'NGATE_ERR_UPSTREAM_CONNECT' || code === 'NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT') return retry.afterConnectFailure(this.ctx);
+    if (code === 'NGATE_ERR_UPSTREAM_RESET') return retry.afterReset(this.ctx);
+    return false;
+  }
+
+  /** Stops answering client aborts, unless a later attempt already took the hook over. */
+  private detach(): void {
+    if (this.ctx.onAbort === this.abortHook) this.ctx.onAbort = null;
   }
 
   private released = false;

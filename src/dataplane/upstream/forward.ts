@@ -2,6 +2,7 @@ import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { UpstreamExchange } from './exchange';
+import type { RetryPolicy } from './retry-policy';
 
 const VIA = '1.1 ngate';
 
@@ -44,9 +45,13 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
   return out;
 }
 
-/** Sends the request to one endpoint; settles when response headers arrive or the exchange failed. */
-export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean): Promise<string> {
-  const exchange = new UpstreamExchange(ctx, endpoint);
+/**
+ * Sends the request to one endpoint; settles when response headers arrive or
+ * the exchange failed. With a retry policy, a failure it allows settles RETRY
+ * and leaves the context for the next attempt.
+ */
+export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean, retry: RetryPolicy | null = null): Promise<string> {
+  const exchange = new UpstreamExchange(ctx, endpoint, retry);
   ctx.upstream = endpoint.url;
   const query = ctx.query;
   endpoint.dispatcher.dispatch(

@@ -1,4 +1,4 @@
-import type { Balancer } from '../balancer';
+import { available, type Balancer } from '../balancer';
 import type { Endpoint } from '../endpoint';
 import type { ServiceCursor } from '../service-cursor';
 
@@ -16,7 +16,7 @@ export class RoundRobinBalancer implements Balancer {
     const start = this.cursor.next();
     for (let tried = 0; tried < n; tried++) {
       const ep = eps[(start + tried) % n] as Endpoint;
-      if (ep.healthy && ep.weight > 0) return ep;
+      if (available(ep)) return ep;
     }
     return null;
   }

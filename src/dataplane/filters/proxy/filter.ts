@@ -1,18 +1,41 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext } from '../../context';
 import type { Filter, FilterEnv } from '../../pipeline/filter';
-import type { Balancer } from '../../balancer/balancer';
+import { available, type Balancer } from '../../balancer/balancer';
 import { Endpoint } from '../../balancer/endpoint';
 import { BALANCERS } from '../../balancer/registry';
 import { forward } from '../../upstream/forward';
+import { RETRY } from '../../upstream/exchange';
+import { RetryPolicy } from '../../upstream/retry-policy';
 import { ServiceCursor } from '../../balancer/service-cursor';
 import { SLOTS_KEY, type PoolSlots } from '../../../shared/sab-layout';
 import type { ProxySpec } from './schema';
+import { CircuitBreaker } from './circuit-breaker';
+import { StickyCookie } from './sticky-cookie';
 
-/** Proxy: picks an endpoint of its pool and forwards the request; the response streams back. */
+/** Whether an attempt's outcome counts against the pool (circuit breaker). */
+function upstreamFailed(ctx: RequestContext, result: string): boolean {
+  if (result === RETRY) return true;
+  if (result === '') return ctx.status >= 502 && ctx.status <= 504;
+  return ctx.errorCode !== null && ctx.errorCode.startsWith('NGATE_ERR_UPSTREAM');
+}
+
+/**
+ * Proxy: picks an endpoint of its pool and forwards the request; the response
+ * streams back. Sticky sessions, retries and the circuit breaker are built
+ * once per generation; a pool without them takes the direct path.
+ */
 export class ProxyFilter implements Filter {
   readonly kind = 'Proxy';
   readonly endpoints: readonly Endpoint[];
   private readonly balancer: Balancer;
+  private readonly sticky: StickyCookie | null;
+  private readonly retry: RetryPolicy | null;
+  private readonly breaker: CircuitBreaker | null;
+  /** Requests this worker has in this pool, and the most it may have (0: unlimited). */
+  private pending = 0;
+  private readonly maxPending: number;
+  private readonly direct: boolean;
 
   constructor(
     readonly name: string,
@@ -31,15 +54,87 @@ export class ProxyFilter implements Filter {
       const origin = new URL(s.url).origin;
       return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
     });
-    this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service));
+    this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance);
+    this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession);
+    this.retry = pool.retry === undefined || pool.retry.maxAttempts < 2 ? null : new RetryPolicy(pool.retry);
+    this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
+    this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
+    this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
-    const endpoint = this.balancer.pick(ctx);
-    if (endpoint === null) {
-      ctx.fail('NGATE_ERR_NO_ENDPOINT');
+    if (this.direct) {
+      const endpoint = this.balancer.pick(ctx);
+      if (endpoint === null) return this.noEndpoint(ctx);
+      return forward(ctx, endpoint, true);
+    }
+    if (this.maxPending > 0 && this.pending >= this.maxPending) {
+      ctx.fail('NGATE_ERR_POOL_OVERFLOW');
       return 'serverError';
     }
-    return forward(ctx, endpoint, true);
+    const breaker = this.breaker;
+    if (breaker !== null && !breaker.allow(Date.now())) {
+      ctx.fail('NGATE_ERR_CIRCUIT_OPEN');
+      return 'serverError';
+    }
+    const pinned = this.sticky === null ? null : this.sticky.pinned(ctx);
+    const endpoint = pinned ?? this.balancer.pick(ctx);
+    if (endpoint === null) {
+      breaker?.release();
+      return this.noEndpoint(ctx);
+    }
+    this.pending++;
+    return this.attempts(ctx, endpoint, pinned).finally(() => {
+      this.pending--;
+      // A probe that ended without an outcome (client gone, internal error) must not hold the breaker half-open.
+      breaker?.release();
+    });
+  }
+
+  private noEndpoint(ctx: RequestContext): string {
+    ctx.fail('NGATE_ERR_NO_ENDPOINT');
+    return 'serverError';
+  }
+
+  /** Forwards, retrying on another endpoint while the policy allows; sticks the client to the one that answered. */
+  private async attempts(ctx: RequestContext, first: Endpoint, pinned: Endpoint | null): Promise<string> {
+    const retry = this.retry;
+    const breaker = this.breaker;
+    const max = retry === null ? 1 : retry.maxAttempts;
+    let endpoint = first;
+    let tried: Endpoint[] | null = null;
+    for (let attempt = 1; ; attempt++) {
+      const result = await forward(ctx, endpoint, true, attempt < max ? retry : null);
+      if (breaker !== null) {
+        if (ctx.aborted) breaker.release();
+        else if (upstreamFailed(ctx, result)) breaker.failure(Date.now());
+        else breaker.success();
+      }
+      if (result !== RETRY) {
+        if (result === '' && this.sticky !== null && endpoint !== pinned) this.sticky.stick(ctx, endpoint);
+        return result;
+      }
+      const wait = (retry as RetryPolicy).delay(attempt);
+      if (wait > 0) await sleep(wait);
+      if (ctx.aborted) return 'serverError';
+      (tried ??= []).push(endpoint);
+      endpoint = this.another(ctx, tried) ?? endpoint;
+    }
+  }
+
+  /** An available endpoint not tried yet (the balancer's choice first), or null when every one was tried. */
+  private another(ctx: RequestContext, tried: readonly Endpoint[]): Endpoint | null {
+    for (let i = 0; i < 3; i++) {
+      const ep = this.balancer.pick(ctx);
+      if (ep === null) return null;
+      if (!tried.includes(ep)) return ep;
+    }
+    const eps = this.endpoints;
+    const start = (Math.random() * eps.length) | 0;
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[(start + i) % eps.length] as Endpoint;
+      if (available(ep) && !tried.includes(ep)) return ep;
+    }
+    return null;
   }
 }

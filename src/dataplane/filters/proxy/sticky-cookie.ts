@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { StickySessionSpec } from '../../../config/pool-schema';
+import { available } from '../../balancer/balancer';
+import type { Endpoint } from '../../balancer/endpoint';
+import type { RequestContext } from '../../context';
+import { cookieValue } from '../../cookies';
+
+/**
+ * Cookie-based sticky sessions. The cookie value names an endpoint by a hash
+ * of the service name and endpoint URL: it does not reveal the address, and
+ * it is the same in every worker and after a restart, so a client stays
+ * put across both. The Set-Cookie strings are built once per generation.
+ */
+export class StickyCookie {
+  private readonly byValue = new Map<string, Endpoint>();
+  private readonly setCookie: string[];
+  private readonly name: string;
+
+  constructor(service: string, endpoints: readonly Endpoint[], spec: StickySessionSpec) {
+    this.name = spec.cookieName;
+    const maxAge = Math.floor(spec.ttl / 1000);
+    this.setCookie = endpoints.map((ep) => {
+      const value = createHash('sha256').update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
+      this.byValue.set(value, ep);
+      return `${spec.cookieName}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly`;
+    });
+  }
+
+  /** The endpoint the request's cookie names, while it is available; null sends it to the balancer. */
+  pinned(ctx: RequestContext): Endpoint | null {
+    const value = cookieValue(ctx.headers.getAll('cookie'), this.name);
+    if (value === null) return null;
+    const ep = this.byValue.get(value);
+    return ep !== undefined && available(ep) ? ep : null;
+  }
+
+  stick(ctx: RequestContext, ep: Endpoint): void {
+    ctx.responseHeaders.add('set-cookie', this.setCookie[ep.index] as string);
+  }
+}

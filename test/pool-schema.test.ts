@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { poolSchema } from '../src/config/pool-schema';
+import type { Issue } from '../src/config/schema-kit';
+
+function check(pool: Record<string, unknown>): { value: unknown; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const value = poolSchema.check({ servers: [{ url: 'http://127.0.0.1:1' }], ...pool }, [], issues);
+  return { value, issues };
+}
+
+describe('pool schema: traffic management', () => {
+  it('refuses an unknown balancing policy', () => {
+    const { value, issues } = check({ loadBalance: { policy: 'leastConn' } });
+    assert.equal(value, undefined);
+    assert.match(issues[0]?.message ?? '', /expected one of roundRobin, weightedRoundRobin/);
+  });
+
+  it('refuses a header or cookie policy without the name it hashes on', () => {
+    assert.deepEqual(check({ loadBalance: { policy: 'headerHash' } }).issues[0]?.path, ['loadBalance', 'headerHashKey']);
+    assert.deepEqual(check({ loadBalance: { policy: 'cookieHash' } }).issues[0]?.path, ['loadBalance', 'cookieName']);
+    assert.deepEqual(check({ loadBalance: { policy: 'consistentHash', hashOn: 'cookie' } }).issues[0]?.path, ['loadBalance', 'cookieName']);
+    assert.equal(check({ loadBalance: { policy: 'consistentHash' } }).issues.length, 0, 'consistentHash keys on the client IP by default');
+  });
+
+  it('defaults the sticky cookie name to _srv_id and reads ttl as a duration', () => {
+    const { value } = check({ stickySession: { mode: 'cookie', ttl: '3600s' } });
+    assert.deepEqual((value as { stickySession: unknown }).stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
+  });
+
+  it('accepts retry statuses written as numbers and refuses other ones', () => {
+    const { value } = check({ retry: { maxAttempts: 3, on: ['connect-failure', 502, '503'] } });
+    assert.deepEqual((value as { retry: { on: string[] } }).retry.on, ['connect-failure', '502', '503']);
+    assert.equal(check({ retry: { on: [500] } }).value, undefined);
+    assert.equal(check({ circuitBreaker: { consecutiveFailures: 0 } }).value, undefined);
+  });
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { CircuitBreaker } from '../src/dataplane/filters/proxy/circuit-breaker';
+import { StickyCookie } from '../src/dataplane/filters/proxy/sticky-cookie';
+import { RetryPolicy } from '../src/dataplane/upstream/retry-policy';
+import { testContext, testPool } from './helpers/balancer-kit';
+
+describe('CircuitBreaker', () => {
+  it('opens on consecutive failures, probes once after the cool-down, and closes on success', () => {
+    const b = new CircuitBreaker({ consecutiveFailures: 3, coolDown: 1000 });
+    b.failure(0);
+    b.failure(1);
+    b.success();
+    b.failure(2);
+    b.failure(3);
+    assert.equal(b.allow(4), true, 'a success in between resets the count');
+    b.failure(5);
+    assert.equal(b.isOpen, true);
+    assert.equal(b.allow(500), false);
+    assert.equal(b.allow(1005), true, 'the half-open probe');
+    assert.equal(b.allow(1006), false, 'only one probe at a time');
+    b.success();
+    assert.equal(b.allow(1007), true);
+    assert.equal(b.allow(1008), true);
+  });
+
+  it('a failed probe opens it again for a full cool-down', () => {
+    const b = new CircuitBreaker({ consecutiveFailures: 1, coolDown: 100 });
+    b.failure(0);
+    assert.equal(b.allow(100), true);
+    b.failure(100);
+    assert.equal(b.allow(150), false);
+    assert.equal(b.allow(200), true);
+  });
+});
+
+describe('RetryPolicy', () => {
+  const all = new RetryPolicy({ maxAttempts: 3, on: ['connect-failure', 'reset-before-response', '502', '503', '504'], backoff: 10 });
+  const post = (body: Readable | null): ReturnType<typeof testContext> => {
+    const ctx = testContext();
+    ctx.method = 'POST';
+    ctx.body = body;
+    return ctx;
+  };
+
+  it('retries a failed connection for any method while the body is unsent', () => {
+    assert.equal(all.afterConnectFailure(post(null)), true);
+    assert.equal(all.afterConnectFailure(post(Readable.from(['x']))), true);
+    const read = Readable.from(['x']);
+    read.read();
+    assert.equal(all.afterConnectFailure(post(read)), false);
+  });
+
+  it('retries after the request was sent only for idempotent methods', () => {
+    assert.equal(all.afterReset(testContext()), true);
+    assert.equal(all.afterStatus(testContext(), 503), true);
+    assert.equal(all.afterStatus(testContext(), 500), false);
+    assert.equal(all.afterReset(post(null)), false);
+    assert.equal(all.afterStatus(post(null), 502), false);
+  });
+
+  it('only answers the failures it is configured for', () => {
+    const connectOnly = new RetryPolicy({ maxAttempts: 2, on: ['connect-failure'], backoff: 0 });
+    assert.equal(connectOnly.afterReset(testContext()), false);
+    assert.equal(connectOnly.afterStatus(testContext(), 503), false);
+    assert.equal(connectOnly.delay(1), 0);
+  });
+
+  it('backs off exponentially with jitter', () => {
+    for (let i = 0; i < 20; i++) {
+      const d1 = all.delay(1);
+      const d3 = all.delay(3);
+      assert.ok(d1 >= 5 && d1 <= 10, String(d1));
+      assert.ok(d3 >= 20 && d3 <= 40, String(d3));
+    }
+  });
+});
+
+describe('StickyCookie', () => {
+  const spec = { mode: 'cookie' as const, cookieName: '_srv_id', ttl: 3_600_000 };
+
+  it('names endpoints by a stable opaque value and pins only to available ones', () => {
+    const pool = testPool([1, 1]);
+    const s = new StickyCookie('svc', pool.endpoints, spec);
+    const ctx = testContext();
+    s.stick(ctx, pool.endpoints[1]!);
+    const header = ctx.responseHeaders.get('set-cookie') ?? '';
+    assert.match(header, /^_srv_id=[\w-]{22}; Path=\/; Max-Age=3600; HttpOnly$/);
+    assert.ok(!header.includes('10.0.0.'));
+    const again = new StickyCookie('svc', testPool([1, 1]).endpoints, spec);
+    const other = testContext();
+    again.stick(other, pool.endpoints[1]!);
+    assert.equal(other.responseHeaders.get('set-cookie'), header, 'same value in another worker or after a restart');
+    const value = header.split(';')[0] as string;
+    assert.equal(s.pinned(testContext({ headers: { cookie: `a=b; ${value}` } })), pool.endpoints[1]);
+    pool.setHealthy(1, false);
+    assert.equal(s.pinned(testContext({ headers: { cookie: value } })), null);
+    assert.equal(s.pinned(testContext({ headers: { cookie: '_srv_id=nope' } })), null);
+    assert.equal(s.pinned(testContext()), null);
+  });
+
+  it('a different service gives different values for the same URL', () => {
+    const pool = testPool([1]);
+    const a = testContext();
+    const b = testContext();
+    new StickyCookie('svc-a', pool.endpoints, spec).stick(a, pool.endpoints[0]!);
+    new StickyCookie('svc-b', pool.endpoints, spec).stick(b, pool.endpoints[0]!);
+    assert.notEqual(a.responseHeaders.get('set-cookie'), b.responseHeaders.get('set-cookie'));
+  });
+});
