@@ -171,7 +171,7 @@ describe('live objects: the Easegress seed walk through the CLI', () => {
 
   it('refuses a bad schema with every error and its field path; nothing changes', async () => {
     const listBefore = (await cli(['object', 'list'])).stdout;
-    const bad = fullDemo(backends).replace('policy: roundRobin', 'policy: random').replace(/values:\n\s+- application\/json/, 'values: 7');
+    const bad = fullDemo(backends).replace('policy: roundRobin', 'policy: fastest').replace(/values:\n\s+- application\/json/, 'values: 7');
     const r = await cli(['object', 'update', '-f', writeTempConfig(bad)]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /refused: 2 error\(s\)/);
