@@ -34,6 +34,18 @@ describe('FGW seed scenario (configs/examples/fgw-demo.yaml)', () => {
     assert.deepEqual(seen, ['1', '2', '1', '2']);
   });
 
+  it('sets the _srv_id sticky cookie and keeps a client with it on one backend', async () => {
+    const first = await http(gw.url('fgw-proxy', '/'), { fresh: true });
+    const setCookie = String(first.headers['set-cookie']);
+    assert.match(setCookie, /^_srv_id=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; HttpOnly/);
+    assert.doesNotMatch(setCookie, /127\.0\.0\.1|\d+\.\d+\.\d+\.\d+/, 'the cookie must not reveal the endpoint address');
+    const cookie = setCookie.split(';')[0] as string;
+    for (let i = 0; i < 4; i++) {
+      const r = await http(gw.url('fgw-proxy', '/'), { fresh: true, headers: { cookie } });
+      assert.equal(r.headers['x-backend'], first.headers['x-backend']);
+    }
+  });
+
   it('serves index.html on the static listener', async () => {
     const r = await http(gw.url('fgw-static', '/'));
     assert.equal(r.status, 200);
