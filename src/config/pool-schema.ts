@@ -13,6 +13,21 @@ export const serverSchema = object(
   { name: 'a server' },
 );
 
+/** Active health check, run by the coordinator (one probe per endpoint). TCP connect check when `path` is absent. */
+export const healthCheckSchema = object(
+  {
+    interval: withDefault(duration(), 5_000),
+    timeout: withDefault(duration(), 2_000),
+    path: optional(str({ pattern: /^\//, hint: 'a path such as /healthz' })),
+    method: withDefault(oneOf(['GET', 'HEAD'] as const), 'GET'),
+    /** Statuses that mean healthy; 200-399 when absent. */
+    expectStatus: optional(list(int({ min: 100, max: 599 }), { min: 1 })),
+    unhealthyThreshold: withDefault(int({ min: 1, max: 100 }), 3),
+    healthyThreshold: withDefault(int({ min: 1, max: 100 }), 1),
+  },
+  { name: 'a healthCheck' },
+);
+
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
@@ -25,9 +40,11 @@ export const poolSchema = object(
     keepAliveTimeout: withDefault(duration(), 4_000),
     maxConnectionsPerWorker: withDefault(int({ min: 1, max: 100_000 }), 1024),
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
+    healthCheck: optional(healthCheckSchema),
   },
   { name: 'a pool' },
 );
 
 export type PoolSpec = Infer<typeof poolSchema>;
+export type HealthCheckSpec = Infer<typeof healthCheckSchema>;
 export type ServerSpec = Infer<typeof serverSchema>;

@@ -10,6 +10,11 @@ import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
 import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
+import { registerStatsRoutes } from '../control/admin/stats-routes';
+import { HealthChecker } from '../control/health/health-checker';
+import { catalogOf } from '../control/stats/catalog';
+import { StatsStore } from '../control/stats/stats-store';
+import { createStatsBuffer } from '../shared/stats-layout';
 import { Broadcaster } from '../control/broadcast';
 import { probePort } from '../control/port-probe';
 import { SlotAllocator } from '../control/slot-allocator';
@@ -41,13 +46,13 @@ async function claimPorts(compiled: CompiledConfig): Promise<CompiledConfig> {
   return { ...compiled, servers };
 }
 
-function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
+function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
   const file = path.join(__dirname, '..', 'worker', 'main.js');
   const workers: Worker[] = [];
   let started = 0;
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file, { workerData: { index: i, shared } });
+      const w = new Worker(file, { workerData: { index: i, shared, stats } });
       w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });
@@ -82,15 +87,30 @@ async function main(): Promise<void> {
     fatal((err as Error).message, EXIT_CONFIG);
   }
   const sharedState = createSharedState();
+  const statsBuffer = createStatsBuffer(options.workers);
+  const stats = new StatsStore(statsBuffer, options.workers);
+  const health = new HealthChecker(sharedState.endpoints);
   const slots = new SlotAllocator();
   let broadcaster: Broadcaster | null = null;
-  const workers = await spawnWorkers(options.workers, sharedState.buffer, (msg) => broadcaster?.onMessage(msg)).catch((err: Error) =>
+  let current: CompiledConfig | null = null;
+  const onWorkerMessage = (msg: FromWorker): void => {
+    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners);
+    else broadcaster?.onMessage(msg);
+  };
+  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, onWorkerMessage).catch((err: Error) =>
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
-  const result = await broadcaster.swap(slots.assign(compiled));
+  const assigned = slots.assign(compiled);
+  const result = await broadcaster.swap(assigned);
   if (!result.ok) fatal(`cannot start: ${result.error ?? 'unknown error'}`, EXIT_CONFIG);
+  // After every committed swap: name the stats slots and (re)start health checks.
+  current = assigned;
+  const catalog = catalogOf(assigned);
+  stats.setCatalog(catalog);
+  health.apply(catalog);
   const admin = new AdminServer(options.adminToken);
+  registerStatsRoutes(admin, { store: stats, endpoints: sharedState.endpoints, membership: health, config: () => current });
   registerInfoRoutes(admin, { workers: workers.length, generation: () => broadcaster?.committedGeneration ?? 0, draining: () => draining });
   let adminPort: number;
   try {

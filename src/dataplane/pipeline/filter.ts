@@ -1,6 +1,7 @@
 import type { SharedState } from '../../shared/sab-layout';
 import type { RequestContext } from '../context';
 import type { PoolRegistry } from '../upstream/pool-registry';
+import type { WorkerStats } from '../stats/worker-stats';
 
 /** What a filter returns: '' to continue, or a result name usable in `jumpIf`. */
 export type FilterResult = string;
@@ -17,6 +18,7 @@ export interface Filter {
 export interface FilterEnv {
   readonly upstreams: PoolRegistry;
   readonly shared: SharedState;
+  readonly stats: WorkerStats;
 }
 
 export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;

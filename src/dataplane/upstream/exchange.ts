@@ -4,6 +4,7 @@ import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
+import type { ServiceCounters } from '../stats/counters';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = new Set(['date', 'content-length']);
@@ -26,10 +27,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private headersSeen = false;
   private settle: ((result: string) => void) | null;
   readonly done: Promise<string>;
+  private readonly startTime = performance.now();
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly endpoint: Endpoint,
+    private readonly counters: ServiceCounters,
   ) {
     endpoint.begin();
     let settle!: (result: string) => void;
@@ -47,6 +50,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.headersSeen = true;
     const ctx = this.ctx;
     ctx.status = statusCode;
+    this.counters.response(statusCode);
     const listed = connectionListed(headers.connection as string | undefined);
     const out = ctx.responseHeaders;
     for (const name in headers) {
@@ -62,6 +66,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    this.counters.bytes(chunk.length);
     const sink = this.sink;
     if (sink === null) {
       (this.pending ??= []).push(chunk);
@@ -84,7 +89,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (!this.headersSeen) {
       if (!ctx.aborted) {
         // The listener may already know why (client body too large or cut off).
-        ctx.fail(ctx.errorCode ?? upstreamErrorCode(err), ctx.errorCode === null ? err.message : undefined);
+        const code = ctx.errorCode ?? upstreamErrorCode(err);
+        ctx.fail(code, ctx.errorCode === null ? err.message : undefined);
+        this.counters.failure(code);
+        this.counters.response(ctx.status);
       }
       this.finishHeaders('serverError');
       return;
@@ -120,6 +128,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.released) return;
     this.released = true;
     this.endpoint.end();
+    this.counters.time(performance.now() - this.startTime);
   }
 
   private finishHeaders(result: string): void {

@@ -2,6 +2,7 @@ import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { UpstreamExchange } from './exchange';
+import type { ServiceCounters } from '../stats/counters';
 
 const VIA = '1.1 ngate';
 
@@ -45,8 +46,8 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
 }
 
 /** Sends the request to one endpoint; settles when response headers arrive or the exchange failed. */
-export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean): Promise<string> {
-  const exchange = new UpstreamExchange(ctx, endpoint);
+export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean, counters: ServiceCounters): Promise<string> {
+  const exchange = new UpstreamExchange(ctx, endpoint, counters);
   ctx.upstream = endpoint.url;
   const query = ctx.query;
   endpoint.dispatcher.dispatch(

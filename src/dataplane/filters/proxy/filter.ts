@@ -7,12 +7,14 @@ import { forward } from '../../upstream/forward';
 import { ServiceCursor } from '../../balancer/service-cursor';
 import { SLOTS_KEY, type PoolSlots } from '../../../shared/sab-layout';
 import type { ProxySpec } from './schema';
+import type { ServiceCounters } from '../../stats/counters';
 
 /** Proxy: picks an endpoint of its pool and forwards the request; the response streams back. */
 export class ProxyFilter implements Filter {
   readonly kind = 'Proxy';
   readonly endpoints: readonly Endpoint[];
   private readonly balancer: Balancer;
+  private readonly counters: ServiceCounters;
 
   constructor(
     readonly name: string,
@@ -31,6 +33,7 @@ export class ProxyFilter implements Filter {
       const origin = new URL(s.url).origin;
       return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
     });
+    this.counters = env.stats.service(slots.service);
     this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service));
   }
 
@@ -40,6 +43,6 @@ export class ProxyFilter implements Filter {
       ctx.fail('NGATE_ERR_NO_ENDPOINT');
       return 'serverError';
     }
-    return forward(ctx, endpoint, true);
+    return forward(ctx, endpoint, true, this.counters);
   }
 }
