@@ -28,6 +28,20 @@ export const healthCheckSchema = object(
   { name: 'a healthCheck' },
 );
 
+/**
+ * Passive health: `maxFails` failures (connect failure, timeout, reset, 5xx) in a row within
+ * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat; never more than
+ * `maxEjectionPercent` of the pool at once.
+ */
+export const outlierDetectionSchema = object(
+  {
+    maxFails: withDefault(int({ min: 1, max: 10_000 }), 5),
+    failTimeout: withDefault(duration(), 10_000),
+    maxEjectionPercent: withDefault(int({ min: 0, max: 100 }), 50),
+  },
+  { name: 'an outlierDetection' },
+);
+
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
@@ -41,10 +55,12 @@ export const poolSchema = object(
     maxConnectionsPerWorker: withDefault(int({ min: 1, max: 100_000 }), 1024),
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
     healthCheck: optional(healthCheckSchema),
+    outlierDetection: optional(outlierDetectionSchema),
   },
   { name: 'a pool' },
 );
 
 export type PoolSpec = Infer<typeof poolSchema>;
 export type HealthCheckSpec = Infer<typeof healthCheckSchema>;
+export type OutlierDetectionSpec = Infer<typeof outlierDetectionSchema>;
 export type ServerSpec = Infer<typeof serverSchema>;

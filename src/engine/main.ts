@@ -11,7 +11,9 @@ import { formatConfigError } from '../config/validate';
 import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
 import { registerStatsRoutes } from '../control/admin/stats-routes';
+import { Availability } from '../control/health/availability';
 import { HealthChecker } from '../control/health/health-checker';
+import { OutlierDetector } from '../control/health/outlier-detector';
 import { catalogOf } from '../control/stats/catalog';
 import { StatsStore } from '../control/stats/stats-store';
 import { createStatsBuffer } from '../shared/stats-layout';
@@ -89,7 +91,9 @@ async function main(): Promise<void> {
   const sharedState = createSharedState();
   const statsBuffer = createStatsBuffer(options.workers);
   const stats = new StatsStore(statsBuffer, options.workers);
-  const health = new HealthChecker(sharedState.endpoints);
+  const availability = new Availability(sharedState.endpoints);
+  const health = new HealthChecker(availability);
+  const outliers = new OutlierDetector(stats, availability);
   const slots = new SlotAllocator();
   let broadcaster: Broadcaster | null = null;
   let current: CompiledConfig | null = null;
@@ -104,13 +108,17 @@ async function main(): Promise<void> {
   const assigned = slots.assign(compiled);
   const result = await broadcaster.swap(assigned);
   if (!result.ok) fatal(`cannot start: ${result.error ?? 'unknown error'}`, EXIT_CONFIG);
-  // After every committed swap: name the stats slots and (re)start health checks.
-  current = assigned;
-  const catalog = catalogOf(assigned);
-  stats.setCatalog(catalog);
-  health.apply(catalog);
+  // After every committed swap: name the stats slots and (re)start active and passive health.
+  const committed = (config: CompiledConfig): void => {
+    current = config;
+    const catalog = catalogOf(config);
+    stats.setCatalog(catalog);
+    health.apply(catalog);
+    outliers.apply(catalog);
+  };
+  committed(assigned);
   const admin = new AdminServer(options.adminToken);
-  registerStatsRoutes(admin, { store: stats, endpoints: sharedState.endpoints, membership: health, config: () => current });
+  registerStatsRoutes(admin, { store: stats, endpoints: sharedState.endpoints, availability, config: () => current });
   registerInfoRoutes(admin, { workers: workers.length, generation: () => broadcaster?.committedGeneration ?? 0, draining: () => draining });
   let adminPort: number;
   try {

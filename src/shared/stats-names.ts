@@ -35,6 +35,12 @@ export const LISTENER_COUNTERS = [
   'downstream_rq_active',
 ] as const;
 
+/**
+ * Per endpoint, for passive health (outlier ejection): answers that count as
+ * success, and failures (connect failure, timeout, reset, 5xx).
+ */
+export const ENDPOINT_COUNTERS = ['rq_success', 'rq_error'] as const;
+
 /** Gauges among the listener counters (summed, but never reset or baselined). */
 export const LISTENER_GAUGES: ReadonlySet<string> = new Set(['downstream_rq_active']);
 
@@ -53,3 +59,4 @@ function offsets<const T extends readonly string[]>(names: T): Offsets<T> {
 
 export const CLUSTER = offsets(CLUSTER_COUNTERS);
 export const LISTENER = offsets(LISTENER_COUNTERS);
+export const ENDPOINT = offsets(ENDPOINT_COUNTERS);

@@ -1,8 +1,9 @@
 /** /stats (Envoy text, ?format=json, ?filter=regex), /stats/prometheus, /clusters, /config_dump. */
 import type { CompiledConfig } from '../../config/compiled';
-import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
+import { ENDPOINT_STRIDE, IN_FLIGHT } from '../../shared/sab-layout';
+import type { Availability } from '../health/availability';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
-import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
+import { takeSnapshot } from '../stats/snapshot';
 import type { StatsStore } from '../stats/stats-store';
 import { json, text, type AdminRequest, type AdminServer } from './admin-server';
 
@@ -10,7 +11,7 @@ export interface StatsSources {
   readonly store: StatsStore;
   /** The shared endpoint slots (health, in-flight). */
   readonly endpoints: Int32Array;
-  readonly membership: MembershipSource;
+  readonly availability: Availability;
   config(): CompiledConfig | null;
 }
 
@@ -28,7 +29,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   admin.route('GET', '/stats', (req) => {
     const filter = filterOf(req);
     if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
-    const snap = takeSnapshot(src.store, src.endpoints, src.membership);
+    const snap = takeSnapshot(src.store, src.endpoints, src.availability);
     const format = req.query.get('format');
     if (format === 'json') return json(200, envoyJson(snap, filter));
     if (format === 'prometheus') return text(200, prometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
@@ -36,7 +37,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
     return text(200, envoyText(snap, filter));
   });
   admin.route('GET', '/stats/prometheus', () =>
-    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership)), 'text/plain; version=0.0.4; charset=utf-8'),
+    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
   );
   admin.route('GET', '/clusters', (req) => {
     const clusters = src.store.catalog.services.map((s) => {
@@ -47,7 +48,9 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
         healthCheck: s.healthCheck !== null,
         endpoints: s.endpoints.map((e) => ({
           url: e.url,
-          healthy: src.endpoints[e.slot * ENDPOINT_STRIDE + HEALTH] === 1,
+          healthy: src.availability.available(e.slot),
+          failedActiveHealthCheck: src.availability.is(e.slot, 'failedActive'),
+          ejected: src.availability.is(e.slot, 'ejected'),
           weight: e.weight,
           rq_active: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT),
         })),
@@ -59,7 +62,8 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
     for (const c of clusters) {
       for (const e of c.endpoints) {
         const host = new URL(e.url).host;
-        lines.push(`${c.name}::${host}::health_flags::${e.healthy ? 'healthy' : '/failed_active_hc'}`);
+        const flags = [e.failedActiveHealthCheck ? '/failed_active_hc' : '', e.ejected ? '/failed_outlier_check' : ''].join('');
+        lines.push(`${c.name}::${host}::health_flags::${flags === '' ? 'healthy' : flags}`);
         lines.push(`${c.name}::${host}::weight::${e.weight}`);
         lines.push(`${c.name}::${host}::rq_active::${e.rq_active}`);
       }

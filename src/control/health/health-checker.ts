@@ -1,13 +1,13 @@
 /**
  * Active health checks, from the coordinator only: one jittered probe loop
  * per endpoint of every pool with a `healthCheck`, flipping the endpoint's
- * shared HEALTH slot (workers' balancers skip unhealthy endpoints on pick).
+ * endpoint's availability (workers' balancers skip unavailable endpoints on pick).
  * Loops of endpoints that survive a config change keep their state.
  */
 import type { HealthCheckSpec } from '../../config/pool-schema';
-import { ENDPOINT_STRIDE, HEALTH } from '../../shared/sab-layout';
 import { log } from '../../shared/log';
 import type { Catalog, EndpointInfo } from '../stats/catalog';
+import type { Availability } from './availability';
 import { probe } from './probe';
 
 class EndpointLoop {
@@ -20,12 +20,11 @@ class EndpointLoop {
     readonly service: string,
     private readonly endpoint: EndpointInfo,
     private readonly spec: HealthCheckSpec,
-    private readonly health: Int32Array,
-    private readonly onChange: (service: string) => void,
+    private readonly availability: Availability,
   ) {}
 
-  get healthy(): boolean {
-    return this.health[this.endpoint.slot * ENDPOINT_STRIDE + HEALTH] === 1;
+  private get healthy(): boolean {
+    return !this.availability.is(this.endpoint.slot, 'failedActive');
   }
 
   start(): void {
@@ -67,24 +66,14 @@ class EndpointLoop {
   }
 
   private set(healthy: boolean): void {
-    const i = this.endpoint.slot * ENDPOINT_STRIDE + HEALTH;
-    const value = healthy ? 1 : 0;
-    if (this.health[i] === value) return;
-    Atomics.store(this.health, i, value);
-    this.onChange(this.service);
+    this.availability.set(this.service, this.endpoint.slot, 'failedActive', !healthy);
   }
 }
 
 export class HealthChecker {
   private loops = new Map<string, EndpointLoop>();
-  private readonly changes = new Map<string, number>();
 
-  constructor(private readonly health: Int32Array) {}
-
-  /** membership_change: how many times an endpoint of this service entered or left rotation. */
-  changeCount(service: string): number {
-    return this.changes.get(service) ?? 0;
-  }
+  constructor(private readonly availability: Availability) {}
 
   /** Starts loops for new endpoints, stops loops of endpoints gone or whose check changed. */
   apply(catalog: Catalog): void {
@@ -95,7 +84,7 @@ export class HealthChecker {
         const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(s.healthCheck)}`;
         let loop = this.loops.get(key);
         if (loop === undefined) {
-          loop = new EndpointLoop(s.name, e, s.healthCheck, this.health, (svc) => this.changes.set(svc, this.changeCount(svc) + 1));
+          loop = new EndpointLoop(s.name, e, s.healthCheck, this.availability);
           loop.start();
         }
         next.set(key, loop);

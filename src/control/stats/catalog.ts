@@ -4,7 +4,7 @@
  * read from the compiled config once the slot allocator has filled it in.
  */
 import type { CompiledConfig } from '../../config/compiled';
-import type { HealthCheckSpec, PoolSpec } from '../../config/pool-schema';
+import type { HealthCheckSpec, OutlierDetectionSpec, PoolSpec } from '../../config/pool-schema';
 import { SLOTS_KEY, type PoolSlots } from '../../shared/sab-layout';
 
 export interface EndpointInfo {
@@ -18,6 +18,7 @@ export interface ServiceInfo {
   readonly slot: number;
   readonly endpoints: EndpointInfo[];
   readonly healthCheck: HealthCheckSpec | null;
+  readonly outlierDetection: OutlierDetectionSpec | null;
 }
 
 export interface ListenerStatsInfo {
@@ -44,6 +45,7 @@ export function catalogOf(compiled: CompiledConfig): Catalog {
         slot: slots.service,
         endpoints: pool.servers.map((s, i) => ({ url: s.url, weight: s.weight, slot: slots.endpoints[i] as number })),
         healthCheck: pool.healthCheck ?? null,
+        outlierDetection: pool.outlierDetection ?? null,
       });
     }
   }

@@ -10,13 +10,14 @@ function quantileLabel(q: number): string {
   return `P${q}`;
 }
 
-/** `name: value` lines; histograms as `P50(interval,cumulative) ...` (no interval kept: `nan`). */
+/** `name: value` lines; histograms as `P50(interval,cumulative) ...` (Envoy: `nan` where nothing was recorded). */
 export function envoyText(snap: StatsSnapshot, filter: RegExp | null): string {
   const lines: string[] = [];
   for (const v of snap.values) if (filter === null || filter.test(v.name)) lines.push(`${v.name}: ${num(v.value)}`);
   for (const h of snap.histograms) {
     if (filter !== null && !filter.test(h.name)) continue;
-    const parts = QUANTILES.map((q, i) => `${quantileLabel(q)}(nan,${h.quantiles[i] === null ? 'nan' : num(h.quantiles[i] as number)})`);
+    const show = (v: number | null | undefined): string => (v === null || v === undefined ? 'nan' : num(v));
+    const parts = QUANTILES.map((q, i) => `${quantileLabel(q)}(${show(h.interval[i])},${show(h.quantiles[i])})`);
     lines.push(`${h.name}: ${h.count === 0 ? 'No recorded values' : parts.join(' ')}`);
   }
   return `${lines.join('\n')}\n`;
@@ -34,7 +35,7 @@ export function envoyJson(snap: StatsSnapshot, filter: RegExp | null): object {
           computed_quantiles: hist.map((h) => ({
             name: h.name,
             count: h.count,
-            values: h.quantiles.map((q) => ({ interval: null, cumulative: q })),
+            values: h.quantiles.map((q, i) => ({ interval: h.interval[i] ?? null, cumulative: q })),
           })),
         },
       },

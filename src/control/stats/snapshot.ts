@@ -5,7 +5,7 @@
 import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
 import { CLUSTER_COUNTERS, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES } from '../../shared/stats-names';
-import type { StatsStore } from './stats-store';
+import type { LatencySeries, StatsStore } from './stats-store';
 
 export interface StatValue {
   /** Envoy name, e.g. cluster.service1.upstream_rq_total */
@@ -23,8 +23,10 @@ export interface HistogramValue {
   readonly scope: 'cluster' | 'http';
   readonly object: string;
   readonly stat: string;
-  /** Milliseconds at each of QUANTILES, null when nothing was recorded. */
+  /** Milliseconds at each of QUANTILES since start, null when nothing was recorded. */
   readonly quantiles: (number | null)[];
+  /** The same over the last complete window (WINDOW_MS), null when it recorded nothing. */
+  readonly interval: (number | null)[];
   readonly count: number;
   /** Approximate sum in milliseconds (mean × count). */
   readonly sum: number;
@@ -70,13 +72,20 @@ export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membershi
   return { values, histograms };
 }
 
-function histogramValue(scope: 'cluster' | 'http', object: string, stat: string, h: Histogram | null): HistogramValue {
+function quantilesOf(h: Histogram | null): (number | null)[] {
+  if (h === null || h.totalCount === 0) return QUANTILES.map(() => null);
+  return QUANTILES.map((q) => (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000);
+}
+
+function histogramValue(scope: 'cluster' | 'http', object: string, stat: string, series: LatencySeries | null): HistogramValue {
   const name = `${scope}.${object}.${stat}`;
+  const h = series?.total ?? null;
+  const interval = quantilesOf(series?.window ?? null);
   if (h === null || h.totalCount === 0) {
-    return { name, scope, object, stat, quantiles: QUANTILES.map(() => null), count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
+    return { name, scope, object, stat, quantiles: quantilesOf(null), interval, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
   }
-  const quantiles = QUANTILES.map((q) => (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000);
-  return { name, scope, object, stat, quantiles, count: h.totalCount, sum: (h.mean * h.totalCount) / 1000, buckets: bucketsOf(h as JsHistogram) };
+  const sum = (h.mean * h.totalCount) / 1000;
+  return { name, scope, object, stat, quantiles: quantilesOf(h), interval, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
 }
 
 function bucketsOf(h: JsHistogram): { le: number; count: number }[] {

@@ -7,21 +7,46 @@
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
 import type { HistogramSnapshot } from '../../shared/messages';
-import { CLUSTER_COUNTERS, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
-import { clusterOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
+import { CLUSTER_COUNTERS, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
+import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
 import type { Catalog } from './catalog';
 
 type Kind = 'service' | 'listener';
+
+/** Length of the histogram interval window (Envoy's "interval" next to "cumulative"). */
+export const WINDOW_MS = 10_000;
+
+/** One slot's latency: since start, the last complete window, and the window being filled. */
+export interface LatencySeries {
+  readonly total: Histogram;
+  readonly filling: Histogram;
+  /** The last complete window; null before the first one completed. */
+  window: Histogram | null;
+}
 
 export class StatsStore {
   private readonly blocks: Float64Array[];
   private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>() };
   private readonly baselines = { service: new Map<number, Float64Array>(), listener: new Map<number, Float64Array>() };
-  private readonly histograms = { service: new Map<number, Histogram>(), listener: new Map<number, Histogram>() };
+  private readonly histograms = { service: new Map<number, LatencySeries>(), listener: new Map<number, LatencySeries>() };
   catalog: Catalog = { services: [], listeners: [] };
 
   constructor(buffer: SharedArrayBuffer, workers: number) {
     this.blocks = Array.from({ length: workers }, (_, w) => workerBlock(buffer, w));
+    setInterval(() => this.rotate(), WINDOW_MS).unref();
+  }
+
+  /** Closes the current window: it becomes the interval shown, a new one starts. */
+  rotate(): void {
+    for (const map of [this.histograms.service, this.histograms.listener]) {
+      for (const s of map.values()) {
+        const done = s.window ?? newLatencyHistogram();
+        done.reset();
+        done.add(s.filling);
+        s.filling.reset();
+        s.window = done;
+      }
+    }
   }
 
   /** Called after each committed config: names the slots, baselines the reused ones. */
@@ -40,7 +65,19 @@ export class StatsStore {
     return this.sum('listener', slot);
   }
 
-  histogram(kind: Kind, slot: number): Histogram | null {
+  /** Passive-health outcomes of one endpoint slot summed over the workers (monotonic: callers use deltas). */
+  endpoint(slot: number): { ok: number; errors: number } {
+    const base = endpointOffset(slot);
+    let ok = 0;
+    let errors = 0;
+    for (const b of this.blocks) {
+      ok += b[base + ENDPOINT.rq_success] as number;
+      errors += b[base + ENDPOINT.rq_error] as number;
+    }
+    return { ok, errors };
+  }
+
+  histogram(kind: Kind, slot: number): LatencySeries | null {
     return this.histograms[kind].get(slot) ?? null;
   }
 
@@ -53,13 +90,14 @@ export class StatsStore {
     const map = this.histograms[kind];
     for (const s of snaps) {
       if (!this.names[kind].has(s.slot)) continue; // recorded by a generation that is gone
-      let total = map.get(s.slot);
-      if (total === undefined) {
-        total = newLatencyHistogram();
-        map.set(s.slot, total);
+      let series = map.get(s.slot);
+      if (series === undefined) {
+        series = { total: newLatencyHistogram(), filling: newLatencyHistogram(), window: null };
+        map.set(s.slot, series);
       }
       const h = decodeFromCompressedBase64(s.encoded);
-      total.add(h);
+      series.total.add(h);
+      series.filling.add(h);
       h.destroy();
     }
   }

@@ -4,7 +4,7 @@
  * that recorded something are sent to the coordinator and reset.
  */
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { clusterOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
+import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
 import type { HistogramSnapshot } from '../../shared/messages';
 import { ListenerCounters, ServiceCounters } from './counters';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
@@ -21,8 +21,8 @@ export class WorkerStats {
     this.block = workerBlock(buffer, worker);
   }
 
-  service(slot: number): ServiceCounters {
-    return new ServiceCounters(this.block, clusterOffset(slot), histogramOf(this.serviceHist, slot));
+  service(slot: number, endpointSlots: readonly number[]): ServiceCounters {
+    return new ServiceCounters(this.block, clusterOffset(slot), histogramOf(this.serviceHist, slot), endpointSlots.map(endpointOffset));
   }
 
   listener(slot: number): ListenerCounters {

@@ -35,6 +35,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     private readonly counters: ServiceCounters,
   ) {
     endpoint.begin();
+    counters.request();
     let settle!: (result: string) => void;
     this.done = new Promise<string>((resolve) => (settle = resolve));
     this.settle = settle;
@@ -51,6 +52,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     const ctx = this.ctx;
     ctx.status = statusCode;
     this.counters.response(statusCode);
+    this.counters.outcome(this.endpoint.index, statusCode < 500);
     const listed = connectionListed(headers.connection as string | undefined);
     const out = ctx.responseHeaders;
     for (const name in headers) {
@@ -93,6 +95,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
         ctx.fail(code, ctx.errorCode === null ? err.message : undefined);
         this.counters.failure(code);
         this.counters.response(ctx.status);
+        // A client-side cause (body cut off, too large) says nothing about the endpoint.
+        if (code.startsWith('NGATE_ERR_UPSTREAM')) this.counters.outcome(this.endpoint.index, false);
       }
       this.finishHeaders('serverError');
       return;

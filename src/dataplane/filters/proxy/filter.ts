@@ -33,7 +33,7 @@ export class ProxyFilter implements Filter {
       const origin = new URL(s.url).origin;
       return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
     });
-    this.counters = env.stats.service(slots.service);
+    this.counters = env.stats.service(slots.service, slots.endpoints);
     this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service));
   }
 
