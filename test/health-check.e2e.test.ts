@@ -124,6 +124,7 @@ describe('every endpoint unhealthy', () => {
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);
+    await backend.close(); // already closed when the test ran; close() tolerates that
   });
 
   it('answers 503 NGATE_ERR_NO_ENDPOINT', async () => {
@@ -132,5 +133,45 @@ describe('every endpoint unhealthy', () => {
     const r = await http(gw.url('front', '/work'));
     assert.equal(r.status, 503);
     assert.match(r.body, /NGATE_ERR_NO_ENDPOINT/);
+  });
+});
+
+describe('passive health: outlier ejection (2 workers)', () => {
+  let backends: Backend[];
+  let gw: Gateway;
+  let failing = true;
+  before(async () => {
+    backends = await Promise.all([
+      startBackend(1, handler(1)),
+      startBackend(2, (req, res) => {
+        res.setHeader('x-backend', '2');
+        res.statusCode = failing ? 500 : 200;
+        res.end('backend 2');
+      }),
+    ]);
+    const text = config(backends).replace(/ {6}healthCheck:[\s\S]*?healthyThreshold: 1\n/, '      outlierDetection: { maxFails: 3, failTimeout: 1s, maxEjectionPercent: 50 }\n');
+    assert.match(text, /outlierDetection/);
+    gw = await startGateway(text, { workers: 2 });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  it('ejects an endpoint answering 5xx, then takes it back after failTimeout', async () => {
+    let fails = 0;
+    for (let i = 0; i < 6; i++) {
+      const r = await http(gw.url('front', '/work'), { fresh: true });
+      if (r.status === 500) fails++;
+    }
+    assert.equal(fails, 3);
+    await eventually(async () => ((await health(gw))[1] === false ? true : undefined), 3000, 'endpoint 2 ejected');
+    const body = JSON.parse((await http(`${gw.admin}/clusters?format=json`)).body) as { clusters: { endpoints: { ejected: boolean }[] }[] };
+    assert.deepEqual(body.clusters[0]?.endpoints.map((e) => e.ejected), [false, true]);
+    assert.match(gw.logs(), /WARN endpoint ejected service=service1/);
+    failing = false;
+    assert.deepEqual(await whoAnswers(gw, 8), Array(8).fill('1'));
+    await eventually(async () => ((await health(gw))[1] === true ? true : undefined), 4000, 'endpoint 2 back');
+    assert.deepEqual(new Set(await whoAnswers(gw, 6)), new Set(['1', '2']));
   });
 });

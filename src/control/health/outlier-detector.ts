@@ -36,11 +36,12 @@ export class OutlierDetector {
   constructor(
     private readonly store: StatsStore,
     private readonly availability: Availability,
+    /** 0: no timer, the caller calls tick() (tests). */
+    private readonly tickMs = TICK_MS,
   ) {}
 
-  apply(catalog: Catalog): void {
+  apply(catalog: Catalog, now = Date.now()): void {
     const next = new Map<string, Track>();
-    const now = Date.now();
     for (const s of catalog.services) {
       const spec = s.outlierDetection;
       if (spec === null) continue;
@@ -57,8 +58,8 @@ export class OutlierDetector {
     }
     for (const [key, t] of this.tracks) if (!next.has(key)) this.availability.set(t.service.name, t.endpoint.slot, 'ejected', false);
     this.tracks = next;
-    if (next.size > 0 && this.timer === null) {
-      this.timer = setInterval(() => this.tick(Date.now()), TICK_MS);
+    if (next.size > 0 && this.timer === null && this.tickMs > 0) {
+      this.timer = setInterval(() => this.tick(Date.now()), this.tickMs);
       this.timer.unref();
     } else if (next.size === 0 && this.timer !== null) {
       clearInterval(this.timer);
