@@ -31,6 +31,7 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         clientMaxBodySize: o.clientMaxBodySize,
         xForwardedFor: o.xForwardedFor,
         rules: o.rules,
+        slot: -1,
       });
     }
   }

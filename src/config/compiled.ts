@@ -15,6 +15,8 @@ export interface CompiledServer {
   readonly clientMaxBodySize: number;
   readonly xForwardedFor: boolean;
   readonly rules: HostRuleSpec[];
+  /** Stats slot of this listener, assigned by the coordinator's slot allocator (-1 before). */
+  readonly slot: number;
 }
 
 export interface CompiledFilter {

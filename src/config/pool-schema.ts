@@ -95,6 +95,34 @@ export const circuitBreakerSchema = object(
   { name: 'a circuitBreaker map' },
 );
 export type CircuitBreakerSpec = Infer<typeof circuitBreakerSchema>;
+/** Active health check, run by the coordinator (one probe per endpoint). TCP connect check when `path` is absent. */
+export const healthCheckSchema = object(
+  {
+    interval: withDefault(duration(), 5_000),
+    timeout: withDefault(duration(), 2_000),
+    path: optional(str({ pattern: /^\//, hint: 'a path such as /healthz' })),
+    method: withDefault(oneOf(['GET', 'HEAD'] as const), 'GET'),
+    /** Statuses that mean healthy; 200-399 when absent. */
+    expectStatus: optional(list(int({ min: 100, max: 599 }), { min: 1 })),
+    unhealthyThreshold: withDefault(int({ min: 1, max: 100 }), 3),
+    healthyThreshold: withDefault(int({ min: 1, max: 100 }), 1),
+  },
+  { name: 'a healthCheck' },
+);
+
+/**
+ * Passive health: `maxFails` failures (connect failure, timeout, reset, 5xx) in a row within
+ * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat; never more than
+ * `maxEjectionPercent` of the pool at once.
+ */
+export const outlierDetectionSchema = object(
+  {
+    maxFails: withDefault(int({ min: 1, max: 10_000 }), 5),
+    failTimeout: withDefault(duration(), 10_000),
+    maxEjectionPercent: withDefault(int({ min: 0, max: 100 }), 50),
+  },
+  { name: 'an outlierDetection' },
+);
 
 export const poolSchema = object(
   {
@@ -111,9 +139,13 @@ export const poolSchema = object(
     /** Requests per worker that may wait for a connection beyond maxConnectionsPerWorker; more → 503. */
     maxPending: optional(int({ min: 0, max: 1_000_000 })),
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
+    healthCheck: optional(healthCheckSchema),
+    outlierDetection: optional(outlierDetectionSchema),
   },
   { name: 'a pool' },
 );
 
 export type PoolSpec = Infer<typeof poolSchema>;
+export type HealthCheckSpec = Infer<typeof healthCheckSchema>;
+export type OutlierDetectionSpec = Infer<typeof outlierDetectionSchema>;
 export type ServerSpec = Infer<typeof serverSchema>;

@@ -5,6 +5,7 @@
  */
 import type { CompiledConfig, CompiledFilter } from '../config/compiled';
 import { MAX_ENDPOINTS, MAX_SERVICES, SLOTS_KEY, type PoolSlots } from '../shared/sab-layout';
+import { MAX_LISTENERS } from '../shared/stats-layout';
 
 class NamedSlots {
   private readonly byName = new Map<string, number>();
@@ -51,6 +52,7 @@ class NamedSlots {
 export class SlotAllocator {
   private readonly services = new NamedSlots(MAX_SERVICES, 'services');
   private readonly endpoints = new NamedSlots(MAX_ENDPOINTS, 'endpoints');
+  private readonly listeners = new NamedSlots(MAX_LISTENERS, 'HTTPServers');
 
   /** Returns a function that puts the assignment back as it is now (for a swap the workers refused). */
   snapshot(): () => void {
@@ -79,8 +81,11 @@ export class SlotAllocator {
         return { ...f, spec: { ...f.spec, [SLOTS_KEY]: slots } };
       }),
     }));
+    const usedListeners = new Set<string>();
+    const servers = compiled.servers.map((s) => ({ ...s, slot: this.listeners.get(s.name, usedListeners) }));
     this.services.release(usedServices);
     this.endpoints.release(usedEndpoints);
-    return { ...compiled, pipelines };
+    this.listeners.release(usedListeners);
+    return { ...compiled, servers, pipelines };
   }
 }

@@ -2,10 +2,12 @@ import type { CompiledConfig, CompiledServer } from '../config/compiled';
 import { Pipeline } from './pipeline/pipeline';
 import type { FilterEnv } from './pipeline/filter';
 import { Router } from './router/router';
+import type { ListenerCounters } from './stats/counters';
 
 export interface ServerRuntime {
   readonly spec: CompiledServer;
   readonly router: Router;
+  readonly counters: ListenerCounters;
 }
 
 /**
@@ -20,7 +22,7 @@ export class Runtime {
 
   constructor(compiled: CompiledConfig, env: FilterEnv) {
     this.generation = compiled.generation;
-    this.servers = new Map(compiled.servers.map((s) => [s.name, { spec: s, router: new Router(s.rules) }]));
+    this.servers = new Map(compiled.servers.map((s) => [s.name, { spec: s, router: new Router(s.rules), counters: env.stats.listener(s.slot) }]));
     this.pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
   }
 

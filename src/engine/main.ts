@@ -4,11 +4,19 @@
  * supervisor over IPC. It never exits on its own while workers hold uWS
  * handles; after a drain the supervisor ends it.
  */
+import type { CompiledConfig } from '../config/compiled';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatConfigError, validateObjects } from '../config/validate';
 import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
+import { registerStatsRoutes } from '../control/admin/stats-routes';
+import { Availability } from '../control/health/availability';
+import { HealthChecker } from '../control/health/health-checker';
+import { OutlierDetector } from '../control/health/outlier-detector';
+import { catalogOf } from '../control/stats/catalog';
+import { StatsStore } from '../control/stats/stats-store';
+import { createStatsBuffer } from '../shared/stats-layout';
 import { Broadcaster } from '../control/broadcast';
 import { registerObjectRoutes } from '../control/admin/object-routes';
 import { ObjectService } from '../control/store/object-service';
@@ -31,13 +39,13 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-function spawnWorkers(count: number, shared: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
+function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
   const file = path.join(__dirname, '..', 'worker', 'main.js');
   const workers: Worker[] = [];
   let started = 0;
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file, { workerData: { index: i, shared, workers: count } });
+      const w = new Worker(file, { workerData: { index: i, shared, stats, workers: count } });
       w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });
@@ -73,13 +81,31 @@ async function main(): Promise<void> {
   }
   log('INFO', 'objects loaded', { from: initial.from, objects: checked.objects.length });
   const sharedState = createSharedState();
+  const statsBuffer = createStatsBuffer(options.workers);
+  const stats = new StatsStore(statsBuffer, options.workers);
+  const availability = new Availability(sharedState.endpoints);
+  const health = new HealthChecker(availability);
+  const outliers = new OutlierDetector(stats, availability);
   const slots = new SlotAllocator();
   let broadcaster: Broadcaster | null = null;
-  const workers = await spawnWorkers(options.workers, sharedState.buffer, (msg) => broadcaster?.onMessage(msg)).catch((err: Error) =>
+  let current: CompiledConfig | null = null;
+  const onWorkerMessage = (msg: FromWorker): void => {
+    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners);
+    else broadcaster?.onMessage(msg);
+  };
+  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, onWorkerMessage).catch((err: Error) =>
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
-  const service = new ObjectService(store, broadcaster, slots);
+  // After every committed swap: name the stats slots and (re)start active and passive health.
+  const committed = (config: CompiledConfig): void => {
+    current = config;
+    const catalog = catalogOf(config);
+    stats.setCatalog(catalog);
+    health.apply(catalog);
+    outliers.apply(catalog);
+  };
+  const service = new ObjectService(store, broadcaster, slots, committed);
   const result = await service.start(initial.sources);
   if (!result.ok) {
     for (const e of result.errors) log('ERROR', formatConfigError(e));
@@ -89,6 +115,7 @@ async function main(): Promise<void> {
   const generation = (): number => broadcaster?.committedGeneration ?? 0;
   registerInfoRoutes(admin, { workers: workers.length, generation, draining: () => draining });
   registerObjectRoutes(admin, { store, service, configFiles: options.configFiles, generation });
+  registerStatsRoutes(admin, { store: stats, endpoints: sharedState.endpoints, availability, config: () => current });
   let adminPort: number;
   try {
     adminPort = await admin.listen(options.adminAddress, options.adminPort);

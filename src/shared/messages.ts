@@ -17,12 +17,20 @@ export interface ListenerInfo {
   readonly port: number;
 }
 
+/** One latency histogram of one slot, hdr-histogram compressed base64 (values in microseconds). */
+export interface HistogramSnapshot {
+  readonly slot: number;
+  readonly encoded: string;
+}
+
 export type FromWorker =
   | { type: 'started'; worker: number; uws: string }
   | { type: 'prepared'; worker: number; gen: number }
   | { type: 'refused'; worker: number; gen: number; error: string }
   | { type: 'committed'; worker: number; gen: number; listeners: ListenerInfo[] }
   | { type: 'drained'; worker: number; inFlight: number }
+  /** Each second: the latency recorded since the last one, per service and per listener slot. */
+  | { type: 'histograms'; worker: number; services: HistogramSnapshot[]; listeners: HistogramSnapshot[] }
   | { type: 'fatal'; worker: number; error: string };
 
 /** Engine → supervisor (IPC), and supervisor → engine. */

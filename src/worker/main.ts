@@ -12,11 +12,18 @@ import { UwsListener } from '../dataplane/listener/uws-listener';
 import { Runtime, RuntimeHolder } from '../dataplane/runtime';
 import { PoolRegistry } from '../dataplane/upstream/pool-registry';
 import { viewSharedState } from '../shared/sab-layout';
+import { WorkerStats } from '../dataplane/stats/worker-stats';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
-const { index: workerIndex, shared: sharedBuffer, workers } = workerData as { index: number; shared: SharedArrayBuffer; workers: number };
+const { index: workerIndex, shared: sharedBuffer, stats: statsBuffer, workers } = workerData as {
+  index: number;
+  shared: SharedArrayBuffer;
+  stats: SharedArrayBuffer;
+  workers: number;
+};
 const shared = viewSharedState(sharedBuffer);
+const stats = new WorkerStats(statsBuffer, workerIndex);
 
 const { uws, source } = loadUws();
 const holder = new RuntimeHolder();
@@ -34,7 +41,7 @@ function listenerKey(s: { name: string; address: string; port: number }): string
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
-    const runtime = new Runtime(compiled, { upstreams, shared, workers });
+    const runtime = new Runtime(compiled, { upstreams, shared, stats, workers });
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: UwsListener[] = [];
     try {
@@ -128,4 +135,5 @@ process.on('uncaughtException', (err) => {
   send({ type: 'fatal', worker: workerIndex, error: err.stack ?? err.message });
 });
 
+stats.startFlushing((snap) => send({ type: 'histograms', worker: workerIndex, ...snap }));
 send({ type: 'started', worker: workerIndex, uws: source });

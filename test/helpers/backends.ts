@@ -28,7 +28,8 @@ export function echoHandler(id: number): BackendHandler {
   };
 }
 
-export async function startBackend(id: number, handler: BackendHandler = echoHandler(id)): Promise<Backend> {
+/** `port` 0 picks a free port; a fixed one restarts a backend where a stopped one listened. */
+export async function startBackend(id: number, handler: BackendHandler = echoHandler(id), port = 0): Promise<Backend> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,12 +45,15 @@ export async function startBackend(id: number, handler: BackendHandler = echoHan
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
   return {
     id,
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: bound,
+    url: `http://127.0.0.1:${bound}`,
     seen,
     close: () =>
       new Promise<void>((resolve) => {

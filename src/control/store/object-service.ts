@@ -46,6 +46,8 @@ export class ObjectService {
     private readonly store: ObjectStore,
     private readonly target: SwapTarget,
     private readonly slots: SlotAllocator,
+    /** Told about every committed config (with slots), e.g. to name stats and restart health checks. */
+    private readonly onCommitted: (compiled: CompiledConfig) => void = () => undefined,
   ) {}
 
   get servers(): readonly CompiledServer[] {
@@ -148,6 +150,7 @@ export class ObjectService {
     }
     this.current = compiled;
     this.listeners = result.listeners;
+    this.onCommitted(assigned);
     this.store.set(pairWithRaw(validated.objects, sources));
     if (persist) {
       try {

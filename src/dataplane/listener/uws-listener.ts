@@ -7,6 +7,7 @@ import { streamRequestBody } from './request-body';
 import { bodyless, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
+import type { ListenerCounters } from '../stats/counters';
 
 const decoder = new TextDecoder();
 
@@ -14,6 +15,8 @@ const decoder = new TextDecoder();
 class Exchange {
   finished = false;
   bodyComplete: boolean;
+  /** The listener's counters once the server is known (null when the request never reached it). */
+  counters: ListenerCounters | null = null;
   constructor(
     readonly res: UwsHttpResponse,
     readonly ctx: RequestContext,
@@ -27,6 +30,8 @@ class Exchange {
     if (this.finished) return;
     this.finished = true;
     this.holder.inFlight--;
+    const counters = this.counters;
+    if (counters !== null) counters.end(this.ctx.status === 0 ? 200 : this.ctx.status, performance.now() - this.ctx.startTime);
   };
 }
 
@@ -100,6 +105,8 @@ export class UwsListener {
     const ctx = ex.ctx;
     const server = runtime?.servers.get(this.serverName);
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
+    ex.counters = server.counters;
+    server.counters.begin();
     const length = requestBodyLength(ctx.headers);
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;

@@ -1,6 +1,7 @@
 import type { SharedState } from '../../shared/sab-layout';
 import type { RequestContext } from '../context';
 import type { PoolRegistry } from '../upstream/pool-registry';
+import type { WorkerStats } from '../stats/worker-stats';
 
 /** What a filter returns: '' to continue, or a result name usable in `jumpIf`. */
 export type FilterResult = string;
@@ -19,6 +20,7 @@ export interface FilterEnv {
   readonly shared: SharedState;
   /** Worker threads in this process: per-worker state such as rate limits divides totals by it. */
   readonly workers: number;
+  readonly stats: WorkerStats;
 }
 
 export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;

@@ -5,6 +5,7 @@ import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
 import type { RetryPolicy } from './retry-policy';
+import type { ServiceCounters } from '../stats/counters';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = new Set(['date', 'content-length']);
@@ -32,13 +33,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private readonly abortHook = (): void => this.cancel();
   private settle: ((result: string) => void) | null;
   readonly done: Promise<string>;
+  private readonly startTime = performance.now();
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly endpoint: Endpoint,
     private readonly retry: RetryPolicy | null,
+    private readonly counters: ServiceCounters,
   ) {
     endpoint.begin();
+    counters.request();
     let settle!: (result: string) => void;
     this.done = new Promise<string>((resolve) => (settle = resolve));
     this.settle = settle;
@@ -60,6 +64,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       return;
     }
     ctx.status = statusCode;
+    this.counters.response(statusCode);
+    this.counters.outcome(this.endpoint.index, statusCode < 500);
     const listed = connectionListed(headers.connection as string | undefined);
     const out = ctx.responseHeaders;
     for (const name in headers) {
@@ -76,6 +82,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.discarding) return;
+    this.counters.bytes(chunk.length);
     const sink = this.sink;
     if (sink === null) {
       (this.pending ??= []).push(chunk);
@@ -105,7 +112,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       }
       if (!ctx.aborted) {
         // The listener may already know why (client body too large or cut off).
-        ctx.fail(ctx.errorCode ?? code, ctx.errorCode === null ? err.message : undefined);
+        const failCode = ctx.errorCode ?? code;
+        ctx.fail(failCode, ctx.errorCode === null ? err.message : undefined);
+        this.counters.failure(failCode);
+        this.counters.response(ctx.status);
+        // A client-side cause (body cut off, too large) says nothing about the endpoint.
+        if (failCode.startsWith('NGATE_ERR_UPSTREAM')) this.counters.outcome(this.endpoint.index, false);
       }
       this.finishHeaders('serverError');
       return;
@@ -153,6 +165,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.released) return;
     this.released = true;
     this.endpoint.end();
+    this.counters.time(performance.now() - this.startTime);
   }
 
   private finishHeaders(result: string): void {

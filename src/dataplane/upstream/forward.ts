@@ -3,6 +3,7 @@ import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { UpstreamExchange } from './exchange';
 import type { RetryPolicy } from './retry-policy';
+import type { ServiceCounters } from '../stats/counters';
 
 const VIA = '1.1 ngate';
 
@@ -50,8 +51,14 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
  * the exchange failed. With a retry policy, a failure it allows settles RETRY
  * and leaves the context for the next attempt.
  */
-export function forward(ctx: RequestContext, endpoint: Endpoint, xForwardedFor: boolean, retry: RetryPolicy | null = null): Promise<string> {
-  const exchange = new UpstreamExchange(ctx, endpoint, retry);
+export function forward(
+  ctx: RequestContext,
+  endpoint: Endpoint,
+  xForwardedFor: boolean,
+  counters: ServiceCounters,
+  retry: RetryPolicy | null = null,
+): Promise<string> {
+  const exchange = new UpstreamExchange(ctx, endpoint, retry, counters);
   ctx.upstream = endpoint.url;
   const query = ctx.query;
   endpoint.dispatcher.dispatch(

@@ -12,6 +12,7 @@ import { SLOTS_KEY, type PoolSlots } from '../../../shared/sab-layout';
 import type { ProxySpec } from './schema';
 import { CircuitBreaker } from './circuit-breaker';
 import { StickyCookie } from './sticky-cookie';
+import type { ServiceCounters } from '../../stats/counters';
 
 /** Whether an attempt's outcome counts against the pool (circuit breaker). */
 function upstreamFailed(ctx: RequestContext, result: string): boolean {
@@ -36,6 +37,7 @@ export class ProxyFilter implements Filter {
   private pending = 0;
   private readonly maxPending: number;
   private readonly direct: boolean;
+  private readonly counters: ServiceCounters;
 
   constructor(
     readonly name: string,
@@ -60,13 +62,14 @@ export class ProxyFilter implements Filter {
     this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
     this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
+    this.counters = env.stats.service(slots.service, slots.endpoints);
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
     if (this.direct) {
       const endpoint = this.balancer.pick(ctx);
       if (endpoint === null) return this.noEndpoint(ctx);
-      return forward(ctx, endpoint, true);
+      return forward(ctx, endpoint, true, this.counters);
     }
     if (this.maxPending > 0 && this.pending >= this.maxPending) {
       ctx.fail('NGATE_ERR_POOL_OVERFLOW');
@@ -104,7 +107,7 @@ export class ProxyFilter implements Filter {
     let endpoint = first;
     let tried: Endpoint[] | null = null;
     for (let attempt = 1; ; attempt++) {
-      const result = await forward(ctx, endpoint, true, attempt < max ? retry : null);
+      const result = await forward(ctx, endpoint, true, this.counters, attempt < max ? retry : null);
       if (breaker !== null) {
         if (ctx.aborted) breaker.release();
         else if (upstreamFailed(ctx, result)) breaker.failure(Date.now());

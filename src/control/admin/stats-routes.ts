@@ -1,0 +1,77 @@
+/** /stats (Envoy text, ?format=json, ?filter=regex), /stats/prometheus, /clusters, /config_dump. */
+import type { CompiledConfig } from '../../config/compiled';
+import { ENDPOINT_STRIDE, IN_FLIGHT } from '../../shared/sab-layout';
+import type { Availability } from '../health/availability';
+import { envoyJson, envoyText, prometheus } from '../stats/formats';
+import { takeSnapshot } from '../stats/snapshot';
+import type { StatsStore } from '../stats/stats-store';
+import { json, text, type AdminRequest, type AdminServer } from './admin-server';
+
+export interface StatsSources {
+  readonly store: StatsStore;
+  /** The shared endpoint slots (health, in-flight). */
+  readonly endpoints: Int32Array;
+  readonly availability: Availability;
+  config(): CompiledConfig | null;
+}
+
+function filterOf(req: AdminRequest): RegExp | null | string {
+  const f = req.query.get('filter');
+  if (f === null || f === '') return null;
+  try {
+    return new RegExp(f);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void {
+  admin.route('GET', '/stats', (req) => {
+    const filter = filterOf(req);
+    if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
+    const snap = takeSnapshot(src.store, src.endpoints, src.availability);
+    const format = req.query.get('format');
+    if (format === 'json') return json(200, envoyJson(snap, filter));
+    if (format === 'prometheus') return text(200, prometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
+    if (format !== null && format !== 'text') return json(400, { error: `unknown format "${format}" (text, json, prometheus)` });
+    return text(200, envoyText(snap, filter));
+  });
+  admin.route('GET', '/stats/prometheus', () =>
+    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
+  );
+  admin.route('GET', '/clusters', (req) => {
+    const clusters = src.store.catalog.services.map((s) => {
+      const counters = src.store.service(s.slot);
+      return {
+        name: s.name,
+        upstream_rq_total: counters[0],
+        healthCheck: s.healthCheck !== null,
+        endpoints: s.endpoints.map((e) => ({
+          url: e.url,
+          healthy: src.availability.available(e.slot),
+          failedActiveHealthCheck: src.availability.is(e.slot, 'failedActive'),
+          ejected: src.availability.is(e.slot, 'ejected'),
+          weight: e.weight,
+          rq_active: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT),
+        })),
+      };
+    });
+    if (req.query.get('format') === 'json') return json(200, { clusters });
+    // Envoy's text form: cluster::host::field::value
+    const lines: string[] = [];
+    for (const c of clusters) {
+      for (const e of c.endpoints) {
+        const host = new URL(e.url).host;
+        const flags = [e.failedActiveHealthCheck ? '/failed_active_hc' : '', e.ejected ? '/failed_outlier_check' : ''].join('');
+        lines.push(`${c.name}::${host}::health_flags::${flags === '' ? 'healthy' : flags}`);
+        lines.push(`${c.name}::${host}::weight::${e.weight}`);
+        lines.push(`${c.name}::${host}::rq_active::${e.rq_active}`);
+      }
+    }
+    return text(200, `${lines.join('\n')}\n`);
+  });
+  admin.route('GET', '/config_dump', () => {
+    const config = src.config();
+    return config === null ? json(503, { error: 'no config committed yet' }) : json(200, config);
+  });
+}

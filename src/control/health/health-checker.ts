@@ -1,0 +1,101 @@
+/**
+ * Active health checks, from the coordinator only: one jittered probe loop
+ * per endpoint of every pool with a `healthCheck`, flipping the endpoint's
+ * endpoint's availability (workers' balancers skip unavailable endpoints on pick).
+ * Loops of endpoints that survive a config change keep their state.
+ */
+import type { HealthCheckSpec } from '../../config/pool-schema';
+import { log } from '../../shared/log';
+import type { Catalog, EndpointInfo } from '../stats/catalog';
+import type { Availability } from './availability';
+import { probe } from './probe';
+
+class EndpointLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private fails = 0;
+  private passes = 0;
+
+  constructor(
+    readonly service: string,
+    private readonly endpoint: EndpointInfo,
+    private readonly spec: HealthCheckSpec,
+    private readonly availability: Availability,
+  ) {}
+
+  private get healthy(): boolean {
+    return !this.availability.is(this.endpoint.slot, 'failedActive');
+  }
+
+  start(): void {
+    // First probe soon (checks start with the config, not with traffic), spread so pools do not probe in lockstep.
+    this.schedule(Math.random() * Math.min(this.spec.interval, 1000));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.set(true); // the slot may be reused by an endpoint without health checks
+  }
+
+  private schedule(delay: number): void {
+    this.timer = setTimeout(() => void this.run(), delay);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    const reason = await probe(new URL(this.endpoint.url), this.spec);
+    if (this.stopped) return;
+    if (reason === '') {
+      this.fails = 0;
+      if (!this.healthy && ++this.passes >= this.spec.healthyThreshold) {
+        log('INFO', 'endpoint healthy again', { service: this.service, endpoint: this.endpoint.url });
+        this.set(true);
+      }
+    } else {
+      this.passes = 0;
+      this.fails++;
+      log('WARN', 'health check failed', { service: this.service, endpoint: this.endpoint.url, reason, consecutive: this.fails });
+      if (this.healthy && this.fails >= this.spec.unhealthyThreshold) {
+        log('WARN', 'endpoint unhealthy, out of rotation', { service: this.service, endpoint: this.endpoint.url });
+        this.set(false);
+      }
+    }
+    // ±10% jitter on every period.
+    this.schedule(this.spec.interval * (0.9 + Math.random() * 0.2));
+  }
+
+  private set(healthy: boolean): void {
+    this.availability.set(this.service, this.endpoint.slot, 'failedActive', !healthy);
+  }
+}
+
+export class HealthChecker {
+  private loops = new Map<string, EndpointLoop>();
+
+  constructor(private readonly availability: Availability) {}
+
+  /** Starts loops for new endpoints, stops loops of endpoints gone or whose check changed. */
+  apply(catalog: Catalog): void {
+    const next = new Map<string, EndpointLoop>();
+    for (const s of catalog.services) {
+      if (s.healthCheck === null) continue;
+      for (const e of s.endpoints) {
+        const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(s.healthCheck)}`;
+        let loop = this.loops.get(key);
+        if (loop === undefined) {
+          loop = new EndpointLoop(s.name, e, s.healthCheck, this.availability);
+          loop.start();
+        }
+        next.set(key, loop);
+      }
+    }
+    for (const [key, loop] of this.loops) if (!next.has(key)) loop.stop();
+    this.loops = next;
+  }
+
+  stop(): void {
+    for (const loop of this.loops.values()) loop.stop();
+    this.loops.clear();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Passive health (outlier ejection), decided on the coordinator from the
+ * per-endpoint outcome counters the workers write: `maxFails` failures in a
+ * row within `failTimeout` eject an endpoint for `failTimeout`, doubling on
+ * each repeat (at most 5 minutes), never more than `maxEjectionPercent` of
+ * its pool at once. A clean `failTimeout` after returning halves the next
+ * ejection again.
+ */
+import type { OutlierDetectionSpec } from '../../config/pool-schema';
+import { log } from '../../shared/log';
+import type { Catalog, EndpointInfo, ServiceInfo } from '../stats/catalog';
+import type { StatsStore } from '../stats/stats-store';
+import type { Availability } from './availability';
+
+export const TICK_MS = 100;
+const MAX_EJECTION_MS = 300_000;
+
+interface Track {
+  readonly service: ServiceInfo;
+  readonly endpoint: EndpointInfo;
+  readonly spec: OutlierDetectionSpec;
+  lastOk: number;
+  lastErrors: number;
+  streak: number;
+  streakStart: number;
+  ejections: number;
+  ejectedUntil: number;
+  /** When the endpoint last returned or last had its multiplier lowered. */
+  cleanSince: number;
+}
+
+export class OutlierDetector {
+  private tracks = new Map<string, Track>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: StatsStore,
+    private readonly availability: Availability,
+    /** 0: no timer, the caller calls tick() (tests). */
+    private readonly tickMs = TICK_MS,
+  ) {}
+
+  apply(catalog: Catalog, now = Date.now()): void {
+    const next = new Map<string, Track>();
+    for (const s of catalog.services) {
+      const spec = s.outlierDetection;
+      if (spec === null) continue;
+      for (const e of s.endpoints) {
+        const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(spec)}`;
+        const old = this.tracks.get(key);
+        if (old !== undefined) {
+          next.set(key, old);
+          continue;
+        }
+        const { ok, errors } = this.store.endpoint(e.slot);
+        next.set(key, { service: s, endpoint: e, spec, lastOk: ok, lastErrors: errors, streak: 0, streakStart: now, ejections: 0, ejectedUntil: 0, cleanSince: now });
+      }
+    }
+    for (const [key, t] of this.tracks) if (!next.has(key)) this.availability.set(t.service.name, t.endpoint.slot, 'ejected', false);
+    this.tracks = next;
+    if (next.size > 0 && this.timer === null && this.tickMs > 0) {
+      this.timer = setInterval(() => this.tick(Date.now()), this.tickMs);
+      this.timer.unref();
+    } else if (next.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  isEjected(slot: number): boolean {
+    return this.availability.is(slot, 'ejected');
+  }
+
+  tick(now: number): void {
+    for (const t of this.tracks.values()) this.check(t, now);
+  }
+
+  private check(t: Track, now: number): void {
+    const { ok, errors } = this.store.endpoint(t.endpoint.slot);
+    const dOk = ok - t.lastOk;
+    const dErrors = errors - t.lastErrors;
+    t.lastOk = ok;
+    t.lastErrors = errors;
+    const slot = t.endpoint.slot;
+    if (this.availability.is(slot, 'ejected')) {
+      if (now < t.ejectedUntil) return;
+      log('INFO', 'endpoint back from ejection', { service: t.service.name, endpoint: t.endpoint.url });
+      this.availability.set(t.service.name, slot, 'ejected', false);
+      t.streak = 0;
+      t.cleanSince = now;
+      return;
+    }
+    // Within one tick the order of successes and failures is unknown: count the failures as the latest.
+    if (dOk > 0) t.streak = 0;
+    if (t.streak > 0 && now - t.streakStart > t.spec.failTimeout) t.streak = 0;
+    if (dErrors > 0) {
+      if (t.streak === 0) t.streakStart = now;
+      t.streak += dErrors;
+      t.cleanSince = now;
+    } else if (t.ejections > 0 && now - t.cleanSince >= t.spec.failTimeout) {
+      t.ejections--;
+      t.cleanSince = now;
+    }
+    if (t.streak >= t.spec.maxFails) this.eject(t, now);
+  }
+
+  private eject(t: Track, now: number): void {
+    const pool = t.service.endpoints;
+    const ejected = pool.filter((e) => this.availability.is(e.slot, 'ejected')).length;
+    if ((ejected + 1) * 100 > t.spec.maxEjectionPercent * pool.length) return;
+    const duration = Math.min(t.spec.failTimeout * 2 ** t.ejections, MAX_EJECTION_MS);
+    t.ejections++;
+    t.ejectedUntil = now + duration;
+    t.streak = 0;
+    log('WARN', 'endpoint ejected', { service: t.service.name, endpoint: t.endpoint.url, failures: t.spec.maxFails, forMs: duration });
+    this.availability.set(t.service.name, t.endpoint.slot, 'ejected', true);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,80 @@
+/** The stats in Envoy's admin text and JSON formats and in the Prometheus exposition format. */
+import { QUANTILES } from '../../shared/stats-names';
+import type { HistogramValue, StatsSnapshot } from './snapshot';
+
+function num(v: number): string {
+  return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+}
+
+function quantileLabel(q: number): string {
+  return `P${q}`;
+}
+
+/** `name: value` lines; histograms as `P50(interval,cumulative) ...` (Envoy: `nan` where nothing was recorded). */
+export function envoyText(snap: StatsSnapshot, filter: RegExp | null): string {
+  const lines: string[] = [];
+  for (const v of snap.values) if (filter === null || filter.test(v.name)) lines.push(`${v.name}: ${num(v.value)}`);
+  for (const h of snap.histograms) {
+    if (filter !== null && !filter.test(h.name)) continue;
+    const show = (v: number | null | undefined): string => (v === null || v === undefined ? 'nan' : num(v));
+    const parts = QUANTILES.map((q, i) => `${quantileLabel(q)}(${show(h.interval[i])},${show(h.quantiles[i])})`);
+    lines.push(`${h.name}: ${h.count === 0 ? 'No recorded values' : parts.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function envoyJson(snap: StatsSnapshot, filter: RegExp | null): object {
+  const keep = (name: string): boolean => filter === null || filter.test(name);
+  const hist = snap.histograms.filter((h) => keep(h.name));
+  return {
+    stats: [
+      ...snap.values.filter((v) => keep(v.name)).map((v) => ({ name: v.name, value: v.value })),
+      {
+        histograms: {
+          supported_quantiles: [...QUANTILES],
+          computed_quantiles: hist.map((h) => ({
+            name: h.name,
+            count: h.count,
+            values: h.quantiles.map((q, i) => ({ interval: h.interval[i] ?? null, cumulative: q })),
+          })),
+        },
+      },
+    ],
+  };
+}
+
+const LABEL = { cluster: 'envoy_cluster_name', http: 'envoy_http_conn_manager_prefix' } as const;
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it. */
+export function prometheus(snap: StatsSnapshot): string {
+  const families = new Map<string, { type: string; samples: string[] }>();
+  const family = (name: string, type: string): string[] => {
+    let f = families.get(name);
+    if (f === undefined) {
+      f = { type, samples: [] };
+      families.set(name, f);
+    }
+    return f.samples;
+  };
+  for (const v of snap.values) {
+    const metric = `envoy_${v.scope}_${v.stat}`;
+    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${LABEL[v.scope]}="${escapeLabel(v.object)}"} ${num(v.value)}`);
+  }
+  for (const h of snap.histograms) histogramSamples(h, family(`envoy_${h.scope}_${h.stat}`, 'histogram'));
+  let out = '';
+  for (const [name, f] of families) out += `# TYPE ${name} ${f.type}\n${f.samples.join('\n')}\n`;
+  return out;
+}
+
+function histogramSamples(h: HistogramValue, out: string[]): void {
+  const metric = `envoy_${h.scope}_${h.stat}`;
+  const label = `${LABEL[h.scope]}="${escapeLabel(h.object)}"`;
+  for (const b of h.buckets) out.push(`${metric}_bucket{${label},le="${b.le}"} ${b.count}`);
+  out.push(`${metric}_bucket{${label},le="+Inf"} ${h.count}`);
+  out.push(`${metric}_sum{${label}} ${num(h.sum)}`);
+  out.push(`${metric}_count{${label}} ${h.count}`);
+}

@@ -1,0 +1,107 @@
+/**
+ * One read of every stat, as flat named values plus histograms, from which
+ * the admin formats (Envoy text, JSON, Prometheus) are rendered.
+ */
+import type { Histogram, JsHistogram } from 'hdr-histogram-js';
+import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
+import { CLUSTER_COUNTERS, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES } from '../../shared/stats-names';
+import type { LatencySeries, StatsStore } from './stats-store';
+
+export interface StatValue {
+  /** Envoy name, e.g. cluster.service1.upstream_rq_total */
+  readonly name: string;
+  /** Scope ('cluster' | 'http'), object name, stat name: for Prometheus labels. */
+  readonly scope: 'cluster' | 'http';
+  readonly object: string;
+  readonly stat: string;
+  readonly value: number;
+  readonly gauge: boolean;
+}
+
+export interface HistogramValue {
+  readonly name: string;
+  readonly scope: 'cluster' | 'http';
+  readonly object: string;
+  readonly stat: string;
+  /** Milliseconds at each of QUANTILES since start, null when nothing was recorded. */
+  readonly quantiles: (number | null)[];
+  /** The same over the last complete window (WINDOW_MS), null when it recorded nothing. */
+  readonly interval: (number | null)[];
+  readonly count: number;
+  /** Approximate sum in milliseconds (mean × count). */
+  readonly sum: number;
+  /** Cumulative counts at each upper bound (milliseconds). */
+  readonly buckets: { le: number; count: number }[];
+}
+
+export interface StatsSnapshot {
+  readonly values: StatValue[];
+  readonly histograms: HistogramValue[];
+}
+
+export interface MembershipSource {
+  changeCount(service: string): number;
+}
+
+/** Envoy's default histogram bucket bounds, in milliseconds. */
+export const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membership: MembershipSource): StatsSnapshot {
+  const values: StatValue[] = [];
+  const histograms: HistogramValue[] = [];
+  const add = (scope: 'cluster' | 'http', object: string, stat: string, value: number, gauge: boolean): void => {
+    values.push({ name: `${scope}.${object}.${stat}`, scope, object, stat, value, gauge });
+  };
+  for (const s of store.catalog.services) {
+    const counters = store.service(s.slot);
+    CLUSTER_COUNTERS.forEach((stat, i) => add('cluster', s.name, stat, counters[i] as number, false));
+    const healthy = s.endpoints.filter((e) => endpoints[e.slot * ENDPOINT_STRIDE + HEALTH] === 1).length;
+    const active = s.endpoints.reduce((n, e) => n + Atomics.load(endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT), 0);
+    add('cluster', s.name, 'membership_total', s.endpoints.length, true);
+    add('cluster', s.name, 'membership_healthy', healthy, true);
+    add('cluster', s.name, 'membership_change', membership.changeCount(s.name), false);
+    add('cluster', s.name, 'upstream_rq_active', active, true);
+    histograms.push(histogramValue('cluster', s.name, CLUSTER_HISTOGRAM, store.histogram('service', s.slot)));
+  }
+  for (const l of store.catalog.listeners) {
+    const counters = store.listener(l.slot);
+    LISTENER_COUNTERS.forEach((stat, i) => add('http', l.name, stat, counters[i] as number, LISTENER_GAUGES.has(stat)));
+    histograms.push(histogramValue('http', l.name, LISTENER_HISTOGRAM, store.histogram('listener', l.slot)));
+  }
+  values.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { values, histograms };
+}
+
+function quantilesOf(h: Histogram | null): (number | null)[] {
+  if (h === null || h.totalCount === 0) return QUANTILES.map(() => null);
+  return QUANTILES.map((q) => (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000);
+}
+
+function histogramValue(scope: 'cluster' | 'http', object: string, stat: string, series: LatencySeries | null): HistogramValue {
+  const name = `${scope}.${object}.${stat}`;
+  const h = series?.total ?? null;
+  const interval = quantilesOf(series?.window ?? null);
+  if (h === null || h.totalCount === 0) {
+    return { name, scope, object, stat, quantiles: quantilesOf(null), interval, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
+  }
+  const sum = (h.mean * h.totalCount) / 1000;
+  return { name, scope, object, stat, quantiles: quantilesOf(h), interval, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
+}
+
+function bucketsOf(h: JsHistogram): { le: number; count: number }[] {
+  const counts = BUCKETS.map(() => 0);
+  const it = h.recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    const ms = v.valueIteratedTo / 1000;
+    for (let i = 0; i < BUCKETS.length; i++) {
+      if (ms <= (BUCKETS[i] as number)) {
+        counts[i] = (counts[i] as number) + v.countAtValueIteratedTo;
+        break;
+      }
+    }
+  }
+  let running = 0;
+  return BUCKETS.map((le, i) => ({ le, count: (running += counts[i] as number) }));
+}

@@ -1,0 +1,133 @@
+/**
+ * The coordinator's view of the stats: counters summed over every worker's
+ * block, latency histograms merged from the workers' snapshots. A slot freed
+ * by a config change and given to a new name starts from zero: its current
+ * sums become the new name's baseline (workers never reset their blocks).
+ */
+import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { newLatencyHistogram } from '../../shared/latency-histogram';
+import type { HistogramSnapshot } from '../../shared/messages';
+import { CLUSTER_COUNTERS, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
+import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
+import type { Catalog } from './catalog';
+
+type Kind = 'service' | 'listener';
+
+/** Length of the histogram interval window (Envoy's "interval" next to "cumulative"). */
+export const WINDOW_MS = 10_000;
+
+/** One slot's latency: since start, the last complete window, and the window being filled. */
+export interface LatencySeries {
+  readonly total: Histogram;
+  readonly filling: Histogram;
+  /** The last complete window; null before the first one completed. */
+  window: Histogram | null;
+}
+
+export class StatsStore {
+  private readonly blocks: Float64Array[];
+  private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>() };
+  private readonly baselines = { service: new Map<number, Float64Array>(), listener: new Map<number, Float64Array>() };
+  private readonly histograms = { service: new Map<number, LatencySeries>(), listener: new Map<number, LatencySeries>() };
+  catalog: Catalog = { services: [], listeners: [] };
+
+  constructor(buffer: SharedArrayBuffer, workers: number) {
+    this.blocks = Array.from({ length: workers }, (_, w) => workerBlock(buffer, w));
+    setInterval(() => this.rotate(), WINDOW_MS).unref();
+  }
+
+  /** Closes the current window: it becomes the interval shown, a new one starts. */
+  rotate(): void {
+    for (const map of [this.histograms.service, this.histograms.listener]) {
+      for (const s of map.values()) {
+        const done = s.window ?? newLatencyHistogram();
+        done.reset();
+        done.add(s.filling);
+        s.filling.reset();
+        s.window = done;
+      }
+    }
+  }
+
+  /** Called after each committed config: names the slots, baselines the reused ones. */
+  setCatalog(catalog: Catalog): void {
+    this.catalog = catalog;
+    this.rename('service', new Map(catalog.services.map((s) => [s.slot, s.name])));
+    this.rename('listener', new Map(catalog.listeners.map((l) => [l.slot, l.name])));
+  }
+
+  /** Counters of one service slot, summed over the workers, in CLUSTER_COUNTERS order. */
+  service(slot: number): number[] {
+    return this.sum('service', slot);
+  }
+
+  listener(slot: number): number[] {
+    return this.sum('listener', slot);
+  }
+
+  /** Passive-health outcomes of one endpoint slot summed over the workers (monotonic: callers use deltas). */
+  endpoint(slot: number): { ok: number; errors: number } {
+    const base = endpointOffset(slot);
+    let ok = 0;
+    let errors = 0;
+    for (const b of this.blocks) {
+      ok += b[base + ENDPOINT.rq_success] as number;
+      errors += b[base + ENDPOINT.rq_error] as number;
+    }
+    return { ok, errors };
+  }
+
+  histogram(kind: Kind, slot: number): LatencySeries | null {
+    return this.histograms[kind].get(slot) ?? null;
+  }
+
+  merge(services: HistogramSnapshot[], listeners: HistogramSnapshot[]): void {
+    this.mergeInto('service', services);
+    this.mergeInto('listener', listeners);
+  }
+
+  private mergeInto(kind: Kind, snaps: HistogramSnapshot[]): void {
+    const map = this.histograms[kind];
+    for (const s of snaps) {
+      if (!this.names[kind].has(s.slot)) continue; // recorded by a generation that is gone
+      let series = map.get(s.slot);
+      if (series === undefined) {
+        series = { total: newLatencyHistogram(), filling: newLatencyHistogram(), window: null };
+        map.set(s.slot, series);
+      }
+      const h = decodeFromCompressedBase64(s.encoded);
+      series.total.add(h);
+      series.filling.add(h);
+      h.destroy();
+    }
+  }
+
+  private rename(kind: Kind, next: Map<number, string>): void {
+    const names = this.names[kind];
+    for (const [slot, name] of next) {
+      if (names.get(slot) === name) continue;
+      this.baselines[kind].set(slot, Float64Array.from(this.raw(kind, slot)));
+      this.histograms[kind].delete(slot);
+    }
+    for (const slot of names.keys()) {
+      if (!next.has(slot)) this.histograms[kind].delete(slot);
+    }
+    this.names[kind] = next;
+  }
+
+  private raw(kind: Kind, slot: number): number[] {
+    const count = kind === 'service' ? CLUSTER_COUNTERS.length : LISTENER_COUNTERS.length;
+    const base = kind === 'service' ? clusterOffset(slot) : listenerOffset(slot);
+    const out = new Array<number>(count).fill(0);
+    for (const b of this.blocks) for (let i = 0; i < count; i++) out[i] = (out[i] as number) + (b[base + i] as number);
+    return out;
+  }
+
+  private sum(kind: Kind, slot: number): number[] {
+    const out = this.raw(kind, slot);
+    const baseline = this.baselines[kind].get(slot);
+    if (baseline === undefined) return out;
+    const names: readonly string[] = kind === 'service' ? CLUSTER_COUNTERS : LISTENER_COUNTERS;
+    return out.map((v, i) => (kind === 'listener' && LISTENER_GAUGES.has(names[i] as string) ? v : v - (baseline[i] as number)));
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The recorders the data path holds: a view on this worker's counter block at
+ * an offset resolved when the runtime is built, plus the latency histogram of
+ * the same slot. Plain stores: this worker is the block's only writer.
+ */
+import type { Histogram } from 'hdr-histogram-js';
+import type { ErrorCode } from '../../shared/errors';
+import { CLUSTER, COMMON_CODES, ENDPOINT, LISTENER } from '../../shared/stats-names';
+
+/** status → offset of its `upstream_rq_<code>` counter, -1 when the code has none. */
+const CODE_OFFSET = new Int8Array(600).fill(-1);
+for (const code of COMMON_CODES) CODE_OFFSET[code] = CLUSTER[`upstream_rq_${code}`];
+
+/** `b[i] += n` for a typed array index known to be in range (the layout guarantees it). */
+function add(b: Float64Array, i: number, n: number): void {
+  b[i] = (b[i] as number) + n;
+}
+
+function toMicros(ms: number): number {
+  const us = Math.round(ms * 1000);
+  return us < 1 ? 1 : us;
+}
+
+export class ServiceCounters {
+  constructor(
+    private readonly block: Float64Array,
+    private readonly base: number,
+    private readonly latency: Histogram,
+    /** Offset of each endpoint's block, by the endpoint's index in its pool. */
+    private readonly endpointBases: readonly number[],
+  ) {}
+
+  /** One request sent upstream (Envoy counts upstream_rq_total when the request starts). */
+  request(): void {
+    add(this.block, this.base + CLUSTER.upstream_rq_total, 1);
+  }
+
+  /** One upstream request answered (by the upstream, or locally as 502/504 when it failed). */
+  response(status: number): void {
+    const b = this.block;
+    const base = this.base;
+    const cls = (status / 100) | 0;
+    if (cls >= 1 && cls <= 5) add(b, base + CLUSTER.upstream_rq_1xx + cls - 1, 1);
+    const code = status < 600 ? (CODE_OFFSET[status] as number) : -1;
+    if (code >= 0) add(b, base + code, 1);
+  }
+
+  failure(code: ErrorCode): void {
+    if (code === 'NGATE_ERR_UPSTREAM_CONNECT' || code === 'NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT') add(this.block, this.base + CLUSTER.upstream_cx_connect_fail, 1);
+    else if (code === 'NGATE_ERR_UPSTREAM_TIMEOUT') add(this.block, this.base + CLUSTER.upstream_rq_timeout, 1);
+  }
+
+  /** Feeds passive health: `ok` false for connect failures, timeouts, resets and 5xx. */
+  outcome(endpointIndex: number, ok: boolean): void {
+    add(this.block, (this.endpointBases[endpointIndex] as number) + (ok ? ENDPOINT.rq_success : ENDPOINT.rq_error), 1);
+  }
+
+  bytes(n: number): void {
+    add(this.block, this.base + CLUSTER.upstream_cx_rx_bytes_total, n);
+  }
+
+  time(ms: number): void {
+    this.latency.recordValue(toMicros(ms));
+  }
+}
+
+export class ListenerCounters {
+  constructor(
+    private readonly block: Float64Array,
+    private readonly base: number,
+    private readonly latency: Histogram,
+  ) {}
+
+  begin(): void {
+    add(this.block, this.base + LISTENER.downstream_rq_active, 1);
+  }
+
+  /** The response is written (or the client went away); `ms` is the whole request time. */
+  end(status: number, ms: number): void {
+    const b = this.block;
+    const base = this.base;
+    add(b, base + LISTENER.downstream_rq_active, -1);
+    add(b, base + LISTENER.downstream_rq_total, 1);
+    const cls = (status / 100) | 0;
+    if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
+    this.latency.recordValue(toMicros(ms));
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Every counter name, declared once (Envoy style). The position of a name in
+ * its list is its offset inside a counter block; the admin API prints the
+ * names, the data path uses the offsets (resolved once, never by name).
+ */
+export const CLUSTER_COUNTERS = [
+  'upstream_rq_total',
+  'upstream_rq_1xx',
+  'upstream_rq_2xx',
+  'upstream_rq_3xx',
+  'upstream_rq_4xx',
+  'upstream_rq_5xx',
+  'upstream_rq_200',
+  'upstream_rq_404',
+  'upstream_rq_500',
+  'upstream_rq_502',
+  'upstream_rq_503',
+  'upstream_rq_504',
+  'upstream_cx_connect_fail',
+  'upstream_rq_timeout',
+  'upstream_cx_rx_bytes_total',
+] as const;
+
+/** Status codes with a counter of their own (`upstream_rq_<code>`). */
+export const COMMON_CODES = [200, 404, 500, 502, 503, 504] as const;
+
+export const LISTENER_COUNTERS = [
+  'downstream_rq_total',
+  'downstream_rq_1xx',
+  'downstream_rq_2xx',
+  'downstream_rq_3xx',
+  'downstream_rq_4xx',
+  'downstream_rq_5xx',
+  /** A gauge: requests in flight on this listener (stands for active connections). */
+  'downstream_rq_active',
+] as const;
+
+/**
+ * Per endpoint, for passive health (outlier ejection): answers that count as
+ * success, and failures (connect failure, timeout, reset, 5xx).
+ */
+export const ENDPOINT_COUNTERS = ['rq_success', 'rq_error'] as const;
+
+/** Gauges among the listener counters (summed, but never reset or baselined). */
+export const LISTENER_GAUGES: ReadonlySet<string> = new Set(['downstream_rq_active']);
+
+/** Histograms, in microseconds in the workers, shown in milliseconds. */
+export const CLUSTER_HISTOGRAM = 'upstream_rq_time';
+export const LISTENER_HISTOGRAM = 'downstream_rq_time';
+
+/** Quantiles shown for every histogram. */
+export const QUANTILES = [50, 90, 99, 99.9, 100] as const;
+
+type Offsets<T extends readonly string[]> = { readonly [K in T[number]]: number };
+
+function offsets<const T extends readonly string[]>(names: T): Offsets<T> {
+  return Object.freeze(Object.fromEntries(names.map((n, i) => [n, i]))) as Offsets<T>;
+}
+
+export const CLUSTER = offsets(CLUSTER_COUNTERS);
+export const LISTENER = offsets(LISTENER_COUNTERS);
+export const ENDPOINT = offsets(ENDPOINT_COUNTERS);

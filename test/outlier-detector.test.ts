@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import { Availability } from '../src/control/health/availability';
+import { OutlierDetector } from '../src/control/health/outlier-detector';
+import type { Catalog } from '../src/control/stats/catalog';
+import { StatsStore } from '../src/control/stats/stats-store';
+import { createSharedState } from '../src/shared/sab-layout';
+import { createStatsBuffer, endpointOffset, workerBlock } from '../src/shared/stats-layout';
+import { ENDPOINT } from '../src/shared/stats-names';
+
+const A = 7;
+const B = 9;
+const catalog: Catalog = {
+  listeners: [],
+  services: [
+    {
+      name: 'svc',
+      slot: 0,
+      healthCheck: null,
+      outlierDetection: { maxFails: 3, failTimeout: 1000, maxEjectionPercent: 50 },
+      endpoints: [
+        { url: 'http://127.0.0.1:1', weight: 1, slot: A },
+        { url: 'http://127.0.0.1:2', weight: 1, slot: B },
+      ],
+    },
+  ],
+};
+
+describe('OutlierDetector', () => {
+  let blocks: Float64Array[];
+  let availability: Availability;
+  let detector: OutlierDetector;
+  /** Simulates a worker recording outcomes for an endpoint slot. */
+  const record = (worker: number, slot: number, errors: number, ok = 0): void => {
+    const b = blocks[worker] as Float64Array;
+    b[endpointOffset(slot) + ENDPOINT.rq_error] = (b[endpointOffset(slot) + ENDPOINT.rq_error] as number) + errors;
+    b[endpointOffset(slot) + ENDPOINT.rq_success] = (b[endpointOffset(slot) + ENDPOINT.rq_success] as number) + ok;
+  };
+
+  beforeEach(() => {
+    const buffer = createStatsBuffer(2);
+    blocks = [workerBlock(buffer, 0), workerBlock(buffer, 1)];
+    const shared = createSharedState();
+    availability = new Availability(shared.endpoints);
+    detector = new OutlierDetector(new StatsStore(buffer, 2), availability, 0);
+    detector.apply(catalog, 0);
+  });
+
+  it('ejects after maxFails failures summed over workers, for failTimeout, then doubles', () => {
+    record(0, A, 2);
+    detector.tick(100);
+    assert.equal(availability.available(A), true);
+    record(1, A, 1);
+    detector.tick(200);
+    assert.equal(availability.available(A), false);
+    assert.equal(availability.is(A, 'ejected'), true);
+    detector.tick(1199);
+    assert.equal(availability.available(A), false);
+    detector.tick(1200);
+    assert.equal(availability.available(A), true);
+    assert.equal(availability.changeCount('svc'), 2);
+    record(0, A, 3);
+    detector.tick(1300);
+    assert.equal(availability.available(A), false);
+    detector.tick(3299);
+    assert.equal(availability.available(A), false, 'second ejection lasts twice as long');
+    detector.tick(3300);
+    assert.equal(availability.available(A), true);
+  });
+
+  it('a success resets the run of failures', () => {
+    record(0, A, 2);
+    detector.tick(100);
+    record(1, A, 0, 1);
+    detector.tick(200);
+    record(0, A, 2);
+    detector.tick(300);
+    assert.equal(availability.available(A), true);
+  });
+
+  it('failures further apart than failTimeout do not add up', () => {
+    record(0, A, 2);
+    detector.tick(100);
+    record(0, A, 1);
+    detector.tick(1500);
+    assert.equal(availability.available(A), true);
+  });
+
+  it('never ejects more than maxEjectionPercent of the pool', () => {
+    record(0, A, 5);
+    record(1, B, 5);
+    detector.tick(100);
+    assert.equal([availability.available(A), availability.available(B)].filter((up) => !up).length, 1);
+  });
+
+  it('an endpoint removed from the config is no longer ejected', () => {
+    record(0, A, 3);
+    detector.tick(100);
+    assert.equal(availability.available(A), false);
+    detector.apply({ listeners: [], services: [] }, 200);
+    assert.equal(availability.available(A), true);
+  });
+});
