@@ -8,13 +8,36 @@ const [file, ...rest] = process.argv.slice(2);
 const opt = {};
 for (let i = 0; i < rest.length; i += 2) opt[rest[i].replace(/^--/, '')] = rest[i + 1];
 
-const rows = readFileSync(file, 'utf8')
+const runs = readFileSync(file, 'utf8')
   .split('\n')
   .filter(Boolean)
   .map((line) => {
     const [mode, scenario, proxy, rps, p50, p99, errors, non2xx] = line.split('\t');
     return { mode, scenario, proxy, rps: Number(rps), p50: Number(p50), p99: Number(p99), errors: Number(errors), non2xx: Number(non2xx) };
   });
+
+// One row per mode/scenario/proxy: the median of its rounds (errors summed).
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const groups = new Map();
+for (const r of runs) {
+  const key = `${r.mode}|${r.scenario}|${r.proxy}`;
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(r);
+}
+const rows = [...groups.values()].map((g) => ({
+  ...g[0],
+  rounds: g.length,
+  rpsAll: g.map((r) => r.rps),
+  rps: median(g.map((r) => r.rps)),
+  p50: median(g.map((r) => r.p50)),
+  p99: median(g.map((r) => r.p99)),
+  errors: g.reduce((n, r) => n + r.errors, 0),
+  non2xx: g.reduce((n, r) => n + r.non2xx, 0),
+}));
 
 const SCENARIOS = {
   'a-small-64': '(a) small GET, 64 conns',
@@ -40,7 +63,7 @@ out.push(`# native-bench ${opt.started ?? ''}`);
 out.push('');
 out.push(`- Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}`);
 out.push(`- ngate ${opt.commit} on Node ${process.version}; nginx ${opt.nginx}; HAProxy ${opt.haproxy}; wrk ${opt.wrk}`);
-out.push(`- Each run: wrk warm-up ${opt.warmup} s, then ${opt.duration} s measured, \`--timeout 5s --latency\`; all on 127.0.0.1; upstream keep-alive on every proxy.`);
+out.push(`- Each measurement: wrk for ${opt.duration} s, \`--timeout 5s --latency\`, after a ${opt.warmup} s warm-up in the first round; ${opt.rounds} round(s) per scenario, proxies loaded one after the other within a round (order reversed every other round); figures are the median over rounds. All on 127.0.0.1; upstream keep-alive on every proxy.`);
 out.push('- The machine is shared with other work while this runs: absolute numbers are noisy. Quote the ratios, which come from the same run.');
 out.push('');
 
@@ -48,13 +71,13 @@ for (const mode of Object.keys(MODES)) {
   if (!rows.some((r) => r.mode === mode)) continue;
   out.push(`## ${MODES[mode]}`);
   out.push('');
-  out.push('| scenario | proxy | req/s | p50 ms | p99 ms | errors | non-2xx |');
-  out.push('|---|---|---:|---:|---:|---:|---:|');
+  out.push('| scenario | proxy | req/s | p50 ms | p99 ms | errors | non-2xx | req/s per round |');
+  out.push('|---|---|---:|---:|---:|---:|---:|---|');
   for (const [id, title] of Object.entries(SCENARIOS)) {
     for (const proxy of id === 'e-small-64' ? ['backend'] : PROXIES) {
       const r = find(mode, id, proxy);
       if (r === undefined) continue;
-      out.push(`| ${title} | ${LABEL[proxy]} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${r.non2xx} |`);
+      out.push(`| ${title} | ${LABEL[proxy]} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.errors} | ${r.non2xx} | ${r.rpsAll.join(', ')} |`);
     }
   }
   out.push('');

@@ -3,19 +3,21 @@
 # One nginx backend serves fixed bodies; each proxy in turn fronts it with
 # upstream keep-alive and is loaded by wrk. See native-bench/README.md.
 #
-#   bash native-bench/run.sh [--smoke] [--duration S] [--warmup S] [--mode pinned|workers2|all] [--out FILE]
+#   bash native-bench/run.sh [--smoke] [--duration S] [--warmup S] [--rounds N] [--mode pinned|workers2|all] [--out FILE]
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION=10
 WARMUP=2
+ROUNDS=2
 MODE=all
 SMOKE=0
 OUT=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --smoke) SMOKE=1; DURATION=2; WARMUP=1 ;;
+    --smoke) SMOKE=1; DURATION=2; WARMUP=1; ROUNDS=1 ;;
+    --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --warmup) WARMUP="$2"; shift ;;
     --mode) MODE="$2"; shift ;;
@@ -244,9 +246,11 @@ start_backend() {
   wait_http "http://127.0.0.1:$BACKEND_PORT/small" backend "$BACKEND_PID"
 }
 
-# Starts proxy $1 with $2 workers/threads pinned to $3 (empty: unpinned); sets PROXY_PID.
+# Starts proxy $1 on its port with $2 workers/threads pinned to $3 (empty: unpinned); records its PID.
+declare -A PORT PROXY_PIDS
 start_proxy() {
   local proxy="$1" workers="$2" cpus="$3"
+  PROXY_PORT="${PORT[$proxy]}"
   case "$proxy" in
     ngate)
       write_ngate_conf
@@ -258,8 +262,8 @@ start_proxy() {
       write_haproxy_conf "$workers"
       start_bg haproxy "$cpus" haproxy -db -f "$WORK/haproxy.cfg" ;;
   esac
-  PROXY_PID=$LAST_PID
-  wait_http "http://127.0.0.1:$PROXY_PORT/small" "$proxy" "$PROXY_PID"
+  PROXY_PIDS[$proxy]=$LAST_PID
+  wait_http "http://127.0.0.1:$PROXY_PORT/small" "$proxy" "$LAST_PID"
 }
 
 # The proxy must return exactly what the backend returns, for every scenario's route.
@@ -287,16 +291,16 @@ scenario_args() {
   esac
 }
 
-# Runs wrk; appends "mode scenario proxy rps p50ms p99ms errors non2xx" to $WORK/results.tsv.
+# Runs wrk (after a warm-up when $7 is 1); appends "mode scenario proxy rps p50ms p99ms errors non2xx" to $WORK/results.tsv.
 run_wrk() {
-  local mode="$1" scenario="$2" proxy="$3" base="$4" cpus="$5" threads="$6"
+  local mode="$1" scenario="$2" proxy="$3" base="$4" cpus="$5" threads="$6" warm="$7"
   local conns path lua
   read -r conns path lua <<<"$(scenario_args "$scenario")"
   local args=(-t "$threads" -c "$conns" --timeout 5s --latency)
   [[ "$lua" != "-" ]] && args+=(-s "$lua")
   local pin=()
   [[ -n "$cpus" ]] && pin=(taskset -c "$cpus")
-  ${pin[@]+"${pin[@]}"} wrk "${args[@]}" -d "${WARMUP}s" "$base$path" >/dev/null
+  [[ "$warm" == 1 ]] && ${pin[@]+"${pin[@]}"} wrk "${args[@]}" -d "${WARMUP}s" "$base$path" >/dev/null
   ${pin[@]+"${pin[@]}"} wrk "${args[@]}" -d "${DURATION}s" "$base$path" >"$WORK/wrk.out"
   awk -v mode="$mode" -v sc="$scenario" -v px="$proxy" '
     function ms(v) {
@@ -316,6 +320,9 @@ run_wrk() {
 }
 
 # One mode: pinned (1 worker each, proxy on CPU 0, backend + wrk on CPU 1) or workers2 (2 workers, unpinned).
+# All proxies run side by side (an idle proxy costs nothing) so every round can
+# load them one after the other: noise from other work on the machine then hits
+# them alike. The report takes the median over rounds.
 run_mode() {
   local mode="$1" workers proxy_cpu load_cpu threads
   if [[ "$mode" == pinned ]]; then
@@ -325,17 +332,26 @@ run_mode() {
   fi
   log "mode $mode: backend nginx ($workers worker(s)) on 127.0.0.1:$BACKEND_PORT"
   start_backend "$workers" "$load_cpu"
-  run_wrk "$mode" e-small-64 backend "http://127.0.0.1:$BACKEND_PORT" "$load_cpu" "$threads"
-  local proxy scenario
+  local proxy scenario round order
   for proxy in ngate nginx haproxy; do
-    log "mode $mode: $proxy ($workers worker(s)/thread(s)) on 127.0.0.1:$PROXY_PORT"
+    log "mode $mode: $proxy ($workers worker(s)/thread(s)) on 127.0.0.1:${PORT[$proxy]}"
     start_proxy "$proxy" "$workers" "$proxy_cpu"
-    check_forwarding "$proxy" "http://127.0.0.1:$PROXY_PORT"
-    for scenario in a-small-64 b-64k-64 c-post1k-64 d-small-1024; do
-      run_wrk "$mode" "$scenario" "$proxy" "http://127.0.0.1:$PROXY_PORT" "$load_cpu" "$threads"
-    done
-    stop_pid "$PROXY_PID"
+    check_forwarding "$proxy" "http://127.0.0.1:${PORT[$proxy]}"
   done
+  for scenario in a-small-64 b-64k-64 c-post1k-64 d-small-1024 e-small-64; do
+    for ((round = 1; round <= ROUNDS; round++)); do
+      order="ngate nginx haproxy"
+      (( round % 2 == 0 )) && order="haproxy nginx ngate"
+      [[ "$scenario" == e-small-64 ]] && order="backend"
+      for proxy in $order; do
+        local warm=0 base="http://127.0.0.1:$BACKEND_PORT"
+        [[ $round -eq 1 ]] && warm=1
+        [[ "$proxy" != backend ]] && base="http://127.0.0.1:${PORT[$proxy]}"
+        run_wrk "$mode" "$scenario" "$proxy" "$base" "$load_cpu" "$threads" "$warm"
+      done
+    done
+  done
+  for proxy in ngate nginx haproxy; do stop_pid "${PROXY_PIDS[$proxy]}"; done
   stop_pid "$BACKEND_PID"
 }
 
@@ -356,7 +372,7 @@ wrk.body = string.rep("x", 1024)
 wrk.headers["Content-Type"] = "application/octet-stream"
 EOF
   : >"$WORK/results.tsv"
-  read -r BACKEND_PORT PROXY_PORT <<<"$(free_ports 2)"
+  read -r BACKEND_PORT PORT[ngate] PORT[nginx] PORT[haproxy] <<<"$(free_ports 4)"
 
   local started
   started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -368,7 +384,7 @@ EOF
   fi
   mkdir -p "$(dirname "$OUT")"
   node "$ROOT/native-bench/report.js" "$WORK/results.tsv" \
-    --started "$started" --duration "$DURATION" --warmup "$WARMUP" \
+    --started "$started" --duration "$DURATION" --warmup "$WARMUP" --rounds "$ROUNDS" \
     --nginx "$(nginx -v 2>&1 | sed 's/.*: //')" --haproxy "$(haproxy -v | head -1 | awk '{print $3}')" \
     --wrk "$(wrk -v 2>&1 | head -1 | awk '{print $2}')" \
     --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" >"$OUT"
