@@ -1,0 +1,102 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** Repository root (this file runs compiled, from dist/loadtest/). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const NGATE_BIN = path.join(REPO_ROOT, 'bin', 'ngate.js');
+
+/** A child process that the load test started and must stop. */
+export interface Child {
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** What `ngate ready ... admin=H:P listeners=name@addr:port,...` says. */
+export interface ReadyLine {
+  admin: string;
+  listeners: Map<string, number>;
+}
+
+export function parseReadyLine(output: string): ReadyLine | undefined {
+  const m = /ngate ready .*listeners=(\S*)/.exec(output);
+  if (m === null) return undefined;
+  const listeners = new Map<string, number>();
+  for (const item of (m[1] ?? '').split(',').filter(Boolean)) {
+    const at = item.lastIndexOf('@');
+    listeners.set(item.slice(0, at), Number(item.slice(item.lastIndexOf(':') + 1)));
+  }
+  return { admin: /ngate ready .*admin=(\S+)/.exec(output)?.[1] ?? '', listeners };
+}
+
+function stopper(child: ChildProcess, cleanup: () => void = () => undefined): () => Promise<void> {
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    cleanup();
+  };
+}
+
+/** Spawns a child and resolves once its output satisfies `ready` (or rejects when it exits first / after 15 s). */
+function spawnUntil<T>(cmd: string, args: string[], ready: (output: string) => T | undefined, cleanup?: () => void): Promise<{ value: T; proc: Child }> {
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = stopper(child, cleanup);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop().then(() => reject(new Error(`${path.basename(args[0] ?? cmd)} not ready after 15 s:\n${output}`)));
+    }, 15_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const value = ready(output);
+      if (value === undefined) return;
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      // Keep draining the pipes so a chatty child never blocks on a full pipe.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      resolve({ value, proc: { child, stop } });
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${path.basename(args[0] ?? cmd)} exited (${code ?? signal}) before ready:\n${output}`));
+    });
+  });
+}
+
+export interface GatewayProcess extends Child {
+  readonly ready: ReadyLine;
+  url(server: string, pathAndQuery: string): string;
+}
+
+/** `ngate start` on a config text with the admin API on a free port. */
+export async function startGateway(configText: string, workers: number): Promise<GatewayProcess> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ngate-loadtest-'));
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, configText);
+  const { value, proc } = await spawnUntil(
+    process.execPath,
+    [NGATE_BIN, 'start', '--config', file, '--workers', String(workers), '--admin', '127.0.0.1:0'],
+    parseReadyLine,
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
+  return { ...proc, ready: value, url: (server, p) => `http://127.0.0.1:${value.listeners.get(server) ?? 0}${p}` };
+}
+
+export interface BackendProcess extends Child {
+  readonly url: string;
+}
+
+/** The load-test backend (backend-server.js) in its own process, so it never shares a loop with the load generator. */
+export async function startBackend(): Promise<BackendProcess> {
+  const { value, proc } = await spawnUntil(process.execPath, [path.join(__dirname, 'backend-server.js')], (out) => /listening (\d+)/.exec(out)?.[1]);
+  return { ...proc, url: `http://127.0.0.1:${value}` };
+}

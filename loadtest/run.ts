@@ -1,0 +1,156 @@
+// npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N]
+//                                [--target both|ngate|backend] [--out-dir DIR]
+// Starts its own backend and ngate, loads both with autocannon, prints the
+// figures and writes them to loadtest/results/<scenario>-<time>.json.
+import autocannon from 'autocannon';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatLine, summarize, type Metrics } from './metrics';
+import { REPO_ROOT, startBackend, startGateway, type Child } from './processes';
+import { SCENARIOS, type Scenario } from './scenarios';
+
+export interface LoadResultFile {
+  scenario: string;
+  description: string;
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; kernel: string; node: string };
+  options: { duration: number; connections: number; workers: number };
+  /** Target ("ngate", "backend") → what it measured. */
+  runs: Record<string, Metrics>;
+}
+
+interface RunOptions {
+  duration: number;
+  connections: number;
+  workers: number;
+  targets: ('ngate' | 'backend')[];
+  outDir: string;
+  warmup: number;
+}
+
+function usage(): string {
+  const names = SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n');
+  return `usage: npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N] [--target both|ngate|backend] [--out-dir DIR]\nscenarios:\n${names}`;
+}
+
+function parseOptions(argv: string[]): { scenario: Scenario; opts: RunOptions } | string {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      smoke: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      connections: { type: 'string', default: '64' },
+      workers: { type: 'string', default: '1' },
+      target: { type: 'string', default: 'both' },
+      'out-dir': { type: 'string', default: path.join(REPO_ROOT, 'loadtest', 'results') },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help === true || positionals.length !== 1) return usage();
+  const scenario = SCENARIOS.find((s) => s.name === positionals[0]);
+  if (scenario === undefined) return `unknown scenario "${positionals[0]}"\n${usage()}`;
+  const smoke = values.smoke === true;
+  const duration = Number(values.duration ?? (smoke ? 2 : 10));
+  const connections = Number(values.connections);
+  const workers = Number(values.workers);
+  if (!(duration > 0) || !(connections > 0) || !(workers > 0)) return `--duration, --connections and --workers must be positive numbers\n${usage()}`;
+  const target = values.target ?? 'both';
+  if (!['both', 'ngate', 'backend'].includes(target)) return `--target must be both, ngate or backend`;
+  const targets = target === 'both' ? (['ngate', 'backend'] as const) : ([target] as ('ngate' | 'backend')[]);
+  return { scenario, opts: { duration, connections, workers, targets: [...targets], outDir: values['out-dir'] ?? '', warmup: smoke ? 0 : 2 } };
+}
+
+function load(url: string, scenario: Scenario, connections: number, duration: number, progress: boolean): Promise<autocannon.Result> {
+  const { method, headers, body } = scenario.request;
+  return new Promise((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration, method, headers, body, timeout: 10 }, (err, result) => (err ? reject(err) : resolve(result)));
+    if (progress) autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false });
+  });
+}
+
+/** One request before loading: the route must answer 2xx, or the figures would measure error pages. */
+async function checkRoute(url: string, scenario: Scenario): Promise<void> {
+  const { method, headers, body } = scenario.request;
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+}
+
+async function run(scenario: Scenario, opts: RunOptions): Promise<string> {
+  const children: Child[] = [];
+  const stopAll = (): Promise<unknown> => Promise.allSettled(children.splice(0).map((c) => c.stop()));
+  const onSignal = (): void => void stopAll().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const backend = await startBackend();
+    children.push(backend);
+    const urls: Record<string, string> = { backend: `${backend.url}${scenario.request.path}` };
+    if (opts.targets.includes('ngate')) {
+      const gw = await startGateway(scenario.config(backend.url), opts.workers);
+      children.push(gw);
+      urls.ngate = gw.url('bench', scenario.request.path);
+    }
+    const file: LoadResultFile = {
+      scenario: scenario.name,
+      description: scenario.description,
+      startedAt: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', kernel: os.release(), node: process.version },
+      options: { duration: opts.duration, connections: opts.connections, workers: opts.workers },
+      runs: {},
+    };
+    for (const target of opts.targets) {
+      const url = urls[target] ?? '';
+      await checkRoute(url, scenario);
+      if (opts.warmup > 0) {
+        process.stderr.write(`${target}: warm-up ${opts.warmup} s\n`);
+        await load(url, scenario, opts.connections, opts.warmup, false);
+      }
+      process.stderr.write(`${target}: ${scenario.request.method} ${url}\n`);
+      file.runs[target] = summarize(await load(url, scenario, opts.connections, opts.duration, true));
+    }
+    await stopAll();
+
+    console.log(`\n${scenario.name}: ${opts.connections} connections, ${opts.duration} s, ngate --workers ${opts.workers}`);
+    for (const [target, m] of Object.entries(file.runs)) console.log(formatLine(target, m));
+    const g = file.runs.ngate;
+    const b = file.runs.backend;
+    if (g !== undefined && b !== undefined && b.requestsPerSec > 0) console.log(`ngate/backend req/s ${(g.requestsPerSec / b.requestsPerSec).toFixed(2)}×`);
+
+    mkdirSync(opts.outDir, { recursive: true });
+    const out = path.join(opts.outDir, `${scenario.name}-${file.startedAt.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(out, JSON.stringify(file, null, 2) + '\n');
+    console.log(`results: ${out}`);
+    return out;
+  } finally {
+    await stopAll();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function main(): Promise<number> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    console.error(parsed);
+    return 2;
+  }
+  const { scenario, opts } = parsed;
+  if (scenario.unavailable !== undefined) {
+    console.log(`${scenario.name}: skipped: ${scenario.unavailable}`);
+    return 0;
+  }
+  await run(scenario, opts);
+  return 0;
+}
+
+main().then(
+  (code) => (process.exitCode = code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  },
+);
