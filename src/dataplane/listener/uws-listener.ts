@@ -31,7 +31,10 @@ class Exchange {
     this.finished = true;
     this.holder.inFlight--;
     const counters = this.counters;
-    if (counters !== null) counters.end(this.ctx.status === 0 ? 200 : this.ctx.status, performance.now() - this.ctx.startTime);
+    if (counters === null) return;
+    const ctx = this.ctx;
+    // A client gone before any status was set counts as a request without a status class.
+    counters.end(ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200, performance.now() - ctx.startTime);
   };
 }
 

@@ -75,7 +75,7 @@ export class ListenerCounters {
     add(this.block, this.base + LISTENER.downstream_rq_active, 1);
   }
 
-  /** The response is written (or the client went away); `ms` is the whole request time. */
+  /** The response is written (or the client went away: status 0); `ms` is the whole request time. */
   end(status: number, ms: number): void {
     const b = this.block;
     const base = this.base;
