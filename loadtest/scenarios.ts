@@ -75,7 +75,7 @@ const swap: Scenario = {
   ...smallGet,
   name: 'swap',
   description: 'small GET while config objects are applied through the object API',
-  unavailable: 'ngate has no object API yet (no `ngate object apply` / admin object routes), so there is nothing to swap under load',
+  unavailable: 'not automated here yet: the object API exists, and test/swap-under-load.e2e.test.ts covers swaps under load; run autocannon by hand while applying objects',
 };
 
 export const SCENARIOS: readonly Scenario[] = [smallGet, jsonPost, swap];
