@@ -15,3 +15,13 @@ export type BalancerFactory = (endpoints: readonly Endpoint[], cursor: ServiceCu
 export function available(ep: Endpoint): boolean {
   return ep.weight > 0 && ep.healthy;
 }
+
+/** Sum of the weights of the available endpoints (0: none can be picked). */
+export function availableWeight(eps: readonly Endpoint[]): number {
+  let total = 0;
+  for (let i = 0; i < eps.length; i++) {
+    const ep = eps[i] as Endpoint;
+    if (available(ep)) total += ep.weight;
+  }
+  return total;
+}

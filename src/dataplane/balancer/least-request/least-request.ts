@@ -1,4 +1,4 @@
-import { available, type Balancer } from '../balancer';
+import { available, availableWeight, type Balancer } from '../balancer';
 import type { Endpoint } from '../endpoint';
 
 /**
@@ -12,11 +12,7 @@ export class LeastRequestBalancer implements Balancer {
 
   pick(): Endpoint | null {
     const eps = this.endpoints;
-    let total = 0;
-    for (let i = 0; i < eps.length; i++) {
-      const ep = eps[i] as Endpoint;
-      if (available(ep)) total += ep.weight;
-    }
+    const total = availableWeight(eps);
     if (total === 0) return null;
     const a = this.draw(Math.random() * total, null);
     if (a === null || total === a.weight) return a;

@@ -1,4 +1,4 @@
-import { available, type Balancer } from '../balancer';
+import { available, availableWeight, type Balancer } from '../balancer';
 import type { Endpoint } from '../endpoint';
 
 /** Random with probability proportional to weight, over available endpoints. */
@@ -7,11 +7,7 @@ export class WeightedRandomBalancer implements Balancer {
 
   pick(): Endpoint | null {
     const eps = this.endpoints;
-    let total = 0;
-    for (let i = 0; i < eps.length; i++) {
-      const ep = eps[i] as Endpoint;
-      if (available(ep)) total += ep.weight;
-    }
+    const total = availableWeight(eps);
     if (total === 0) return null;
     let r = Math.random() * total;
     let last: Endpoint | null = null;
