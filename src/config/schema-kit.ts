@@ -209,6 +209,35 @@ export function object<S extends Shape>(shape: S, opts: { name?: string } = {}):
   };
 }
 
+/**
+ * Adds checks that span several fields (or need a library, such as compiling
+ * a key) after the shape itself passed. `extra` pushes issues; the value is
+ * refused when it pushed any.
+ */
+export function refine<T>(s: Schema<T>, extra: (value: T, path: Path, issues: Issue[]) => void): Schema<T> {
+  return {
+    ...s,
+    check(v, path, issues) {
+      const checked = s.check(v, path, issues);
+      if (checked === undefined) return undefined;
+      const before = issues.length;
+      extra(checked, path, issues);
+      return issues.length === before ? checked : undefined;
+    },
+  };
+}
+
+/** Any YAML/JSON map, kept as is (for embedded documents such as a JSON Schema). */
+export function anyMap(describe: string): Schema<Record<string, unknown>> {
+  return {
+    describe,
+    check(v, path, issues) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      return fail(issues, path, `expected ${describe}, got ${typeName(v)}`);
+    },
+  };
+}
+
 /** Formats a field path the way users write it: `rules[0].paths[1].backend`. */
 export function formatPath(path: Path): string {
   let out = '';

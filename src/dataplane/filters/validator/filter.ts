@@ -1,40 +1,53 @@
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
+import { ApiKeyCheck } from './api-key-check';
+import { BasicAuthCheck } from './basic-auth-check';
+import type { CheckFailure, RequestCheck } from './check';
+import { HeaderCheck } from './header-check';
+import { JsonSchemaCheck } from './json-schema-check';
+import { JwtCheck } from './jwt-check';
 import type { ValidatorSpec } from './schema';
 
-type HeaderCheck = { readonly name: string; readonly display: string; readonly ok: (v: string) => boolean };
-
 /**
- * Validator: every configured header must be present and match one of its
- * `values` or its `regexp`. Result `invalid` with a 400 answer otherwise.
+ * Validator: runs its configured checks in order, cheapest first (headers,
+ * API key, basic auth, JWT, then the buffered JSON body). The first failure
+ * answers 400 (or 401 with a challenge for credentials) and yields `invalid`.
  */
 export class ValidatorFilter implements Filter {
   readonly kind = 'Validator';
-  private readonly checks: readonly HeaderCheck[];
+  private readonly checks: readonly RequestCheck[];
 
   constructor(
     readonly name: string,
     spec: ValidatorSpec,
   ) {
-    this.checks = Object.entries(spec.headers ?? {}).map(([display, rule]) => {
-      const values = rule.values ?? null;
-      const re = rule.regexp === undefined ? null : new RegExp(rule.regexp);
-      return {
-        name: display.toLowerCase(),
-        display,
-        ok: (v: string) => (values !== null && values.includes(v)) || (re !== null && re.test(v)),
-      };
-    });
+    const checks: RequestCheck[] = [];
+    if (spec.headers !== undefined) checks.push(new HeaderCheck(spec.headers));
+    if (spec.apiKey !== undefined) checks.push(new ApiKeyCheck(spec.apiKey));
+    if (spec.basicAuth !== undefined) checks.push(new BasicAuthCheck(spec.basicAuth));
+    if (spec.jwt !== undefined) checks.push(new JwtCheck(spec.jwt));
+    if (spec.jsonSchema !== undefined) checks.push(new JsonSchemaCheck(spec.jsonSchema, spec.maxBodySize));
+    this.checks = checks;
   }
 
-  handle(ctx: RequestContext): string {
-    for (const check of this.checks) {
-      const value = ctx.headers.get(check.name);
-      if (value === undefined || !check.ok(value)) {
-        ctx.fail('NGATE_ERR_VALIDATION', `header ${check.display} is ${value === undefined ? 'missing' : 'not accepted'}`);
-        return 'invalid';
-      }
+  handle(ctx: RequestContext): string | Promise<string> {
+    return this.from(ctx, 0);
+  }
+
+  /** Runs checks synchronously until one needs to wait, so header-only validators never allocate a promise. */
+  private from(ctx: RequestContext, first: number): string | Promise<string> {
+    const checks = this.checks;
+    for (let i = first; i < checks.length; i++) {
+      const outcome = (checks[i] as RequestCheck).check(ctx);
+      if (outcome instanceof Promise) return outcome.then((failure) => (failure === null ? this.from(ctx, i + 1) : refuse(ctx, failure)));
+      if (outcome !== null) return refuse(ctx, outcome);
     }
     return '';
   }
+}
+
+function refuse(ctx: RequestContext, failure: CheckFailure): string {
+  ctx.fail(failure.code, failure.detail);
+  if (failure.challenge !== undefined) ctx.responseHeaders.add('www-authenticate', failure.challenge);
+  return 'invalid';
 }

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type { RequestContext } from '../../context';
+import type { CheckFailure, RequestCheck } from './check';
+import type { ApiKeySpec } from './schema';
+
+const digest = (key: string): string => createHash('sha256').update(key).digest('base64');
+
+/**
+ * The request carries one of the configured keys in a header (or a query
+ * parameter). Keys are compared by SHA-256 digest, so lookup time does not
+ * depend on how much of a guessed key matches.
+ */
+export class ApiKeyCheck implements RequestCheck {
+  private readonly digests: ReadonlySet<string>;
+  private readonly header: string;
+  private readonly query: string | null;
+
+  constructor(spec: ApiKeySpec) {
+    this.digests = new Set(spec.keys.map(digest));
+    this.header = spec.header.toLowerCase();
+    this.query = spec.query ?? null;
+  }
+
+  check(ctx: RequestContext): CheckFailure | null {
+    const key = ctx.headers.get(this.header) ?? this.fromQuery(ctx.query);
+    if (key === null) return { code: 'NGATE_ERR_UNAUTHORIZED', detail: `API key missing (header ${this.header}${this.query === null ? '' : ` or query ${this.query}`})` };
+    if (!this.digests.has(digest(key))) return { code: 'NGATE_ERR_UNAUTHORIZED', detail: 'API key not accepted' };
+    return null;
+  }
+
+  private fromQuery(query: string): string | null {
+    if (this.query === null || query.length === 0) return null;
+    return new URLSearchParams(query).get(this.query);
+  }
+}
