@@ -11,7 +11,7 @@ describe('CircuitBreaker', () => {
     const b = new CircuitBreaker({ consecutiveFailures: 3, coolDown: 1000 });
     b.failure(0);
     b.failure(1);
-    b.success();
+    b.success(1);
     b.failure(2);
     b.failure(3);
     assert.equal(b.allow(4), true, 'a success in between resets the count');
@@ -20,7 +20,7 @@ describe('CircuitBreaker', () => {
     assert.equal(b.allow(500), false);
     assert.equal(b.allow(1005), true, 'the half-open probe');
     assert.equal(b.allow(1006), false, 'only one probe at a time');
-    b.success();
+    b.success(1006);
     assert.equal(b.allow(1007), true);
     assert.equal(b.allow(1008), true);
   });
@@ -32,6 +32,35 @@ describe('CircuitBreaker', () => {
     b.failure(100);
     assert.equal(b.allow(150), false);
     assert.equal(b.allow(200), true);
+  });
+});
+
+describe('CircuitBreaker failure rate', () => {
+  const spec = { consecutiveFailures: 1000, coolDown: 1000, failureRate: { threshold: 50, window: 10_000, minRequests: 10 } };
+
+  it('opens when half of the outcomes in the window failed, not before minRequests', () => {
+    const b = new CircuitBreaker(spec);
+    for (let t = 0; t < 4; t++) b.failure(t);
+    assert.equal(b.isOpen, false, 'four outcomes are under minRequests');
+    for (let t = 4; t < 9; t++) b.success(t);
+    assert.equal(b.isOpen, false, '4 of 9 failed');
+    b.failure(9);
+    assert.equal(b.isOpen, true, '5 of 10 failed');
+    assert.equal(b.allow(500), false);
+  });
+
+  it('stays closed at a rate below the threshold, and forgets outcomes older than the window', () => {
+    const b = new CircuitBreaker(spec);
+    for (let t = 0; t < 40; t++) {
+      if (t % 3 === 0) b.failure(t);
+      else b.success(t);
+    }
+    assert.equal(b.isOpen, false, 'one in three failed');
+    const old = new CircuitBreaker(spec);
+    for (let t = 0; t < 9; t++) old.failure(t);
+    for (let t = 0; t < 10; t++) old.success(20_000 + t);
+    old.failure(20_010);
+    assert.equal(old.isOpen, false, 'the nine old failures left the window');
   });
 });
 
@@ -86,12 +115,15 @@ describe('StickyCookie', () => {
     const ctx = testContext();
     s.stick(ctx, pool.endpoints[1]!);
     const header = ctx.responseHeaders.get('set-cookie') ?? '';
-    assert.match(header, /^_srv_id=[\w-]{22}; Path=\/; Max-Age=3600; HttpOnly$/);
+    assert.match(header, /^_srv_id=[\w-]{22}; Path=\/; Max-Age=3600; HttpOnly; Expires=\w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT$/);
+    const expires = Date.parse(header.split('; Expires=')[1] as string);
+    assert.ok(Math.abs(expires - (Date.now() + 3_600_000)) < 2000, `Expires one ttl ahead: ${header}`);
     assert.ok(!header.includes('10.0.0.'));
     const again = new StickyCookie('svc', testPool([1, 1]).endpoints, spec);
     const other = testContext();
     again.stick(other, pool.endpoints[1]!);
-    assert.equal(other.responseHeaders.get('set-cookie'), header, 'same value in another worker or after a restart');
+    const withoutExpires = (h: string | undefined): string | undefined => h?.split('; Expires=')[0];
+    assert.equal(withoutExpires(other.responseHeaders.get('set-cookie')), withoutExpires(header), 'same value in another worker or after a restart');
     const value = header.split(';')[0] as string;
     assert.equal(s.pinned(testContext({ headers: { cookie: `a=b; ${value}` } })), pool.endpoints[1]);
     pool.setHealthy(1, false);

@@ -123,7 +123,7 @@ circuitBreaker: { consecutiveFailures: 2, coolDown: 1h }`,
         const backend = r.headers['x-backend'] as string;
         order.push(backend);
         const header = r.headers['set-cookie'] as string;
-        assert.match(header, /^_srv_id=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; HttpOnly$/);
+        assert.match(header, /^_srv_id=[A-Za-z0-9_-]+; Path=\/; Max-Age=3600; HttpOnly; Expires=[^;]+ GMT$/);
         assert.ok(!header.includes('127.0.0.1') && !header.includes(String(b1.port)) && !header.includes(String(b2.port)));
         const cookie = cookieOf(header);
         if (ids.has(backend)) assert.equal(ids.get(backend), cookie, 'the same backend always gets the same value, in every worker');

@@ -91,6 +91,17 @@ export const circuitBreakerSchema = object(
   {
     consecutiveFailures: withDefault(int({ min: 1, max: 100_000 }), 5),
     coolDown: withDefault(duration(), 10_000),
+    /** Also open when this percentage of outcomes over `window` failed (after `minRequests`). */
+    failureRate: optional(
+      object(
+        {
+          threshold: int({ min: 1, max: 100 }),
+          window: withDefault(duration(), 10_000),
+          minRequests: withDefault(int({ min: 1, max: 1_000_000 }), 20),
+        },
+        { name: 'a failureRate map ({threshold: percent, window, minRequests})' },
+      ),
+    ),
   },
   { name: 'a circuitBreaker map' },
 );

@@ -111,7 +111,7 @@ export class ProxyFilter implements Filter {
       if (breaker !== null) {
         if (ctx.aborted) breaker.release();
         else if (upstreamFailed(ctx, result)) breaker.failure(Date.now());
-        else breaker.success();
+        else breaker.success(Date.now());
       }
       if (result !== RETRY) {
         if (result === '' && this.sticky !== null && endpoint !== pinned) this.sticky.stick(ctx, endpoint);

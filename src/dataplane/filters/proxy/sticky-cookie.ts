@@ -15,10 +15,15 @@ export class StickyCookie {
   private readonly byValue = new Map<string, Endpoint>();
   private readonly setCookie: string[];
   private readonly name: string;
+  private readonly ttlMs: number;
+  /** `; Expires=...` for cookies set during `expiresSecond`, rebuilt once a second. */
+  private expires = '';
+  private expiresSecond = -1;
 
   constructor(service: string, endpoints: readonly Endpoint[], spec: StickySessionSpec) {
     this.name = spec.cookieName;
     const maxAge = Math.floor(spec.ttl / 1000);
+    this.ttlMs = maxAge * 1000;
     this.setCookie = endpoints.map((ep) => {
       const value = createHash('sha256').update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
       this.byValue.set(value, ep);
@@ -35,6 +40,12 @@ export class StickyCookie {
   }
 
   stick(ctx: RequestContext, ep: Endpoint): void {
-    ctx.responseHeaders.add('set-cookie', this.setCookie[ep.index] as string);
+    // Expires as well as Max-Age: old clients (and FGW's StickyCookieExpires) only know Expires.
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.expiresSecond) {
+      this.expiresSecond = second;
+      this.expires = `; Expires=${new Date(second * 1000 + this.ttlMs).toUTCString()}`;
+    }
+    ctx.responseHeaders.add('set-cookie', (this.setCookie[ep.index] as string) + this.expires);
   }
 }
