@@ -115,6 +115,10 @@ export const healthCheckSchema = object(
     method: withDefault(oneOf(['GET', 'HEAD'] as const), 'GET'),
     /** Statuses that mean healthy; 200-399 when absent. */
     expectStatus: optional(list(int({ min: 100, max: 599 }), { min: 1 })),
+    /** The response body (its first 64 KiB) must contain this text. */
+    expectBody: optional(str()),
+    /** Extra request headers for the probe (e.g. Host). */
+    headers: optional(dict(str({ nonEmpty: false }))),
     unhealthyThreshold: withDefault(int({ min: 1, max: 100 }), 3),
     healthyThreshold: withDefault(int({ min: 1, max: 100 }), 1),
   },

@@ -4,6 +4,8 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import type { HealthCheckSpec } from '../../config/pool-schema';
 
+const BODY_LIMIT = 64 * 1024;
+
 /** Resolves '' when healthy, else the reason. Never rejects. */
 export function probe(url: URL, spec: HealthCheckSpec): Promise<string> {
   return spec.path === undefined ? tcpProbe(url, spec.timeout) : httpProbe(url, spec);
@@ -44,15 +46,26 @@ function httpProbe(url: URL, spec: HealthCheckSpec): Promise<string> {
       path: spec.path,
       method: spec.method,
       agent: false,
-      headers: { 'user-agent': 'ngate-health-check', connection: 'close' },
+      headers: { 'user-agent': 'ngate-health-check', ...spec.headers, connection: 'close' },
       rejectUnauthorized: false, // health, not identity: the data path verifies certificates
     });
     const timer = setTimeout(() => done(`no response within ${spec.timeout}ms`), spec.timeout);
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
       const ok = spec.expectStatus === undefined ? status >= 200 && status < 400 : spec.expectStatus.includes(status);
-      res.resume();
-      done(ok ? '' : `status ${status}`);
+      const expected = spec.expectBody;
+      if (!ok || expected === undefined) {
+        res.resume();
+        return done(ok ? '' : `status ${status}`);
+      }
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (body.includes(expected)) done('');
+        else if (body.length > BODY_LIMIT) done(`body does not contain ${JSON.stringify(expected)} in its first ${BODY_LIMIT} bytes`);
+      });
+      res.once('end', () => done(body.includes(expected) ? '' : `body does not contain ${JSON.stringify(expected)}`));
     });
     req.once('error', (err) => done(err.message));
     req.end();
