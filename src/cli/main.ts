@@ -4,6 +4,8 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
+import { loadConfigFile } from '../config/load';
+import { stringify as stringifyYaml } from 'yaml';
 import { Supervisor } from '../supervisor/supervisor';
 import { parseDuration } from '../shared/units';
 import { registerObjectCommands } from './object-commands';
@@ -83,6 +85,20 @@ program
       return;
     }
     process.stdout.write(`ok: ${outcome.objects.length} object(s) in ${files.join(', ')}\n`);
+  });
+
+program
+  .command('convert')
+  .description('print a compatible config (FGW config.json) as native ngate YAML; exit 1 with every error when it cannot be converted')
+  .argument('<file>')
+  .action((file: string) => {
+    const loaded = loadConfigFile(file);
+    if (loaded.errors.length > 0) {
+      for (const e of loaded.errors) process.stderr.write(`${e.file}${e.line === undefined ? '' : `:${e.line}`}: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(loaded.objects.map((o) => stringifyYaml(o.value)).join('---\n'));
   });
 
 registerObjectCommands(program);

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
-import type { Path } from './schema-kit';
+import { convertFgw, isFgwConfig } from './compat/fgw';
+import { formatPath, type Path } from './schema-kit';
 
 export interface SourcedObject {
   readonly value: unknown;
@@ -54,6 +55,14 @@ export function parseConfigText(text: string, file: string): LoadResult {
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) {
       value.forEach((item: unknown, i) => objects.push({ value: item, file, line: locator(doc, [i], counter) }));
+    } else if (isFgwConfig(value)) {
+      // FGW config.json: converted objects point at the FGW field they came from.
+      const converted = convertFgw(value);
+      for (const issue of converted.issues) errors.push({ file, line: locator(doc, issue.path, counter)([]), message: `FGW ${formatPath(issue.path)}: ${issue.message}` });
+      for (const o of converted.objects) {
+        const at = locator(doc, o.origin, counter);
+        objects.push({ value: o.value, file, line: () => at([]) });
+      }
     } else {
       objects.push({ value, file, line: locator(doc, [], counter) });
     }

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadAndCompile } from '../src/config/config-file';
+import { startBackend, startBackends, type Backend } from './helpers/backends';
+import { REPO_ROOT, runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
+import { closedPort } from './helpers/raw';
+
+const SEED = path.join(REPO_ROOT, 'configs', 'examples', 'fgw-config.json');
+const WWW = path.join(REPO_ROOT, 'configs', 'www');
+
+describe('FGW config.json conversion', () => {
+  it('turns the seed config into two listeners and one proxied service with its health check and sticky cookie', () => {
+    const out = loadAndCompile([SEED], 1);
+    assert.deepEqual(out.errors, []);
+    const byName = new Map(out.objects.map((o) => [o.name, o]));
+    assert.deepEqual([...byName.keys()].sort(), ['fgw-listener-8000', 'fgw-listener-8080', 'fgw-service-backendService1']);
+    const proxy = byName.get('fgw-service-backendService1') as unknown as { filters: { mainPool: Record<string, unknown> }[] };
+    const pool = proxy.filters[0]?.mainPool as Record<string, unknown>;
+    assert.deepEqual(pool.servers, [
+      { url: 'http://127.0.0.1:8081', weight: 100 },
+      { url: 'http://127.0.0.1:8082', weight: 100 },
+    ]);
+    assert.deepEqual(pool.loadBalance, { policy: 'weightedRoundRobin' });
+    assert.deepEqual(pool.stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
+    const hc = pool.healthCheck as Record<string, unknown>;
+    assert.equal(hc.interval, 2000);
+    assert.equal(hc.unhealthyThreshold, 2);
+    assert.equal(hc.path, '/');
+    assert.deepEqual(hc.expectStatus, [200, 201]);
+    assert.deepEqual(pool.outlierDetection, { maxFails: 2, failTimeout: 30_000, maxEjectionPercent: 50 });
+    const staticServer = byName.get('fgw-listener-8080') as unknown as { port: number; rules: { paths: { static?: { root: string; index: string[] } }[] }[] };
+    assert.equal(staticServer.port, 8080);
+    assert.deepEqual(staticServer.rules[0]?.paths[0]?.static?.index, ['index.html', 'index.htm']);
+  });
+
+  it('ngate convert prints native YAML that validates to the same objects', async () => {
+    const r = await runCli(['convert', SEED]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /kind: HTTPServer\nname: fgw-listener-8000\nport: 8000/);
+    const native = writeTempConfig(r.stdout.replace('root: /tmp', `root: ${JSON.stringify(WWW)}`));
+    const again = loadAndCompile([native], 1);
+    assert.deepEqual(again.errors, []);
+    const seedObjects = loadAndCompile([SEED], 1).objects.map((o) => JSON.stringify(o).replace('"/tmp"', JSON.stringify(WWW)));
+    assert.deepEqual(again.objects.map((o) => JSON.stringify(o)), seedObjects);
+  });
+
+  it('refuses what it cannot convert, every error with file:line and the FGW field', async () => {
+    const file = writeTempConfig(`{
+  "Listeners": [{ "Protocol": "HTTPS", "Port": 8443 }],
+  "RouteRules": {
+    "8443": { "*": { "RouteType": "HTTP", "Matches": [{ "Path": { "Type": "Glob", "Path": "/" }, "BackendService": { "nope": { "Weight": 100 } } }] } },
+    "9000": {}
+  },
+  "Services": {
+    "svc": { "Endpoints": { "127.0.0.1:1": { "Weight": 1 } }, "Algorithm": "Fastest", "RetryPolicy": {} }
+  },
+  "Plugins": {}
+}
+`);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    for (const expected of [
+      /:2: .*FGW Listeners\[0\]\.Protocol: only Protocol HTTP is converted/,
+      /:4: .*FGW RouteRules\.8443\.\*\.Matches\[0\]\.Path\.Type: unknown path Type "Glob"/,
+      /:4: .*no service named "nope" in Services/,
+      /:5: .*FGW RouteRules\.9000: no listener on port 9000/,
+      /:8: .*FGW Services\.svc\.Algorithm: unknown FGW Algorithm "Fastest"/,
+      /:8: .*FGW Services\.svc\.RetryPolicy: unsupported FGW field "RetryPolicy"/,
+      /:10: .*FGW Plugins: FGW plugins .* cannot run in ngate/,
+    ]) {
+      assert.match(r.stderr, expected);
+    }
+  });
+});
+
+describe('FGW seed config.json end to end (health check walk)', () => {
+  let backends: Backend[];
+  let gw: Gateway;
+  let proxyPort = 0;
+  let staticPort = 0;
+  before(async () => {
+    backends = await startBackends(2);
+    // FGW keys routes by listener port, so the test picks two free ports instead of port 0.
+    [proxyPort, staticPort] = [await closedPort(), await closedPort()];
+    const config = readFileSync(SEED, 'utf8')
+      .replaceAll('8000', String(proxyPort))
+      .replaceAll('8080', String(staticPort))
+      .replace('"/tmp"', JSON.stringify(WWW))
+      .replace('127.0.0.1:8081', `127.0.0.1:${backends[0]!.port}`)
+      .replace('127.0.0.1:8082', `127.0.0.1:${backends[1]!.port}`)
+      .replace('"Interval": 2', '"Interval": 0.2')
+      .replace('"FailTimeout": 30', '"FailTimeout": 1');
+    gw = await startGateway(config, { workers: 2 });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  const proxied = async (): Promise<string> => {
+    const r = await http(gw.url(`fgw-listener-${proxyPort}`, '/'), { fresh: true });
+    assert.equal(r.status, 200);
+    return r.headers['x-backend'] as string;
+  };
+
+  it('alternates, sets the sticky cookie with Expires, and serves the static site', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) seen.add(await proxied());
+    assert.deepEqual([...seen].sort(), ['1', '2']);
+    const first = await http(gw.url(`fgw-listener-${proxyPort}`, '/'), { fresh: true });
+    assert.match(String(first.headers['set-cookie']), /^_srv_id=[\w-]+; Path=\/; Max-Age=3600; HttpOnly; Expires=/);
+    const page = await http(gw.url(`fgw-listener-${staticPort}`, '/'));
+    assert.equal(page.body, readFileSync(path.join(WWW, 'index.html'), 'utf8'));
+  });
+
+  it('takes a stopped backend out after failed checks and brings it back when it returns', async () => {
+    const port = backends[1]!.port;
+    const out = gw.waitForLog(/endpoint unhealthy, out of rotation.*127\.0\.0\.1:\d+/);
+    await backends[1]!.close();
+    await out;
+    assert.match(gw.logs(), /health check failed/);
+    for (let i = 0; i < 6; i++) assert.equal(await proxied(), '1');
+    const back = gw.waitForLog(/endpoint healthy again/);
+    backends[1] = await startBackend(2, undefined, port);
+    await back;
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(await proxied());
+    assert.deepEqual([...seen].sort(), ['1', '2']);
+  });
+});
