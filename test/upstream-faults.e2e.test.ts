@@ -321,7 +321,7 @@ ${pipelines.join('\n')}
     assert.equal((await http(gw.url('edge', '/extra-bytes/final'), { fresh: true })).body, 'ok GET /extra-bytes/final');
     // Upstreams going away close the pools' idle keep-alive sockets; then every fd the faults opened is gone.
     for (const up of ups.values()) await up.close();
-    // (libuv opens one /dev/null descriptor lazily, its reserve for EMFILE, so the total may grow by that one.)
+    // (One descriptor that is not a socket, /dev/null, appears lazily once during the run; it is not per request.)
     const deadline = Date.now() + 5_000;
     let now = fdList(enginePid);
     while (sockets(now) > sockets(fdsBefore) && Date.now() < deadline) {
