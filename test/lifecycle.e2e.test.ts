@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { FAULT_HOOK_ENV } from '../src/dataplane/filters/fault-hook';
 import { closedPort } from './helpers/raw';
 
 function config(backend: Backend, port = 0): string {
@@ -62,16 +63,54 @@ describe('process lifecycle', () => {
     assert.equal(await stopped, 0);
   });
 
-  it('restarts the engine when it dies and serves again', async () => {
+  it('a filter that throws answers 500 for that request; the worker keeps serving', async () => {
+    const gw = await startGateway(config(backend), { workers: 1, env: { [FAULT_HOOK_ENV]: '1' } });
+    try {
+      for (const mode of ['sync', 'async', 'sync']) {
+        const r = await http(gw.url('edge', '/boom'), { headers: { 'x-ngate-test-throw': mode } });
+        assert.equal(r.status, 500, mode);
+        assert.match(r.body, /NGATE_ERR_INTERNAL/);
+        assert.equal((await http(gw.url('edge', '/fine'))).body, 'ok /fine');
+      }
+      assert.equal(backend.seen.filter((q) => q.url === '/boom').length, 0, 'the failed requests never reached the upstream');
+      assert.doesNotMatch(gw.logs(), /engine died/);
+    } finally {
+      assert.equal(await gw.stop(), 0);
+    }
+  });
+
+  it('restarts the engine when it dies, restores service, and backs off on repeated crashes', async () => {
     // A fixed port: a restarted engine must come back on the same one.
     const gw = await startGateway(config(backend, await closedPort()), { workers: 1 });
     try {
-      const pid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
-      process.kill(pid, 'SIGKILL');
-      await gw.waitForLog(/engine died; restarting/);
-      await gw.waitForLog(new RegExp(`ngate ready pid=(?!${pid})\\d+`));
-      const r = await http(gw.url('edge', '/back'));
-      assert.equal(r.body, 'ok /back');
+      const gaps: number[] = [];
+      let pid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
+      for (let crash = 1; crash <= 3; crash++) {
+        const killedAt = performance.now();
+        process.kill(pid, 'SIGKILL');
+        // Poll the data port until a 200: the gap a client sees, from the kill to service restored.
+        for (;;) {
+          const r = await http(gw.url('edge', '/back'), { fresh: true }).catch(() => null);
+          if (r !== null && r.status === 200) {
+            assert.equal(r.body, 'ok /back');
+            break;
+          }
+          assert.ok(performance.now() - killedAt < 15_000, 'service restored within 15 s');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        gaps.push(Math.round(performance.now() - killedAt));
+        // The supervisor may log the new engine's readiness just after its listener answered.
+        const logs = await gw.waitForLog(new RegExp(`(?:ngate ready pid=\\d+[^]*){${crash + 1}}`));
+        pid = Number([...logs.matchAll(/ngate ready pid=(\d+)/g)].at(-1)?.[1]);
+      }
+      console.log(`# crash to service restored (ms): ${gaps.join(', ')}`);
+      // Each death is reported with its count and a doubling delay before the next start.
+      const delays = [...gw.logs().matchAll(/engine died; restarting .*restart=(\d+) inMs=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+      assert.deepEqual(delays, [
+        [1, 100],
+        [2, 200],
+        [3, 400],
+      ]);
     } finally {
       assert.equal(await gw.stop(), 0);
     }

@@ -30,7 +30,7 @@ export function writeTempConfig(text: string): string {
 }
 
 /** Starts `ngate start` on a config text and resolves once it logs "ngate ready". */
-export function startGateway(configText: string, opts: { workers?: number; args?: string[]; dataDir?: string; configFile?: string } = {}): Promise<Gateway> {
+export function startGateway(configText: string, opts: { workers?: number; args?: string[]; dataDir?: string; configFile?: string; env?: Record<string, string> } = {}): Promise<Gateway> {
   const file = opts.configFile ?? writeTempConfig(configText);
   // Every gateway gets its own data dir, or tests would see each other's objects.
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ngate-data-'));
@@ -38,6 +38,7 @@ export function startGateway(configText: string, opts: { workers?: number; args?
   const child = spawn(process.execPath, [NGATE_BIN, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
   });
   let output = '';
   const waiters: { re: RegExp; resolve: (text: string) => void }[] = [];

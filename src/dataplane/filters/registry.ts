@@ -4,6 +4,7 @@
  */
 import type { Filter, FilterEnv } from '../pipeline/filter';
 import { CorsFilter } from './cors/filter';
+import { withFaultHook } from './fault-hook';
 import type { CorsSpec } from './cors/schema';
 import { IPFilterFilter } from './ip-filter/filter';
 import type { IPFilterSpec } from './ip-filter/schema';
@@ -39,5 +40,5 @@ export const FILTER_FACTORIES: Record<string, Factory> = {
 export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv): Filter {
   const factory = FILTER_FACTORIES[kind];
   if (factory === undefined) throw new Error(`unknown filter kind ${kind} (validation should have refused it)`);
-  return factory(name, spec, env);
+  return withFaultHook(factory(name, spec, env));
 }

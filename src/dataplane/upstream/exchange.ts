@@ -4,7 +4,7 @@ import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
-import type { RetryPolicy } from './retry-policy';
+import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
@@ -34,6 +34,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private settle: ((result: string) => void) | null;
   readonly done: Promise<string>;
   private readonly startTime = performance.now();
+  /**
+   * The request, kept while it may be sent once more: an idempotent request
+   * without a body whose connection closed before any response byte most
+   * likely met a keep-alive socket the upstream closed as it was reused.
+   */
+  private reissue: Dispatcher.DispatchOptions | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -49,12 +55,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     ctx.onAbort = this.abortHook;
   }
 
+  /** Sends the request; the exchange is its undici handler. */
+  send(opts: Dispatcher.DispatchOptions): void {
+    if (opts.body === null && IDEMPOTENT.has(this.ctx.method)) this.reissue = opts;
+    this.endpoint.dispatcher.dispatch(opts, this);
+  }
+
   onRequestStart(controller: Controller): void {
     this.controller = controller;
     if (this.ctx.aborted) controller.abort(new Error('client aborted'));
   }
 
   onResponseStart(_controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    // Interim responses (103 Early Hints, 102) are not the answer; the final one follows on the same socket.
+    if (statusCode < 200) return;
     this.headersSeen = true;
     const ctx = this.ctx;
     if (this.retry !== null && this.retry.afterStatus(ctx, statusCode)) {
@@ -103,13 +117,24 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.release();
     if (this.discarding) return;
     const ctx = this.ctx;
-    this.detach();
     if (!this.headersSeen) {
       const code = upstreamErrorCode(err);
       if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
+        this.detach();
         this.finishHeaders(RETRY);
         return;
       }
+      const again = this.reissue;
+      this.reissue = null;
+      if (again !== null && code === 'NGATE_ERR_UPSTREAM_RESET' && !ctx.aborted) {
+        // Once, on the same endpoint: the pool opens a fresh connection for it.
+        this.released = false;
+        this.controller = null;
+        this.endpoint.begin();
+        this.endpoint.dispatcher.dispatch(again, this);
+        return;
+      }
+      this.detach();
       if (!ctx.aborted) {
         // The listener may already know why (client body too large or cut off).
         const failCode = ctx.errorCode ?? code;
@@ -122,6 +147,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       this.finishHeaders('serverError');
       return;
     }
+    this.detach();
     this.failed = true;
     if (this.sink !== null) this.sink.abort();
   }

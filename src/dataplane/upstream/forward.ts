@@ -61,14 +61,11 @@ export function forward(
   const exchange = new UpstreamExchange(ctx, endpoint, retry, counters);
   ctx.upstream = endpoint.url;
   const query = ctx.query;
-  endpoint.dispatcher.dispatch(
-    {
-      path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
-      method: ctx.method,
-      headers: upstreamHeaders(ctx, xForwardedFor),
-      body: ctx.body,
-    },
-    exchange,
-  );
+  exchange.send({
+    path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
+    method: ctx.method,
+    headers: upstreamHeaders(ctx, xForwardedFor),
+    body: ctx.body,
+  });
   return exchange.done;
 }

@@ -2,7 +2,7 @@ import type { RetrySpec } from '../../config/pool-schema';
 import type { RequestContext } from '../context';
 
 /** Methods that may reach an upstream twice without changing the outcome (RFC 9110 §9.2.2). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+export const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const MAX_DELAY = 2_000;
 
 /** A streamed request body can be sent again only while no byte of it was read. */

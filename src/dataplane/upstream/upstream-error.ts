@@ -1,7 +1,12 @@
 import type { ErrorCode } from '../../shared/errors';
 
+/** undici SocketError messages that mean the upstream sent something invalid, not that it went away. */
+const BAD_RESPONSE = new Set(['bad response', 'bad upgrade']);
+
 /** Maps an upstream client error (undici codes, socket errnos, parser errors) to ngate's code. */
 export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
+  // undici's llhttp errors often carry no code (the parser's number has no name); the name is stable.
+  if (err.name === 'HTTPParserError') return 'NGATE_ERR_UPSTREAM_PROTOCOL';
   const code = err.code ?? '';
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
@@ -17,6 +22,8 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
     case 'EADDRNOTAVAIL':
       return 'NGATE_ERR_UPSTREAM_CONNECT';
     case 'UND_ERR_SOCKET':
+      // An unsolicited 100 Continue or an upgrade nobody asked for: the response itself is wrong.
+      return BAD_RESPONSE.has(err.message) ? 'NGATE_ERR_UPSTREAM_PROTOCOL' : 'NGATE_ERR_UPSTREAM_RESET';
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_CLOSED':
