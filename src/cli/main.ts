@@ -68,6 +68,7 @@ program
     process.on('SIGTERM', () => supervisor.stop());
     process.on('SIGINT', () => supervisor.stop());
     process.on('SIGHUP', () => supervisor.reload());
+    process.on('SIGUSR1', () => supervisor.reopenLogs());
     supervisor.start();
   });
 

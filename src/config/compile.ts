@@ -30,6 +30,8 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         maxConnections: o.maxConnections,
         clientMaxBodySize: o.clientMaxBodySize,
         xForwardedFor: o.xForwardedFor,
+        requestId: o.requestId,
+        accessLog: o.accessLog ?? null,
         rules: o.rules,
         slot: -1,
       });

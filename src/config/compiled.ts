@@ -14,6 +14,9 @@ export interface CompiledServer {
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;
   readonly xForwardedFor: boolean;
+  readonly requestId: boolean;
+  /** null when this server does not log requests. */
+  readonly accessLog: { readonly path: string; readonly format: string } | null;
   readonly rules: HostRuleSpec[];
   /** Stats slot of this listener, assigned by the coordinator's slot allocator (-1 before). */
   readonly slot: number;

@@ -1,4 +1,5 @@
-import { bool, dict, duration, int, list, object, optional, regexp, size, str, withDefault, type Infer } from './schema-kit';
+import { unknownTemplateFields } from '../shared/access-log-format';
+import { bool, dict, duration, int, list, object, optional, refine, regexp, size, str, withDefault, type Infer } from './schema-kit';
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
 
@@ -38,6 +39,21 @@ export const hostRuleSchema = object(
   { name: 'a rule' },
 );
 
+/** Where and how finished requests are logged: `json`, `combined`, or a template of `$field` names. */
+export const accessLogSchema = object(
+  {
+    path: withDefault(str({ pattern: /^(\/|stdout$)/, hint: 'an absolute file path or "stdout"' }), 'stdout'),
+    format: withDefault(
+      refine(str(), (format, path, issues) => {
+        const unknown = unknownTemplateFields(format);
+        if (unknown.length > 0) issues.push({ path, message: `unknown access log field(s) ${unknown.map((f) => `$${f}`).join(', ')}` });
+      }),
+      'combined',
+    ),
+  },
+  { name: 'an accessLog map ({path, format})' },
+);
+
 export const httpServerSchema = object(
   {
     kind: str(),
@@ -50,6 +66,9 @@ export const httpServerSchema = object(
     maxConnections: withDefault(int({ min: 0 }), 0),
     clientMaxBodySize: withDefault(size(), 4 * 1024 * 1024),
     xForwardedFor: withDefault(bool(), true),
+    /** Give requests without an X-Request-Id one (sent upstream and logged). */
+    requestId: withDefault(bool(), true),
+    accessLog: optional(accessLogSchema),
     rules: withDefault(list(hostRuleSchema), []),
   },
   { name: 'an HTTPServer' },
@@ -59,4 +78,5 @@ export type HTTPServerSpec = Infer<typeof httpServerSchema>;
 export type HostRuleSpec = Infer<typeof hostRuleSchema>;
 export type PathRuleSpec = Infer<typeof pathRuleSchema>;
 export type StaticSpec = Infer<typeof staticSchema>;
+export type AccessLogSpec = Infer<typeof accessLogSchema>;
 export type HeaderMatchSpec = Infer<typeof headerMatch>;

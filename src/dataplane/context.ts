@@ -59,6 +59,12 @@ export class RequestContext {
   readonly startTime: number;
   /** Upstream chosen by the Proxy filter (for logs and stats), '' when none. */
   upstream = '';
+  /** Milliseconds from sending upstream to its response headers, -1 when none (access log). */
+  upstreamMs = -1;
+  /** Streamed response body bytes written to the client (access log). */
+  bytesOut = 0;
+  /** The request path before any route rewrite (access log). */
+  readonly originalPath: string;
 
   constructor(
     method: string,
@@ -73,6 +79,7 @@ export class RequestContext {
   ) {
     this.method = method;
     this.path = path;
+    this.originalPath = path;
     this.query = query;
     this.headers = headers;
     this.remoteAddress = remoteAddress;

@@ -3,11 +3,14 @@ import { Pipeline } from './pipeline/pipeline';
 import type { FilterEnv } from './pipeline/filter';
 import { Router } from './router/router';
 import type { ListenerCounters } from './stats/counters';
+import type { AccessLogBuffer } from './access-log/access-log-buffer';
+import { AccessLogger } from './access-log/access-logger';
 
 export interface ServerRuntime {
   readonly spec: CompiledServer;
   readonly router: Router;
   readonly counters: ListenerCounters;
+  readonly accessLog: AccessLogger | null;
 }
 
 /**
@@ -20,9 +23,19 @@ export class Runtime {
   readonly servers: ReadonlyMap<string, ServerRuntime>;
   readonly pipelines: ReadonlyMap<string, Pipeline>;
 
-  constructor(compiled: CompiledConfig, env: FilterEnv) {
+  constructor(compiled: CompiledConfig, env: FilterEnv, accessLog: AccessLogBuffer | null = null) {
     this.generation = compiled.generation;
-    this.servers = new Map(compiled.servers.map((s) => [s.name, { spec: s, router: new Router(s.rules), counters: env.stats.listener(s.slot) }]));
+    this.servers = new Map(
+      compiled.servers.map((s) => [
+        s.name,
+        {
+          spec: s,
+          router: new Router(s.rules),
+          counters: env.stats.listener(s.slot),
+          accessLog: s.accessLog === null || accessLog === null ? null : new AccessLogger(s.accessLog.path, s.accessLog.format, accessLog, s.name, compiled.generation),
+        },
+      ]),
+    );
     this.pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
   }
 

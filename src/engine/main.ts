@@ -4,6 +4,7 @@
  * supervisor over IPC. It never exits on its own while workers hold uWS
  * handles; after a drain the supervisor ends it.
  */
+import { AccessLogWriter } from '../control/access-log/access-log-writer';
 import type { CompiledConfig } from '../config/compiled';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -87,10 +88,12 @@ async function main(): Promise<void> {
   const health = new HealthChecker(availability);
   const outliers = new OutlierDetector(stats, availability);
   const slots = new SlotAllocator();
+  const accessLogs = new AccessLogWriter();
   let broadcaster: Broadcaster | null = null;
   let current: CompiledConfig | null = null;
   const onWorkerMessage = (msg: FromWorker): void => {
     if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners);
+    else if (msg.type === 'accessLog') accessLogs.write(msg.target, msg.text);
     else broadcaster?.onMessage(msg);
   };
   const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, onWorkerMessage).catch((err: Error) =>
@@ -133,13 +136,14 @@ async function main(): Promise<void> {
       for (const w of workers) w.postMessage(drain);
     }
     if (msg.type === 'reload' && !draining) void reload(service);
+    if (msg.type === 'reopenLogs') accessLogs.reopen();
   });
   for (const w of workers) {
     w.on('message', (msg: FromWorker) => {
       if (msg.type !== 'drained') return;
       drainedWorkers.add(msg.worker);
       if (msg.inFlight > 0) log('WARN', 'drain timeout with requests in flight', { worker: msg.worker, inFlight: msg.inFlight });
-      if (drainedWorkers.size === workers.length) report({ type: 'drained' });
+      if (drainedWorkers.size === workers.length) void accessLogs.close().then(() => report({ type: 'drained' }));
     });
   }
   // The supervisor is our lifeline: if it goes away, nobody can restart or stop us cleanly.

@@ -31,6 +31,8 @@ export type FromWorker =
   | { type: 'drained'; worker: number; inFlight: number }
   /** Each second: the latency recorded since the last one, per service and per listener slot. */
   | { type: 'histograms'; worker: number; services: HistogramSnapshot[]; listeners: HistogramSnapshot[] }
+  /** Formatted access log lines for one target (a file path or 'stdout'), batched. */
+  | { type: 'accessLog'; target: string; text: string }
   | { type: 'fatal'; worker: number; error: string };
 
 /** Engine → supervisor (IPC), and supervisor → engine. */
@@ -39,4 +41,4 @@ export type FromEngine =
   | { type: 'drained' }
   | { type: 'failed'; error: string };
 
-export type ToEngine = { type: 'drain'; timeoutMs: number } | { type: 'reload' };
+export type ToEngine = { type: 'drain'; timeoutMs: number } | { type: 'reload' } | { type: 'reopenLogs' };

@@ -83,6 +83,13 @@ export class Supervisor {
     this.engine.send(msg);
   }
 
+  /** SIGUSR1: the engine reopens its access log files (after logrotate moved them). */
+  reopenLogs(): void {
+    if (this.stopping || this.engine === null) return;
+    const msg: ToEngine = { type: 'reopenLogs' };
+    this.engine.send(msg);
+  }
+
   /** Graceful stop: the engine stops accepting, finishes in-flight requests, then ends. */
   stop(): void {
     if (this.stopping) return;

@@ -13,6 +13,7 @@ import { Runtime, RuntimeHolder } from '../dataplane/runtime';
 import { PoolRegistry } from '../dataplane/upstream/pool-registry';
 import { viewSharedState } from '../shared/sab-layout';
 import { WorkerStats } from '../dataplane/stats/worker-stats';
+import { AccessLogBuffer } from '../dataplane/access-log/access-log-buffer';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
@@ -29,6 +30,7 @@ const { uws, source } = loadUws();
 const holder = new RuntimeHolder();
 const upstreams = new PoolRegistry();
 const listeners = new Map<string, UwsListener>();
+const accessLog = new AccessLogBuffer((target, text) => send({ type: 'accessLog', target, text }));
 let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
 
 function send(msg: FromWorker): void {
@@ -41,7 +43,7 @@ function listenerKey(s: { name: string; address: string; port: number }): string
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
-    const runtime = new Runtime(compiled, { upstreams, shared, stats, workers });
+    const runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: UwsListener[] = [];
     try {
@@ -106,6 +108,7 @@ function drain(timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;
   const check = (): void => {
     if (holder.inFlight <= 0 || Date.now() >= deadline) {
+      accessLog.flush();
       send({ type: 'drained', worker: workerIndex, inFlight: holder.inFlight });
       return;
     }

@@ -20,6 +20,7 @@ export class UwsBodySink implements BodySink {
   ) {}
 
   write(chunk: Buffer): boolean {
+    this.ctx.bytesOut += chunk.length;
     if (this.ctx.aborted) return true;
     const res = this.res;
     const total = this.body.length;

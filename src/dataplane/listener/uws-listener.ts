@@ -8,6 +8,8 @@ import { bodyless, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
 import type { ListenerCounters } from '../stats/counters';
+import type { AccessLogger } from '../access-log/access-logger';
+import { nextRequestId } from '../request-id';
 
 const decoder = new TextDecoder();
 
@@ -17,6 +19,7 @@ class Exchange {
   bodyComplete: boolean;
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
+  logger: AccessLogger | null = null;
   constructor(
     readonly res: UwsHttpResponse,
     readonly ctx: RequestContext,
@@ -34,7 +37,10 @@ class Exchange {
     if (counters === null) return;
     const ctx = this.ctx;
     // A client gone before any status was set counts as a request without a status class.
-    counters.end(ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200, performance.now() - ctx.startTime);
+    const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
+    const elapsed = performance.now() - ctx.startTime;
+    counters.end(status, elapsed);
+    if (this.logger !== null) this.logger.log(ctx, status, elapsed);
   };
 }
 
@@ -109,7 +115,9 @@ export class UwsListener {
     const server = runtime?.servers.get(this.serverName);
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     ex.counters = server.counters;
+    ex.logger = server.accessLog;
     server.counters.begin();
+    if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     const length = requestBodyLength(ctx.headers);
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;

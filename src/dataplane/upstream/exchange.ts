@@ -78,6 +78,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       return;
     }
     ctx.status = statusCode;
+    ctx.upstreamMs = performance.now() - this.startTime;
     this.counters.response(statusCode);
     this.counters.outcome(this.endpoint.index, statusCode < 500);
     const listed = connectionListed(headers.connection as string | undefined);
