@@ -26,6 +26,7 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         port: o.port,
         address: o.address,
         https: o.https,
+        tls: o.tls ?? null,
         keepAlive: o.keepAlive,
         maxConnections: o.maxConnections,
         clientMaxBodySize: o.clientMaxBodySize,

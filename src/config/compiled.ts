@@ -4,12 +4,15 @@
  * runtime. Nothing on the request path reads YAML or specs other than these.
  */
 import type { HostRuleSpec } from './http-server-schema';
+import type { ServerTls } from './tls-material';
 
 export interface CompiledServer {
   readonly name: string;
   readonly port: number;
   readonly address: string;
   readonly https: boolean;
+  /** Certificates (PEM text, checked) when https is on. */
+  readonly tls: ServerTls | null;
   readonly keepAlive: boolean;
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;

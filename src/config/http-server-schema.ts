@@ -1,5 +1,5 @@
 import { unknownTemplateFields } from '../shared/access-log-format';
-import { bool, dict, duration, int, list, object, optional, refine, regexp, size, str, withDefault, type Infer } from './schema-kit';
+import { bool, dict, duration, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer } from './schema-kit';
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
 
@@ -61,6 +61,12 @@ export const httpServerSchema = object(
     port: int({ min: 0, max: 65535 }),
     address: withDefault(str(), '0.0.0.0'),
     https: withDefault(bool(), false),
+    /** name → certificate (inline PEM or a file); the key of the same name in `keys` goes with it. */
+    certs: optional(dict(str({ hint: 'inline PEM or a file path' }))),
+    keys: optional(dict(str({ hint: 'inline PEM or a file path' }))),
+    /** CA that client certificates must chain to (inline PEM or a file). */
+    clientCA: optional(str({ hint: 'inline PEM or a file path' })),
+    clientAuth: withDefault(oneOf(['require', 'optional'] as const), 'require'),
     keepAlive: withDefault(bool(), true),
     keepAliveTimeout: withDefault(duration(), 60_000),
     maxConnections: withDefault(int({ min: 0 }), 0),

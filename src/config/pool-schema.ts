@@ -1,4 +1,4 @@
-import { dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
+import { bool, dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
 
 /** Every balancing policy ngate knows; an unknown name is a config error, never a silent fallback. */
 export const BALANCE_POLICIES = [
@@ -139,6 +139,19 @@ export const outlierDetectionSchema = object(
   { name: 'an outlierDetection' },
 );
 
+/** TLS toward https:// servers: verification is on unless insecureSkipVerify; ca/cert/key are inline PEM or files. */
+export const upstreamTlsSchema = object(
+  {
+    insecureSkipVerify: withDefault(bool(), false),
+    ca: optional(str({ hint: 'inline PEM or a file path' })),
+    cert: optional(str({ hint: 'inline PEM or a file path' })),
+    key: optional(str({ hint: 'inline PEM or a file path' })),
+    serverName: optional(str({ hint: 'a host name for SNI and verification' })),
+  },
+  { name: 'a tls map' },
+);
+export type UpstreamTlsSpec = Infer<typeof upstreamTlsSchema>;
+
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
@@ -156,6 +169,7 @@ export const poolSchema = object(
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
     healthCheck: optional(healthCheckSchema),
     outlierDetection: optional(outlierDetectionSchema),
+    tls: optional(upstreamTlsSchema),
   },
   { name: 'a pool' },
 );

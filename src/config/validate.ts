@@ -10,6 +10,8 @@ import { httpServerSchema, type HTTPServerSpec, type StaticSpec } from './http-s
 import type { SourcedObject } from './load';
 import { pipelineSchemaBase, type FlowStepSpec } from './pipeline-schema';
 import { formatPath, type Issue, type Path } from './schema-kit';
+import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
+import type { UpstreamTlsSpec } from './pool-schema';
 
 export interface ConfigError {
   readonly file: string | undefined;
@@ -26,7 +28,9 @@ export interface PipelineSpec {
   readonly flow: FlowStepSpec[] | undefined;
   readonly filters: Record<string, unknown>[];
 }
-export type ObjectSpec = (HTTPServerSpec & { kind: 'HTTPServer' }) | PipelineSpec;
+/** A validated HTTPServer; `tls` holds the loaded certificates when https is on. */
+export type ServerObjectSpec = HTTPServerSpec & { kind: 'HTTPServer'; tls?: ServerTls };
+export type ObjectSpec = ServerObjectSpec | PipelineSpec;
 
 export interface ValidationResult {
   readonly objects: ObjectSpec[];
@@ -92,6 +96,7 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
       ok = false;
       return;
     }
+    if (!resolvePoolTls(checked, path, c)) ok = false;
     const name = checked.name as string;
     if (names.has(name)) {
       c.add([...path, 'name'], `filter name "${name}" is used twice (also filters[${names.get(name)}])`);
@@ -116,7 +121,17 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
   return ok ? { kind: 'Pipeline', name: base.name, flow: base.flow, filters } : undefined;
 }
 
-function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServerSpec & { kind: 'HTTPServer' }) | undefined {
+/** A Proxy pool's `tls` files are read now; the checked spec carries PEM text from here on. */
+function resolvePoolTls(filter: Record<string, unknown>, path: Path, c: Collector): boolean {
+  const pool = filter.mainPool as { tls?: UpstreamTlsSpec; servers: { url: string }[] } | undefined;
+  if (pool?.tls === undefined) return true;
+  const loaded = loadUpstreamTls(pool.tls, c.file, [...path, 'mainPool', 'tls'], (p, m) => c.add(p, m));
+  if (loaded === undefined) return false;
+  (pool as { tls?: unknown }).tls = loaded;
+  return true;
+}
+
+function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjectSpec | undefined {
   const issues: Issue[] = [];
   const spec = httpServerSchema.check(raw, [], issues);
   c.addIssues(issues);
@@ -136,14 +151,22 @@ function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServer
       if (p.static !== undefined && !resolveStaticRoot(p.static, c, ['rules', r, 'paths', i, 'static', 'root'])) ok = false;
     }),
   );
+  let tls: ServerTls | undefined;
   if (spec.https) {
-    c.add(['https'], 'HTTPS listeners are not available in this version of ngate; terminate TLS in front of it');
-    ok = false;
+    if (spec.clientCA !== undefined && spec.clientAuth === 'require') {
+      // Measured: uWS checks a certificate the client sends against ca_file_name but accepts a client that sends none.
+      c.add(['clientAuth'], 'the uWebSockets.js engine verifies a client certificate when one is sent but cannot require one; set clientAuth: optional');
+      ok = false;
+    }
+    tls = loadServerTls(spec, c.file, (p, m) => c.add(p, m));
+    if (tls === undefined) ok = false;
+  } else if (spec.certs !== undefined || spec.keys !== undefined || spec.clientCA !== undefined) {
+    c.add(['https'], 'certs, keys and clientCA are used only with https: true', c.warnings);
   }
   if (raw.keepAliveTimeout !== undefined) {
     c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
   }
-  return ok ? { ...spec, kind: 'HTTPServer' } : undefined;
+  return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }
 
 /** Makes a static root absolute (relative to the config file) and checks that it is a directory. */

@@ -37,8 +37,9 @@ function send(msg: FromWorker): void {
   port?.postMessage(msg);
 }
 
-function listenerKey(s: { name: string; address: string; port: number }): string {
-  return `${s.name}|${s.address}|${s.port}`;
+/** A listener is kept across generations while this stays the same; new TLS material means a new listener on the same port. */
+function listenerKey(s: { name: string; address: string; port: number; tls: { id: string } | null }): string {
+  return `${s.name}|${s.address}|${s.port}|${s.tls?.id ?? ''}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
@@ -49,7 +50,7 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
     try {
       for (const s of compiled.servers) {
         if (listeners.has(listenerKey(s))) continue;
-        const l = new UwsListener(uws, s.name, s.address, s.port, holder);
+        const l = new UwsListener(uws, s.name, s.address, s.port, holder, s.tls);
         await l.listen();
         started.push(l);
         listeners.set(listenerKey(s), l);
@@ -57,7 +58,7 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
     } catch (err) {
       for (const l of started) {
         l.close();
-        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port }));
+        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port, tls: l.tls }));
       }
       throw err;
     }

@@ -37,6 +37,8 @@ export interface UwsApp {
   any(pattern: string, handler: (res: UwsHttpResponse, req: UwsHttpRequest) => void): UwsApp;
   listen(host: string, port: number, cb: (listenSocket: UwsListenSocket | false) => void): UwsApp;
   addServerName?(hostname: string, options: Record<string, unknown>): UwsApp;
+  /** Routes registered after this call serve connections whose SNI is `hostname`. */
+  domain?(hostname: string): UwsApp;
 }
 
 export interface UwsModule {

@@ -10,6 +10,8 @@ import { UwsBodySink } from './uws-body-sink';
 import type { ListenerCounters } from '../stats/counters';
 import type { AccessLogger } from '../access-log/access-logger';
 import { nextRequestId } from '../request-id';
+import type { ServerTls } from '../../config/tls-material';
+import { createApp } from './tls-app';
 
 const decoder = new TextDecoder();
 
@@ -52,6 +54,7 @@ class Exchange {
  */
 export class UwsListener {
   private socket: UwsListenSocket | null = null;
+  private readonly scheme: 'http' | 'https';
 
   constructor(
     private readonly uws: UwsModule,
@@ -59,11 +62,19 @@ export class UwsListener {
     readonly address: string,
     readonly port: number,
     private readonly holder: RuntimeHolder,
-  ) {}
+    /** Certificates for an HTTPS listener; a change of material means a new listener. */
+    readonly tls: ServerTls | null = null,
+  ) {
+    this.scheme = tls === null ? 'http' : 'https';
+  }
 
   listen(): Promise<void> {
-    const app = this.uws.App();
-    app.any('/*', (res, req) => this.handle(res, req));
+    let app;
+    try {
+      app = createApp(this.uws, this.tls, (res, req) => this.handle(res, req));
+    } catch (err) {
+      return Promise.reject(new Error(`cannot set up TLS for HTTPServer/${this.serverName}: ${(err as Error).message}`));
+    }
     return new Promise((resolve, reject) => {
       app.listen(this.address, this.port, (socket) => {
         if (socket === false) reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName}`));
@@ -93,7 +104,7 @@ export class UwsListener {
       req.getQuery() ?? '',
       headers,
       decoder.decode(res.getRemoteAddressAsText()),
-      'http',
+      this.scheme,
       null,
       0,
       performance.now(),

@@ -1,10 +1,19 @@
+import { createHash } from 'node:crypto';
 import { Pool } from 'undici';
+import type { UpstreamTls } from '../../config/tls-material';
+import { TlsPool, tlsConnector } from './upstream-tls';
 
 export interface UpstreamOptions {
   readonly connectTimeout: number;
   readonly timeout: number;
   readonly keepAliveTimeout: number;
   readonly maxConnections: number;
+  /** The pool's TLS settings for https:// origins (null: verify with the system CAs). */
+  readonly tls: UpstreamTls | null;
+}
+
+function tlsKey(tls: UpstreamTls | null): string {
+  return tls === null ? '' : createHash('sha256').update(JSON.stringify(tls)).digest('hex').slice(0, 16);
 }
 
 /**
@@ -17,11 +26,11 @@ export class PoolRegistry {
   private building = new Set<string>();
 
   get(origin: string, opts: UpstreamOptions): Pool {
-    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}`;
+    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${tlsKey(opts.tls)}`;
     this.building.add(key);
     let pool = this.pools.get(key);
     if (pool === undefined) {
-      pool = new Pool(origin, {
+      const options: Pool.Options = {
         connections: opts.maxConnections,
         pipelining: 1,
         keepAliveTimeout: opts.keepAliveTimeout,
@@ -30,7 +39,12 @@ export class PoolRegistry {
         bodyTimeout: opts.timeout,
         connect: { timeout: opts.connectTimeout },
         strictContentLength: true,
-      });
+      };
+      const url = new URL(origin);
+      pool =
+        url.protocol === 'https:'
+          ? new TlsPool(origin, { ...options, connect: tlsConnector(url, opts.tls, opts.connectTimeout) }, url.host)
+          : new Pool(origin, options);
       this.pools.set(key, pool);
     }
     return pool;

@@ -10,6 +10,7 @@ import { RetryPolicy } from '../../upstream/retry-policy';
 import { ServiceCursor } from '../../balancer/service-cursor';
 import { SLOTS_KEY, type PoolSlots } from '../../../shared/sab-layout';
 import type { ProxySpec } from './schema';
+import type { UpstreamTls } from '../../../config/tls-material';
 import { CircuitBreaker } from './circuit-breaker';
 import { StickyCookie } from './sticky-cookie';
 import type { ServiceCounters } from '../../stats/counters';
@@ -50,6 +51,8 @@ export class ProxyFilter implements Filter {
       timeout: pool.timeout,
       keepAliveTimeout: pool.keepAliveTimeout,
       maxConnections: pool.maxConnectionsPerWorker,
+      // Validation replaced the tls paths with the PEM text they hold.
+      tls: (pool.tls as UpstreamTls | undefined) ?? null,
     };
     const slots = (spec as ProxySpec & { [SLOTS_KEY]: PoolSlots })[SLOTS_KEY];
     this.endpoints = pool.servers.map((s, i) => {

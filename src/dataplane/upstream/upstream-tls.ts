@@ -1,0 +1,45 @@
+/**
+ * TLS toward an https:// endpoint. undici takes the SNI name from each
+ * request's Host header and reconnects whenever it changes; a gateway
+ * forwards its clients' Host headers, so every request to an endpoint is
+ * given one fixed name, and the connector decides the real SNI: the pool's
+ * `serverName`, else the URL's host name (none for an IP address, which is
+ * then verified against the certificate's IP names).
+ */
+import { isIP } from 'node:net';
+import { Pool, buildConnector, type Dispatcher } from 'undici';
+import type { UpstreamTls } from '../../config/tls-material';
+
+/** The name SNI and verification use for an origin, or null for a bare IP address. */
+export function sniName(origin: URL, tls: UpstreamTls | null): string | null {
+  if (tls?.serverName != null) return tls.serverName;
+  const host = origin.hostname.replace(/^\[|\]$/g, '');
+  return isIP(host) === 0 ? host : null;
+}
+
+export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeout: number): buildConnector.connector {
+  const base = buildConnector({
+    timeout: connectTimeout,
+    rejectUnauthorized: tls === null || !tls.insecureSkipVerify,
+    ...(tls?.ca != null ? { ca: tls.ca } : {}),
+    ...(tls?.cert != null && tls.key != null ? { cert: tls.cert, key: tls.key } : {}),
+  });
+  const servername = sniName(origin, tls) ?? undefined;
+  return (opts, callback) => base({ ...opts, servername }, callback);
+}
+
+/** A Pool whose requests all carry the same SNI key, so keep-alive connections survive changing Host headers. */
+export class TlsPool extends Pool {
+  constructor(
+    origin: string,
+    options: Pool.Options,
+    private readonly fixedName: string,
+  ) {
+    super(origin, options);
+  }
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    (opts as { servername?: string }).servername = this.fixedName;
+    return super.dispatch(opts, handler);
+  }
+}

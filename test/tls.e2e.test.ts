@@ -1,0 +1,334 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { startBackend, type Backend } from './helpers/backends';
+import { issue, makeCa, type Ca, type KeyPair } from './helpers/certs';
+import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
+import { tlsGet } from './helpers/tls-client';
+
+const docs = (...objects: object[]): string => objects.map((o) => stringify(o)).join('---\n');
+
+function pipeline(name: string, url: string, tls?: Record<string, unknown>): object {
+  return { kind: 'Pipeline', name, filters: [{ name: 'proxy', kind: 'Proxy', mainPool: { servers: [{ url }], ...(tls === undefined ? {} : { tls }) } }] };
+}
+
+function httpsServer(name: string, extra: Record<string, unknown>): object {
+  return { kind: 'HTTPServer', name, port: 0, https: true, ...extra, rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] };
+}
+
+/** A config directory: files are written next to config.yaml, which names them relatively. */
+function configDir(files: Record<string, string>): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ngate-tls-test-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+  return { dir, file: path.join(dir, 'config.yaml') };
+}
+
+const ca: Ca = makeCa();
+const main = issue(ca, 'main', { dns: ['main.test'], ips: ['127.0.0.1'] });
+const siteA = issue(ca, 'site-a', { dns: ['a.test'] });
+const siteB = issue(ca, 'site-b', { dns: ['b.test', '*.wild.test'] });
+
+describe('TLS listener: certificates, SNI, versions', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  let port: number;
+  let dir: { dir: string; file: string };
+
+  before(async () => {
+    backend = await startBackend(1);
+    dir = configDir({ 'main.crt': main.cert, 'main.key': main.key, 'b.crt': siteB.cert, 'b.key': siteB.key });
+    const server = httpsServer('tls', {
+      // main and b from files relative to the config file, a inline.
+      certs: { main: 'main.crt', a: siteA.cert, b: 'b.crt' },
+      keys: { main: 'main.key', a: siteA.key, b: 'b.key' },
+    });
+    writeFileSync(dir.file, docs(server, pipeline('p', backend.url)));
+    gw = await startGateway('', { configFile: dir.file, workers: 2 });
+    port = gw.ports.get('tls') as number;
+  });
+  after(async () => {
+    await gw?.stop();
+    await backend?.close();
+  });
+
+  it('serves HTTPS end to end and tells the upstream X-Forwarded-Proto: https', async () => {
+    const r = await tlsGet(port, { ca: ca.cert, path: '/hello' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'backend 1 GET /hello');
+    assert.equal(r.peerCN, 'main');
+    assert.equal(backend.seen.at(-1)?.headers['x-forwarded-proto'], 'https');
+  });
+
+  it('picks the certificate by SNI: exact names, a wildcard, and the first pair as default', async () => {
+    const cases: [string | undefined, string][] = [
+      ['a.test', 'site-a'],
+      ['b.test', 'site-b'],
+      ['x.wild.test', 'site-b'],
+      ['main.test', 'main'],
+      ['unknown.test', 'main'],
+      ['deep.x.wild.test', 'main'],
+      [undefined, 'main'],
+    ];
+    for (const [servername, cn] of cases) {
+      const r = await tlsGet(port, { ca: ca.cert, servername });
+      assert.equal(r.status, 200, String(servername));
+      assert.equal(r.peerCN, cn, `SNI ${String(servername)}`);
+    }
+  });
+
+  it('speaks TLS 1.2 and 1.3 and refuses TLS 1.1', async () => {
+    assert.equal((await tlsGet(port, { ca: ca.cert, maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2');
+    assert.equal((await tlsGet(port, { ca: ca.cert })).protocol, 'TLSv1.3');
+    await assert.rejects(tlsGet(port, { ca: ca.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }), (err: NodeJS.ErrnoException) => {
+      // The server's alert, not a client that could not offer TLS 1.1.
+      assert.match(err.message, /alert protocol version/i);
+      return true;
+    });
+  });
+
+  it('answers plain HTTP on a TLS port with nothing usable', async () => {
+    await assert.rejects(http(`http://127.0.0.1:${port}/`));
+  });
+
+  it('takes a new certificate from SIGHUP for new connections; an open connection keeps working', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await tlsGet(port, { ca: ca.cert, agent })).peerCN, 'main');
+      const rotated = issue(ca, 'main-rotated', { dns: ['main.test'] });
+      writeFileSync(path.join(dir.dir, 'main.crt'), rotated.cert);
+      writeFileSync(path.join(dir.dir, 'main.key'), rotated.key);
+      process.kill(gw.child.pid as number, 'SIGHUP');
+      await gw.waitForLog(/reload applied/);
+      assert.equal((await tlsGet(port, { ca: ca.cert })).peerCN, 'main-rotated');
+      assert.equal((await tlsGet(port, { ca: ca.cert, servername: 'a.test' })).peerCN, 'site-a');
+      // The keep-alive connection made before the change is still served (by the old listener's app).
+      const again = await tlsGet(port, { ca: ca.cert, agent });
+      assert.equal(again.status, 200);
+      assert.equal(again.peerCN, 'main');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('TLS listener: certificate changes through the object API', () => {
+  let backend: Backend;
+  let gw: Gateway;
+
+  before(async () => {
+    backend = await startBackend(1);
+    gw = await startGateway(docs(httpsServer('api', { certs: { main: main.cert }, keys: { main: main.key } }), pipeline('p', backend.url)));
+  });
+  after(async () => {
+    await gw?.stop();
+    await backend?.close();
+  });
+
+  it('applies a new inline certificate to new connections without a restart', async () => {
+    const port = gw.ports.get('api') as number;
+    assert.equal((await tlsGet(port, { ca: ca.cert })).peerCN, 'main');
+    const next: KeyPair = issue(ca, 'via-api', { dns: ['main.test'] });
+    const body = stringify(httpsServer('api', { certs: { main: next.cert }, keys: { main: next.key } }));
+    const r = await runCli(['object', 'update', '--server', gw.admin], body);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await tlsGet(port, { ca: ca.cert })).peerCN, 'via-api');
+    assert.equal((await tlsGet(port, { ca: ca.cert })).status, 200);
+  });
+
+  it('never shows private keys in /config_dump', async () => {
+    const dump = await http(`${gw.admin}/config_dump`);
+    assert.equal(dump.status, 200);
+    assert.doesNotMatch(dump.body, /PRIVATE KEY/);
+    assert.match(dump.body, /BEGIN CERTIFICATE/);
+  });
+});
+
+describe('TLS listener: client certificates', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  const client = issue(ca, 'client-1', { client: true });
+  const strangerCa = makeCa('stranger CA');
+  const stranger = issue(strangerCa, 'stranger', { client: true });
+
+  before(async () => {
+    backend = await startBackend(1);
+    const server = httpsServer('mtls', { certs: { main: main.cert }, keys: { main: main.key }, clientCA: ca.cert, clientAuth: 'optional' });
+    gw = await startGateway(docs(server, pipeline('p', backend.url)));
+  });
+  after(async () => {
+    await gw?.stop();
+    await backend?.close();
+  });
+
+  it('clientAuth optional: a trusted client certificate and no certificate are served, an untrusted one is refused', async () => {
+    const port = gw.ports.get('mtls') as number;
+    assert.equal((await tlsGet(port, { ca: ca.cert, cert: client.cert, key: client.key })).status, 200);
+    assert.equal((await tlsGet(port, { ca: ca.cert })).status, 200);
+    await assert.rejects(tlsGet(port, { ca: ca.cert, cert: stranger.cert, key: stranger.key }), (err: NodeJS.ErrnoException) => {
+      assert.match(String(err.code), /UNKNOWN_CA|ECONNRESET/);
+      return true;
+    });
+  });
+
+  it('clientAuth require is refused at validation: this uWS build cannot require a client certificate', async () => {
+    const { file } = configDir({});
+    writeFileSync(file, docs(httpsServer('m', { certs: { main: main.cert }, keys: { main: main.key }, clientCA: ca.cert }), pipeline('p', 'http://127.0.0.1:1')));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /config\.yaml:\d+: HTTPServer\/m clientAuth: .*cannot require one/);
+  });
+});
+
+describe('TLS validation errors name the file', () => {
+  it('a missing file, a key that does not match, bad PEM and a cert without a key', async () => {
+    const { dir, file } = configDir({ 'main.crt': main.cert, 'a.key': siteA.key, 'junk.crt': 'not a certificate\n' });
+    const server = httpsServer('bad', {
+      certs: { one: 'missing.crt', two: 'main.crt', three: 'junk.crt', four: main.cert },
+      keys: { one: main.key, two: 'a.key', three: main.key },
+    });
+    writeFileSync(file, docs(server, pipeline('p', 'http://127.0.0.1:1')));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    const at = `${file}:\\d+: HTTPServer/bad`;
+    assert.match(r.stderr, new RegExp(`${at} certs\\.one: cannot read ${path.join(dir, 'missing.crt')}: ENOENT`));
+    assert.match(r.stderr, new RegExp(`${at} keys\\.two: the key \\(file ${path.join(dir, 'a.key')}\\) does not match the certificate certs\\.two \\(file ${path.join(dir, 'main.crt')}\\)`));
+    assert.match(r.stderr, new RegExp(`${at} certs\\.three: file ${path.join(dir, 'junk.crt')} holds no PEM certificate`));
+    assert.match(r.stderr, new RegExp(`${at} certs\\.four: no key named "four" in keys`));
+  });
+
+  it('https without certificates', async () => {
+    const { file } = configDir({});
+    writeFileSync(file, docs(httpsServer('none', {}), pipeline('p', 'http://127.0.0.1:1')));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /HTTPServer\/none certs: https: true needs at least one certificate/);
+  });
+
+  it('a pool tls file that cannot be read', async () => {
+    const { dir, file } = configDir({});
+    const server = { kind: 'HTTPServer', name: 's', port: 0, rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] };
+    writeFileSync(file, docs(server, pipeline('p', 'https://127.0.0.1:1', { ca: 'nope/ca.pem' })));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`HTTPPipeline/p|Pipeline/p`));
+    assert.match(r.stderr, new RegExp(`filters\\[0\\]\\.mainPool\\.tls\\.ca: cannot read ${path.join(dir, 'nope', 'ca.pem')}`));
+  });
+});
+
+interface TlsBackend {
+  readonly port: number;
+  /** SNI names and client certificate CNs of the requests seen. */
+  readonly seen: { servername: string | false; clientCN: string }[];
+  close(): Promise<void>;
+}
+
+function startTlsBackend(pair: KeyPair, opts: { clientCa?: string } = {}): Promise<TlsBackend> {
+  const seen: TlsBackend['seen'] = [];
+  const server = https.createServer(
+    { cert: pair.cert, key: pair.key, ...(opts.clientCa === undefined ? {} : { ca: opts.clientCa, requestCert: true, rejectUnauthorized: true }) },
+    (req, res) => {
+      const socket = req.socket as import('node:tls').TLSSocket;
+      seen.push({ servername: socket.servername ?? false, clientCN: String(socket.getPeerCertificate()?.subject?.CN ?? '') });
+      res.end(`tls backend ${req.url}`);
+    },
+  );
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        seen,
+        close: () => {
+          server.closeAllConnections();
+          return new Promise((done) => server.close(() => done()));
+        },
+      }),
+    );
+  });
+}
+
+describe('upstream TLS', () => {
+  let trusted: TlsBackend;
+  let named: TlsBackend;
+  let selfSigned: TlsBackend;
+  let mutual: TlsBackend;
+  let gw: Gateway;
+  const otherCa = makeCa('other CA');
+  const gatewayClient = issue(ca, 'ngate-client', { client: true });
+
+  before(async () => {
+    trusted = await startTlsBackend(issue(ca, 'up-ip', { ips: ['127.0.0.1'] }));
+    named = await startTlsBackend(issue(ca, 'up-named', { dns: ['upstream.test'] }));
+    selfSigned = await startTlsBackend(issue(otherCa, 'up-other', { ips: ['127.0.0.1'] }));
+    mutual = await startTlsBackend(issue(ca, 'up-mtls', { ips: ['127.0.0.1'] }), { clientCa: ca.cert });
+    const { file } = configDir({ 'ca.pem': ca.cert, 'client.crt': gatewayClient.cert, 'client.key': gatewayClient.key });
+    const route = (prefix: string, backend: string): object => ({ pathPrefix: prefix, backend });
+    const server = {
+      kind: 'HTTPServer',
+      name: 'front',
+      port: 0,
+      rules: [{ paths: [route('/ca', 'ca'), route('/named', 'named'), route('/noca', 'noca'), route('/skip', 'skip'), route('/strict', 'strict'), route('/mtls', 'mtls'), route('/nocert', 'nocert')] }],
+    };
+    const url = (b: TlsBackend): string => `https://127.0.0.1:${b.port}`;
+    writeFileSync(
+      file,
+      docs(
+        server,
+        pipeline('ca', url(trusted), { ca: 'ca.pem' }),
+        pipeline('named', url(named), { ca: ca.cert, serverName: 'upstream.test' }),
+        pipeline('noca', url(trusted)),
+        pipeline('skip', url(selfSigned), { insecureSkipVerify: true }),
+        pipeline('strict', url(selfSigned), { ca: 'ca.pem' }),
+        pipeline('mtls', url(mutual), { ca: 'ca.pem', cert: 'client.crt', key: 'client.key' }),
+        pipeline('nocert', url(mutual), { ca: 'ca.pem' }),
+      ),
+    );
+    gw = await startGateway('', { configFile: file });
+  });
+  after(async () => {
+    await gw?.stop();
+    await Promise.all([trusted, named, selfSigned, mutual].map((b) => b?.close()));
+  });
+
+  it('verifies an https:// upstream against a custom CA', async () => {
+    const r = await http(gw.url('front', '/ca/x'), { headers: { host: 'client.example' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'tls backend /ca/x');
+    // An IP address URL sends no SNI; the client's Host header is not used as one.
+    assert.equal(trusted.seen.at(-1)?.servername, false);
+  });
+
+  it('sends serverName as SNI and verifies the certificate for it', async () => {
+    const r = await http(gw.url('front', '/named/y'), { headers: { host: 'client.example' } });
+    assert.equal(r.status, 200);
+    assert.equal(named.seen.at(-1)?.servername, 'upstream.test');
+  });
+
+  it('refuses an upstream certificate it cannot verify with 502', async () => {
+    const before = selfSigned.seen.length;
+    const noCa = await http(gw.url('front', '/noca'));
+    assert.equal(noCa.status, 502);
+    assert.match(noCa.body, /NGATE_ERR_UPSTREAM/);
+    const wrongCa = await http(gw.url('front', '/strict'));
+    assert.equal(wrongCa.status, 502);
+    assert.equal(selfSigned.seen.length, before);
+  });
+
+  it('insecureSkipVerify accepts any certificate', async () => {
+    const r = await http(gw.url('front', '/skip/z'));
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'tls backend /skip/z');
+  });
+
+  it('presents a client certificate to an upstream that requires one', async () => {
+    const r = await http(gw.url('front', '/mtls'));
+    assert.equal(r.status, 200);
+    assert.equal(mutual.seen.at(-1)?.clientCN, 'ngate-client');
+    assert.equal((await http(gw.url('front', '/nocert'))).status, 502);
+  });
+});
