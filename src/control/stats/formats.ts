@@ -35,7 +35,7 @@ export function envoyJson(snap: StatsSnapshot, filter: RegExp | null): object {
           computed_quantiles: hist.map((h) => ({
             name: h.name,
             count: h.count,
-            values: h.quantiles.map((q, i) => ({ interval: h.interval[i] ?? null, cumulative: q })),
+            values: h.quantiles.map((q, i) => ({ interval: h.interval[i] ?? null, minute: h.minute[i] ?? null, cumulative: q })),
           })),
         },
       },

@@ -27,6 +27,8 @@ export interface HistogramValue {
   readonly quantiles: (number | null)[];
   /** The same over the last complete window (WINDOW_MS), null when it recorded nothing. */
   readonly interval: (number | null)[];
+  /** The same over the last minute of complete windows. */
+  readonly minute: (number | null)[];
   readonly count: number;
   /** Approximate sum in milliseconds (mean × count). */
   readonly sum: number;
@@ -81,11 +83,12 @@ function histogramValue(scope: 'cluster' | 'http', object: string, stat: string,
   const name = `${scope}.${object}.${stat}`;
   const h = series?.total ?? null;
   const interval = quantilesOf(series?.window ?? null);
+  const minute = quantilesOf(series?.minute ?? null);
   if (h === null || h.totalCount === 0) {
-    return { name, scope, object, stat, quantiles: quantilesOf(null), interval, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
+    return { name, scope, object, stat, quantiles: quantilesOf(null), interval, minute, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
   }
   const sum = (h.mean * h.totalCount) / 1000;
-  return { name, scope, object, stat, quantiles: quantilesOf(h), interval, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
+  return { name, scope, object, stat, quantiles: quantilesOf(h), interval, minute, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
 }
 
 function bucketsOf(h: JsHistogram): { le: number; count: number }[] {

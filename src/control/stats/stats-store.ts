@@ -15,13 +15,19 @@ type Kind = 'service' | 'listener';
 
 /** Length of the histogram interval window (Envoy's "interval" next to "cumulative"). */
 export const WINDOW_MS = 10_000;
+/** Complete windows summed into the minute view. */
+const WINDOWS_PER_MINUTE = 60_000 / WINDOW_MS;
 
-/** One slot's latency: since start, the last complete window, and the window being filled. */
+/** One slot's latency: since start, the last complete window, the last minute, and the window being filled. */
 export interface LatencySeries {
   readonly total: Histogram;
   readonly filling: Histogram;
   /** The last complete window; null before the first one completed. */
   window: Histogram | null;
+  /** The last WINDOWS_PER_MINUTE complete windows, oldest first. */
+  readonly recent: Histogram[];
+  /** Their sum, rebuilt at each rotation; null before the first window completed. */
+  minute: Histogram | null;
 }
 
 export class StatsStore {
@@ -40,11 +46,17 @@ export class StatsStore {
   rotate(): void {
     for (const map of [this.histograms.service, this.histograms.listener]) {
       for (const s of map.values()) {
-        const done = s.window ?? newLatencyHistogram();
+        // Reuse the histogram that leaves the minute, so rotation allocates nothing once warm.
+        const done = s.recent.length >= WINDOWS_PER_MINUTE ? (s.recent.shift() as Histogram) : newLatencyHistogram();
         done.reset();
         done.add(s.filling);
         s.filling.reset();
+        s.recent.push(done);
         s.window = done;
+        const minute = s.minute ?? newLatencyHistogram();
+        minute.reset();
+        for (const h of s.recent) minute.add(h);
+        s.minute = minute;
       }
     }
   }
@@ -92,7 +104,7 @@ export class StatsStore {
       if (!this.names[kind].has(s.slot)) continue; // recorded by a generation that is gone
       let series = map.get(s.slot);
       if (series === undefined) {
-        series = { total: newLatencyHistogram(), filling: newLatencyHistogram(), window: null };
+        series = { total: newLatencyHistogram(), filling: newLatencyHistogram(), window: null, recent: [], minute: null };
         map.set(s.slot, series);
       }
       const h = decodeFromCompressedBase64(s.encoded);
