@@ -20,6 +20,8 @@ import { RequestAdaptorFilter } from './request-adaptor/filter';
 import type { RequestAdaptorSpec } from './request-adaptor/schema';
 import { ResponseAdaptorFilter } from './response-adaptor/filter';
 import type { ResponseAdaptorSpec } from './response-adaptor/schema';
+import { ScriptFilter } from './script/filter';
+import type { ScriptSpec } from './script/schema';
 import { ValidatorFilter } from './validator/filter';
 import type { ValidatorSpec } from './validator/schema';
 
@@ -35,6 +37,7 @@ export const FILTER_FACTORIES: Record<string, Factory> = {
   CORS: (name, spec) => new CorsFilter(name, spec as unknown as CorsSpec),
   RateLimiter: (name, spec, env) => new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, env),
   IPFilter: (name, spec) => new IPFilterFilter(name, spec as unknown as IPFilterSpec),
+  Script: (name, spec) => new ScriptFilter(name, spec as unknown as ScriptSpec),
 };
 
 export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv): Filter {

@@ -11,6 +11,7 @@ import { mockSchema } from './mock/schema';
 import { proxySchema } from './proxy/schema';
 import { requestAdaptorSchema } from './request-adaptor/schema';
 import { responseAdaptorSchema } from './response-adaptor/schema';
+import { scriptSchema } from './script/schema';
 import { validatorSchema } from './validator/schema';
 
 export const FILTER_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
@@ -23,4 +24,5 @@ export const FILTER_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
   CORS: corsSchema as Schema<Record<string, unknown>>,
   RateLimiter: rateLimiterSchema as unknown as Schema<Record<string, unknown>>,
   IPFilter: ipFilterSchema as Schema<Record<string, unknown>>,
+  Script: scriptSchema as Schema<Record<string, unknown>>,
 };

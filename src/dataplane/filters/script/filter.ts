@@ -1,0 +1,91 @@
+import type { Piscina } from 'piscina';
+import { bufferRequestBody } from '../../body/buffer-request-body';
+import type { RequestContext } from '../../context';
+import type { Filter } from '../../pipeline/filter';
+import { offloadPool } from './offload-pool';
+import type { ScriptSpec } from './schema';
+import type { ScriptOutcome, ScriptRequest } from './script-source';
+
+/**
+ * Script: hands the request (as plain data) to a user script on the offload
+ * pool and applies what it returns: request header/path changes, or a local
+ * answer. A script that throws, times out or returns nonsense answers 500
+ * and never takes the worker down.
+ */
+export class ScriptFilter implements Filter {
+  readonly kind = 'Script';
+  private readonly pool: Piscina;
+
+  constructor(
+    readonly name: string,
+    private readonly spec: ScriptSpec,
+  ) {
+    this.pool = offloadPool(spec.threads);
+  }
+
+  async handle(ctx: RequestContext): Promise<string> {
+    let body: string | null = null;
+    if (this.spec.withBody) {
+      const buffered = await bufferRequestBody(ctx, this.spec.maxBodySize);
+      if (buffered === 'too-large') {
+        ctx.fail('NGATE_ERR_BODY_TOO_LARGE', `the Script filter "${this.name}" reads at most ${this.spec.maxBodySize} bytes`);
+        return 'failed';
+      }
+      body = buffered.toString('utf8');
+    }
+    let outcome: ScriptOutcome;
+    try {
+      outcome = (await this.pool.run({ code: this.spec.code, request: toScriptRequest(ctx, body) }, { signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
+    } catch (err) {
+      const e = err as Error;
+      const detail = e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message;
+      ctx.fail(/queue is full/i.test(e.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', `script "${this.name}": ${detail}`);
+      return 'failed';
+    }
+    return apply(ctx, outcome, this.name);
+  }
+}
+
+/** Headers that decide how the body is framed: a script must never change them. */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer']);
+
+function toScriptRequest(ctx: RequestContext, body: string | null): ScriptRequest {
+  const headers: Record<string, string> = {};
+  const items = ctx.headers.items;
+  for (let i = 0; i < items.length; i += 2) {
+    const name = items[i] as string;
+    headers[name] = name in headers ? `${headers[name]}, ${items[i + 1]}` : (items[i + 1] as string);
+  }
+  return { method: ctx.method, path: ctx.path, query: ctx.query, headers, remoteAddress: ctx.remoteAddress, body };
+}
+
+function apply(ctx: RequestContext, o: ScriptOutcome, name: string): string {
+  for (const [header, value] of Object.entries(o.setHeaders ?? {})) {
+    const lower = header.toLowerCase();
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(lower) || /[\r\n\0]/.test(String(value)) || FRAMING.has(lower)) {
+      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" set an invalid header ${JSON.stringify(header)}`);
+      return 'failed';
+    }
+    if (value === '') ctx.headers.delete(lower);
+    else ctx.headers.set(lower, String(value));
+  }
+  if (typeof o.path === 'string') {
+    if (!o.path.startsWith('/')) {
+      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" returned a path not starting with /`);
+      return 'failed';
+    }
+    ctx.path = o.path;
+  }
+  if (typeof o.status === 'number') {
+    if (!Number.isInteger(o.status) || o.status < 200 || o.status > 599) {
+      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" returned status ${o.status}`);
+      return 'failed';
+    }
+    ctx.status = o.status;
+    ctx.responseHeaders.items.length = 0;
+    for (const [header, value] of Object.entries(o.headers ?? {})) ctx.responseHeaders.add(header.toLowerCase(), String(value));
+    ctx.responseBody = o.body ?? '';
+    return o.result ?? 'responded';
+  }
+  return o.result ?? '';
+}

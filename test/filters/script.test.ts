@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { ScriptFilter } from '../../src/dataplane/filters/script/filter';
+import { closeOffloadPool } from '../../src/dataplane/filters/script/offload-pool';
+import { scriptSchema } from '../../src/dataplane/filters/script/schema';
+import { checked, makeContext } from '../helpers/context';
+
+function script(code: string, extra: Record<string, unknown> = {}): ScriptFilter {
+  return new ScriptFilter('s', checked(scriptSchema, { name: 's', kind: 'Script', code, ...extra }));
+}
+
+describe('Script filter (offload pool)', () => {
+  after(() => closeOffloadPool());
+
+  it('sets request headers and the path, and continues', async () => {
+    const f = script(`module.exports = (req) => ({ setHeaders: { 'X-Tenant': req.headers['x-user'].split('@')[1], 'X-Drop': '' }, path: '/v2' + req.path })`);
+    const ctx = makeContext({ path: '/orders', headers: { 'x-user': 'ann@acme.test', 'x-drop': '1' } });
+    assert.equal(await f.handle(ctx), '');
+    assert.equal(ctx.headers.get('x-tenant'), 'acme.test');
+    assert.equal(ctx.headers.get('x-drop'), undefined);
+    assert.equal(ctx.path, '/v2/orders');
+    assert.equal(ctx.status, 0);
+  });
+
+  it('answers locally with the status, headers and body it returns, reading the request body', async () => {
+    const f = script(`module.exports = async (req) => JSON.parse(req.body).admin ? { status: 403, headers: { 'Content-Type': 'text/plain' }, body: 'no admins', result: 'denied' } : {}`, { withBody: true });
+    const ctx = makeContext({ method: 'POST' });
+    ctx.body = Readable.from([Buffer.from('{"admin":true}')]);
+    ctx.bodyLength = 14;
+    assert.equal(await f.handle(ctx), 'denied');
+    assert.equal(ctx.status, 403);
+    assert.equal(ctx.responseBody, 'no admins');
+    assert.equal(ctx.responseHeaders.get('content-type'), 'text/plain');
+  });
+
+  it('answers 500 for a script that throws, loops past its timeout, or touches framing headers, and keeps working', async () => {
+    for (const [code, message] of [
+      ['module.exports = () => { throw new Error("boom") }', /script "s": boom/],
+      ['module.exports = () => { for (;;) {} }', /timed out after 100ms/],
+      [`module.exports = () => ({ setHeaders: { 'Content-Length': '0' } })`, /invalid header "Content-Length"/],
+      [`module.exports = () => ({ status: 42 })`, /returned status 42/],
+      ['module.exports = () => require("fs")', /require is not defined/],
+    ] as const) {
+      const ctx = makeContext();
+      assert.equal(await script(code, { timeout: '100ms' }).handle(ctx), 'failed', code);
+      assert.equal(ctx.status, 500, code);
+      assert.match((JSON.parse(String(ctx.responseBody)) as { message: string }).message, message, code);
+    }
+    const ok = makeContext();
+    assert.equal(await script('module.exports = () => ({ result: "fine" })').handle(ok), 'fine', 'the pool replaced the stuck thread');
+  });
+
+  it('refuses a script that does not compile, at validation', () => {
+    const issues: { path: (string | number)[]; message: string }[] = [];
+    assert.equal(scriptSchema.check({ name: 's', kind: 'Script', code: 'module.exports = (' }, [], issues), undefined);
+    assert.match(issues[0]?.message ?? '', /script does not compile/);
+  });
+});
