@@ -13,6 +13,8 @@ export interface CompiledServer {
   readonly keepAlive: boolean;
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;
+  readonly maxHeaderCount: number;
+  readonly maxHeaderBytes: number;
   readonly xForwardedFor: boolean;
   readonly rules: HostRuleSpec[];
   /** Stats slot of this listener, assigned by the coordinator's slot allocator (-1 before). */
