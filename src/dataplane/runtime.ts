@@ -8,6 +8,8 @@ export interface ServerRuntime {
   readonly spec: CompiledServer;
   readonly router: Router;
   readonly counters: ListenerCounters;
+  /** This worker's share of maxConnections (0 = unlimited): connections with a request in progress. */
+  readonly maxActive: number;
 }
 
 /**
@@ -22,7 +24,12 @@ export class Runtime {
 
   constructor(compiled: CompiledConfig, env: FilterEnv) {
     this.generation = compiled.generation;
-    this.servers = new Map(compiled.servers.map((s) => [s.name, { spec: s, router: new Router(s.rules), counters: env.stats.listener(s.slot) }]));
+    this.servers = new Map(
+      compiled.servers.map((s) => [
+        s.name,
+        { spec: s, router: new Router(s.rules), counters: env.stats.listener(s.slot), maxActive: s.maxConnections > 0 ? Math.ceil(s.maxConnections / env.workers) : 0 },
+      ]),
+    );
     this.pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
   }
 

@@ -11,12 +11,19 @@ import type { ListenerCounters } from '../stats/counters';
 
 const decoder = new TextDecoder();
 
+/** Connections of one listener in this worker with a request in progress. */
+interface ActiveCount {
+  n: number;
+}
+
 /** Per-request bookkeeping the listener needs after the pipeline ran. */
 class Exchange {
   finished = false;
   bodyComplete: boolean;
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
+  /** The listener's busy-connection count once this request holds a place in it. */
+  active: ActiveCount | null = null;
   constructor(
     readonly res: UwsHttpResponse,
     readonly ctx: RequestContext,
@@ -30,6 +37,7 @@ class Exchange {
     if (this.finished) return;
     this.finished = true;
     this.holder.inFlight--;
+    if (this.active !== null) this.active.n--;
     const counters = this.counters;
     if (counters === null) return;
     const ctx = this.ctx;
@@ -46,6 +54,12 @@ class Exchange {
  */
 export class UwsListener {
   private socket: UwsListenSocket | null = null;
+  /**
+   * uWS has no accept hook, so maxConnections counts connections with a
+   * request in progress (uWS runs one request per connection at a time);
+   * idle keep-alive connections are not counted.
+   */
+  private readonly active: ActiveCount = { n: 0 };
 
   constructor(
     private readonly uws: UwsModule,
@@ -110,6 +124,11 @@ export class UwsListener {
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     ex.counters = server.counters;
     server.counters.begin();
+    if (server.maxActive > 0) {
+      if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);
+      this.active.n++;
+      ex.active = this.active;
+    }
     const tooLarge = headerLimitError(ctx.headers, server.spec);
     if (tooLarge !== null) return this.refuseAndClose(ex, 'NGATE_ERR_HEADERS_TOO_LARGE', tooLarge);
     const malformed = requestHeaderError(ctx.headers);
