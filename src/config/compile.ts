@@ -30,6 +30,8 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         keepAlive: o.keepAlive,
         maxConnections: o.maxConnections,
         clientMaxBodySize: o.clientMaxBodySize,
+        maxHeaderCount: o.maxHeaderCount,
+        maxHeaderBytes: o.maxHeaderBytes,
         xForwardedFor: o.xForwardedFor,
         requestId: o.requestId,
         accessLog: o.accessLog ?? null,

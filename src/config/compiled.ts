@@ -16,6 +16,8 @@ export interface CompiledServer {
   readonly keepAlive: boolean;
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;
+  readonly maxHeaderCount: number;
+  readonly maxHeaderBytes: number;
   readonly xForwardedFor: boolean;
   readonly requestId: boolean;
   /** null when this server does not log requests. */

@@ -71,6 +71,10 @@ export const httpServerSchema = object(
     keepAliveTimeout: withDefault(duration(), 60_000),
     maxConnections: withDefault(int({ min: 0 }), 0),
     clientMaxBodySize: withDefault(size(), 4 * 1024 * 1024),
+    /** Header fields per request; the uWS engine itself holds requests with more than 48. */
+    maxHeaderCount: withDefault(int({ min: 1, max: 10_000 }), 100),
+    /** Bytes of header fields per request (431 beyond); the uWS engine caps ~4 KB over several reads. */
+    maxHeaderBytes: withDefault(size(), 16 * 1024),
     xForwardedFor: withDefault(bool(), true),
     /** Give requests without an X-Request-Id one (sent upstream and logged). */
     requestId: withDefault(bool(), true),

@@ -13,6 +13,10 @@ import { formatPath, type Issue, type Path } from './schema-kit';
 import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
 import type { UpstreamTlsSpec } from './pool-schema';
 
+/** Caps of the uWebSockets.js build, measured (docs/limits.md). */
+const UWS_MAX_HEADERS = 48;
+const UWS_SPLIT_HEADER_BYTES = 4096;
+
 export interface ConfigError {
   readonly file: string | undefined;
   readonly line: number | undefined;
@@ -165,6 +169,15 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
   }
   if (raw.keepAliveTimeout !== undefined) {
     c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
+  }
+  if (raw.maxHeaderCount !== undefined && spec.maxHeaderCount > UWS_MAX_HEADERS) {
+    c.add(['maxHeaderCount'], `the uWebSockets.js engine itself holds requests with more than ${UWS_MAX_HEADERS} header fields (no answer, closed after ~10s)`, c.warnings);
+  }
+  if (raw.maxHeaderBytes !== undefined && spec.maxHeaderBytes > UWS_SPLIT_HEADER_BYTES) {
+    c.add(['maxHeaderBytes'], `the uWebSockets.js engine holds requests whose header block over ~${UWS_SPLIT_HEADER_BYTES / 1024} KB arrives in several TCP reads; ngate's limit applies only below that`, c.warnings);
+  }
+  if (spec.maxConnections > 0) {
+    c.add(['maxConnections'], 'the uWebSockets.js engine has no accept hook: ngate counts connections with a request in progress (503 and close beyond), not idle keep-alive connections', c.warnings);
   }
   return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }

@@ -11,6 +11,8 @@ export interface ServerRuntime {
   readonly router: Router;
   readonly counters: ListenerCounters;
   readonly accessLog: AccessLogger | null;
+  /** This worker's share of maxConnections (0 = unlimited): connections with a request in progress. */
+  readonly maxActive: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export class Runtime {
           spec: s,
           router: new Router(s.rules),
           counters: env.stats.listener(s.slot),
+          maxActive: s.maxConnections > 0 ? Math.ceil(s.maxConnections / env.workers) : 0,
           accessLog: s.accessLog === null || accessLog === null ? null : new AccessLogger(s.accessLog.path, s.accessLog.format, accessLog, s.name, compiled.generation),
         },
       ]),

@@ -2,7 +2,7 @@ import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import { RequestContext } from '../context';
 import { HeaderList } from '../headers';
 import type { Runtime, RuntimeHolder, ServerRuntime } from '../runtime';
-import { CHUNKED, requestBodyLength } from './framing';
+import { CHUNKED, headerLimitError, requestBodyLength, requestHeaderError } from './framing';
 import { streamRequestBody } from './request-body';
 import { bodyless, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
@@ -15,6 +15,11 @@ import { createApp } from './tls-app';
 
 const decoder = new TextDecoder();
 
+/** Connections of one listener in this worker with a request in progress. */
+interface ActiveCount {
+  n: number;
+}
+
 /** Per-request bookkeeping the listener needs after the pipeline ran. */
 class Exchange {
   finished = false;
@@ -22,6 +27,8 @@ class Exchange {
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
   logger: AccessLogger | null = null;
+  /** The listener's busy-connection count once this request holds a place in it. */
+  active: ActiveCount | null = null;
   constructor(
     readonly res: UwsHttpResponse,
     readonly ctx: RequestContext,
@@ -35,6 +42,7 @@ class Exchange {
     if (this.finished) return;
     this.finished = true;
     this.holder.inFlight--;
+    if (this.active !== null) this.active.n--;
     const counters = this.counters;
     if (counters === null) return;
     const ctx = this.ctx;
@@ -55,6 +63,12 @@ class Exchange {
 export class UwsListener {
   private socket: UwsListenSocket | null = null;
   private readonly scheme: 'http' | 'https';
+  /**
+   * uWS has no accept hook, so maxConnections counts connections with a
+   * request in progress (uWS runs one request per connection at a time);
+   * idle keep-alive connections are not counted.
+   */
+  private readonly active: ActiveCount = { n: 0 };
 
   constructor(
     private readonly uws: UwsModule,
@@ -128,6 +142,15 @@ export class UwsListener {
     ex.counters = server.counters;
     ex.logger = server.accessLog;
     server.counters.begin();
+    if (server.maxActive > 0) {
+      if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);
+      this.active.n++;
+      ex.active = this.active;
+    }
+    const tooLarge = headerLimitError(ctx.headers, server.spec);
+    if (tooLarge !== null) return this.refuseAndClose(ex, 'NGATE_ERR_HEADERS_TOO_LARGE', tooLarge);
+    const malformed = requestHeaderError(ctx.headers);
+    if (malformed !== null) return this.refuseAndClose(ex, 'NGATE_ERR_BAD_REQUEST', malformed);
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     const length = requestBodyLength(ctx.headers);
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
