@@ -4,7 +4,7 @@ import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import { offloadPool } from './offload-pool';
 import type { ScriptSpec } from './schema';
-import type { ScriptOutcome, ScriptRequest } from './script-source';
+import type { ScriptOutcome, ScriptRequest, ScriptResponse } from './script-source';
 
 /**
  * Script: hands the request (as plain data) to a user script on the offload
@@ -24,6 +24,8 @@ export class ScriptFilter implements Filter {
   }
 
   async handle(ctx: RequestContext): Promise<string> {
+    // After a Proxy (or any filter that answered) the script sees the response.
+    if (ctx.status !== 0) return this.onResponse(ctx);
     let body: string | null = null;
     if (this.spec.withBody) {
       const buffered = await bufferRequestBody(ctx, this.spec.maxBodySize);
@@ -33,16 +35,53 @@ export class ScriptFilter implements Filter {
       }
       body = buffered.toString('utf8');
     }
-    let outcome: ScriptOutcome;
+    const outcome = await this.run(ctx, 'request', toScriptRequest(ctx, body));
+    return outcome === null ? 'failed' : apply(ctx, outcome, this.name);
+  }
+
+  private async onResponse(ctx: RequestContext): Promise<string> {
+    const headers: Record<string, string> = {};
+    flatten(ctx.responseHeaders.items, headers);
+    const outcome = await this.run(ctx, 'response', { status: ctx.status, headers, request: toScriptRequest(ctx, null) });
+    if (outcome === null) {
+      ctx.streamedBody?.cancel();
+      return 'failed';
+    }
+    for (const [header, value] of Object.entries(outcome.setHeaders ?? {})) {
+      const lower = header.toLowerCase();
+      if (!validHeader(lower, value)) {
+        ctx.streamedBody?.cancel();
+        ctx.fail('NGATE_ERR_INTERNAL', `script "${this.name}" set an invalid header ${JSON.stringify(header)}`);
+        return 'failed';
+      }
+      if (value === '') ctx.responseHeaders.delete(lower);
+      else ctx.responseHeaders.set(lower, String(value));
+    }
+    if (typeof outcome.status === 'number' && Number.isInteger(outcome.status) && outcome.status >= 200 && outcome.status <= 599) ctx.status = outcome.status;
+    return outcome.result ?? '';
+  }
+
+  /** One call on the offload pool; null after answering 500 (or 503 when the pool's queue is full). */
+  private async run(ctx: RequestContext, phase: 'request' | 'response', input: ScriptRequest | ScriptResponse): Promise<ScriptOutcome | null> {
     try {
-      outcome = (await this.pool.run({ code: this.spec.code, request: toScriptRequest(ctx, body) }, { signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
+      return (await this.pool.run({ code: this.spec.code, phase, input }, { signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
     } catch (err) {
       const e = err as Error;
       const detail = e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message;
       ctx.fail(/queue is full/i.test(e.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', `script "${this.name}": ${detail}`);
-      return 'failed';
+      return null;
     }
-    return apply(ctx, outcome, this.name);
+  }
+}
+
+function validHeader(lower: string, value: unknown): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(lower) && !/[\r\n\0]/.test(String(value)) && !FRAMING.has(lower);
+}
+
+function flatten(items: readonly string[], into: Record<string, string>): void {
+  for (let i = 0; i < items.length; i += 2) {
+    const name = items[i] as string;
+    into[name] = name in into ? `${into[name]}, ${items[i + 1]}` : (items[i + 1] as string);
   }
 }
 
@@ -51,18 +90,14 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection', 'u
 
 function toScriptRequest(ctx: RequestContext, body: string | null): ScriptRequest {
   const headers: Record<string, string> = {};
-  const items = ctx.headers.items;
-  for (let i = 0; i < items.length; i += 2) {
-    const name = items[i] as string;
-    headers[name] = name in headers ? `${headers[name]}, ${items[i + 1]}` : (items[i + 1] as string);
-  }
+  flatten(ctx.headers.items, headers);
   return { method: ctx.method, path: ctx.path, query: ctx.query, headers, remoteAddress: ctx.remoteAddress, body };
 }
 
 function apply(ctx: RequestContext, o: ScriptOutcome, name: string): string {
   for (const [header, value] of Object.entries(o.setHeaders ?? {})) {
     const lower = header.toLowerCase();
-    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(lower) || /[\r\n\0]/.test(String(value)) || FRAMING.has(lower)) {
+    if (!validHeader(lower, value)) {
       ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" set an invalid header ${JSON.stringify(header)}`);
       return 'failed';
     }

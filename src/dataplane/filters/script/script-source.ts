@@ -13,7 +13,14 @@ export interface ScriptRequest {
   body: string | null;
 }
 
-/** What a script may return; every field optional. */
+/** What `onResponse` sees when the filter runs after the response exists (after a Proxy in the flow). */
+export interface ScriptResponse {
+  status: number;
+  headers: Record<string, string>;
+  request: ScriptRequest;
+}
+
+/** What a script may return; every field optional. In the response phase `setHeaders` and `status` change the response. */
 export interface ScriptOutcome {
   /** Answer locally with this status (ends the pipeline unless jumpIf says otherwise). */
   status?: number;

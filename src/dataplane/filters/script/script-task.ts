@@ -5,27 +5,39 @@
  * not reach into the gateway.
  */
 import { createContext, Script, type Context } from 'node:vm';
-import { wrapScript, type ScriptOutcome, type ScriptRequest } from './script-source';
+import { wrapScript, type ScriptOutcome, type ScriptRequest, type ScriptResponse } from './script-source';
 
-type Handler = (request: ScriptRequest) => ScriptOutcome | Promise<ScriptOutcome> | undefined;
+type Handler = (input: ScriptRequest | ScriptResponse) => ScriptOutcome | Promise<ScriptOutcome> | undefined;
+interface Handlers {
+  onRequest: Handler | null;
+  onResponse: Handler | null;
+}
 
-const compiled = new Map<string, Handler>();
+const compiled = new Map<string, Handlers>();
 
-function compile(code: string): Handler {
-  let handler = compiled.get(code);
-  if (handler !== undefined) return handler;
+function compile(code: string): Handlers {
+  let handlers = compiled.get(code);
+  if (handlers !== undefined) return handlers;
   const context: Context = createContext({ console, URL, URLSearchParams, TextEncoder, TextDecoder, JSON, Math, Date });
   const factory = new Script(wrapScript(code), { filename: 'script.js' }).runInContext(context) as (m: { exports: unknown }, e: unknown) => void;
   const mod: { exports: unknown } = { exports: {} };
   factory(mod, mod.exports);
-  if (typeof mod.exports !== 'function') throw new Error('the script must set module.exports to a function');
-  handler = mod.exports as Handler;
-  compiled.set(code, handler);
-  return handler;
+  const exported = mod.exports as Handler | { onRequest?: unknown; onResponse?: unknown };
+  if (typeof exported === 'function') handlers = { onRequest: exported, onResponse: null };
+  else {
+    const pick = (f: unknown): Handler | null => (typeof f === 'function' ? (f as Handler) : null);
+    handlers = { onRequest: pick(exported?.onRequest), onResponse: pick(exported?.onResponse) };
+    if (handlers.onRequest === null && handlers.onResponse === null) throw new Error('the script must export a function, onRequest(req) or onResponse(res)');
+  }
+  compiled.set(code, handlers);
+  return handlers;
 }
 
-export default async function run(task: { code: string; request: ScriptRequest }): Promise<ScriptOutcome> {
-  const outcome = await compile(task.code)(task.request);
+export default async function run(task: { code: string; phase: 'request' | 'response'; input: ScriptRequest | ScriptResponse }): Promise<ScriptOutcome> {
+  const handlers = compile(task.code);
+  const handler = task.phase === 'request' ? handlers.onRequest : handlers.onResponse;
+  if (handler === null) return {};
+  const outcome = await handler(task.input);
   // Structured clone would reject functions and the like: keep only plain data.
   return outcome === undefined || outcome === null ? {} : (JSON.parse(JSON.stringify(outcome)) as ScriptOutcome);
 }
