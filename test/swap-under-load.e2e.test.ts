@@ -5,7 +5,7 @@ import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 
 const CLIENTS = 50;
-const CHANGES = 100;
+const CHANGES = 200;
 
 /** Version v: even → backend 1 with a plain chain, odd → backend 2 with an extra ResponseAdaptor. */
 function pipeline(v: number, backends: Backend[]): object {
