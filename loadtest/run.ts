@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatLine, summarize, type Metrics } from './metrics';
-import { REPO_ROOT, startBackend, startGateway, type Child } from './processes';
+import { REPO_ROOT, startBackend, startGateway, type Child, type GatewayProcess } from './processes';
 import { SCENARIOS, type Scenario } from './scenarios';
 
 export interface LoadResultFile {
@@ -79,7 +79,8 @@ async function checkRoute(url: string, scenario: Scenario): Promise<void> {
   if (res.status < 200 || res.status > 299) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 200)}`);
 }
 
-async function run(scenario: Scenario, opts: RunOptions): Promise<string> {
+async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
+  let opts = runOpts;
   const children: Child[] = [];
   const stopAll = (): Promise<unknown> => Promise.allSettled(children.splice(0).map((c) => c.stop()));
   const onSignal = (): void => void stopAll().then(() => process.exit(130));
@@ -102,6 +103,11 @@ async function run(scenario: Scenario, opts: RunOptions): Promise<string> {
       options: { duration: opts.duration, connections: opts.connections, workers: opts.workers },
       runs: {},
     };
+    const gatewayAdmin = children.find((c): c is GatewayProcess => 'ready' in c)?.ready.admin;
+    if (scenario.churn !== undefined && urls.ngate !== undefined && gatewayAdmin !== undefined) {
+      await measureChurn(scenario, opts, urls.ngate, `http://${gatewayAdmin}`, backend.url, file);
+      opts = { ...opts, targets: opts.targets.filter((t) => t !== 'ngate') };
+    }
     for (const target of opts.targets) {
       const url = urls[target] ?? '';
       await checkRoute(url, scenario);
@@ -130,6 +136,21 @@ async function run(scenario: Scenario, opts: RunOptions): Promise<string> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** ngate steady, then ngate while `scenario.churn` swaps objects for the whole run: runs "ngate" and "ngate-swapping". */
+async function measureChurn(scenario: Scenario, opts: RunOptions, url: string, admin: string, backendUrl: string, file: LoadResultFile): Promise<void> {
+  await checkRoute(url, scenario);
+  if (opts.warmup > 0) await load(url, scenario, opts.connections, opts.warmup, false);
+  process.stderr.write(`ngate (steady): ${scenario.request.method} ${url}\n`);
+  file.runs.ngate = summarize(await load(url, scenario, opts.connections, opts.duration, true));
+  process.stderr.write(`ngate (swapping objects): ${scenario.request.method} ${url}\n`);
+  const stop = new AbortController();
+  const churning = scenario.churn?.(admin, backendUrl, stop.signal) ?? Promise.resolve(0);
+  const result = await load(url, scenario, opts.connections, opts.duration, true).finally(() => stop.abort());
+  const swaps = await churning;
+  file.runs['ngate-swapping'] = { ...summarize(result), swaps } as Metrics;
+  console.log(`swaps applied during the run: ${swaps} (${(swaps / opts.duration).toFixed(1)}/s)`);
 }
 
 async function main(): Promise<number> {

@@ -4,6 +4,12 @@ export interface Scenario {
   readonly description: string;
   /** Why the scenario cannot run yet; the runner prints it and exits 0. */
   readonly unavailable?: string;
+  /**
+   * Loads ngate twice, steady and then while this keeps changing objects
+   * through the admin API (base URL given); resolves with the number of
+   * changes applied once `signal` aborts.
+   */
+  readonly churn?: (admin: string, backendUrl: string, signal: AbortSignal) => Promise<number>;
   /** ngate config text fronting `backendUrl`, exposing HTTPServer `bench`. */
   config(backendUrl: string): string;
   readonly request: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
@@ -71,11 +77,37 @@ filters:
   },
 };
 
+/** The bench pipeline at version v: the header it stamps changes, and every other version adds a ResponseAdaptor. */
+function swapPipeline(v: number, backendUrl: string): object {
+  return {
+    kind: 'Pipeline',
+    name: 'bench-proxy',
+    filters: [
+      { name: 'stamp', kind: 'RequestAdaptor', header: { set: { 'X-Version': String(v) } } },
+      ...(v % 2 === 1 ? [{ name: 'mark', kind: 'ResponseAdaptor', header: { set: { 'X-Chain': 'odd' } } }] : []),
+      { name: 'proxy', kind: 'Proxy', mainPool: { servers: [{ url: backendUrl }] } },
+    ],
+  };
+}
+
 const swap: Scenario = {
   ...smallGet,
   name: 'swap',
-  description: 'small GET while config objects are applied through the object API',
-  unavailable: 'not automated here yet: the object API exists, and test/swap-under-load.e2e.test.ts covers swaps under load; run autocannon by hand while applying objects',
+  description: 'small GET, steady and then while the pipeline object is replaced back to back through the object API',
+  async churn(admin, backendUrl, signal) {
+    let applied = 0;
+    while (!signal.aborted) {
+      const res = await fetch(`${admin}/apis/v2/objects/bench-proxy`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(swapPipeline(applied + 1, backendUrl)),
+      });
+      await res.text();
+      if (!res.ok) throw new Error(`object update answered ${res.status}`);
+      applied++;
+    }
+    return applied;
+  },
 };
 
 export const SCENARIOS: readonly Scenario[] = [smallGet, jsonPost, swap];

@@ -40,10 +40,21 @@ describe('loadtest script', () => {
     assert.match(r.stdout, /ngate\/backend req\/s \d+\.\d+×/);
   });
 
-  it('skips the swap scenario with a reason', async () => {
-    const r = await runLoadtest(['swap', '--smoke', '--out-dir', outDir]);
+  it('runs the swap scenario: ngate steady and while objects are replaced, no errors either way', async () => {
+    const r = await runLoadtest(['swap', '--smoke', '--connections', '16', '--target', 'ngate', '--out-dir', outDir]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /swap: skipped: .*swap-under-load/);
+    const files = readdirSync(outDir).filter((f) => /^swap-.*\.json$/.test(f));
+    assert.equal(files.length, 1);
+    const result = JSON.parse(readFileSync(path.join(outDir, files[0] ?? ''), 'utf8')) as LoadResultFile;
+    assert.deepEqual(Object.keys(result.runs).sort(), ['ngate', 'ngate-swapping']);
+    const swapping = result.runs['ngate-swapping'] as LoadResultFile['runs'][string] & { swaps: number };
+    assert.ok(swapping.swaps > 0, 'objects were replaced during the run');
+    for (const [target, m] of Object.entries(result.runs)) {
+      assert.ok(m.requestsPerSec > 0, `${target} served requests`);
+      assert.equal(m.errors, 0, `${target} errors`);
+      assert.equal(m.non2xx, 0, `${target} non-2xx`);
+    }
+    assert.match(r.stdout, /swaps applied during the run: \d+/);
   });
 
   it('refuses an unknown scenario and lists the known ones', async () => {
