@@ -54,3 +54,18 @@ export function openFds(pid: number): number {
 export function enginePidOf(logs: string): number {
   return Number(/ngate ready pid=(\d+)/.exec(logs)?.[1]);
 }
+
+/** Bytes the kernel holds in send and receive queues of loopback TCP sockets that use any of `ports` (/proc/net/tcp). */
+export function kernelQueuedBytes(ports: readonly number[]): number {
+  let total = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const local = parseInt((f[1] ?? '').split(':')[1] ?? '', 16);
+    const remote = parseInt((f[2] ?? '').split(':')[1] ?? '', 16);
+    if (!ports.includes(local) && !ports.includes(remote)) continue;
+    const [tx = '0', rx = '0'] = (f[4] ?? '').split(':');
+    total += parseInt(tx, 16) + parseInt(rx, 16);
+  }
+  return total;
+}
