@@ -217,13 +217,17 @@ export class UwsListener {
     if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
     const noBody = bodyless(ctx.method, status);
-    // A request whose body we did not read to the end leaves the connection unusable.
-    const close = !ex.bodyComplete && ctx.streamedBody === null;
+    // A request whose body we did not read to the end leaves the connection unusable;
+    // while draining, every response ends its connection so keep-alive clients move on.
+    const draining = this.holder.draining;
+    const close = (!ex.bodyComplete && ctx.streamedBody === null) || draining;
     const streamed = ctx.streamedBody;
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
       for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
+      // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
+      if (draining && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
       if (streamed !== null) {
         if (noBody) {
           if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
