@@ -25,16 +25,16 @@ export class Share {
   }
 
   take(ctx: RequestContext): boolean {
+    const key = this.key;
+    if (key !== null) {
+      const k = key(ctx);
+      return k !== null && hash32(k) % 10_000 < this.below;
+    }
     if (this.percent >= 100) return true;
     if (this.percent <= 0) return false;
-    const key = this.key;
-    if (key === null) {
-      this.acc += this.percent;
-      if (this.acc < 100) return false;
-      this.acc -= 100;
-      return true;
-    }
-    const k = key(ctx);
-    return k !== null && hash32(k) % 10_000 < this.below;
+    this.acc += this.percent;
+    if (this.acc < 100) return false;
+    this.acc -= 100;
+    return true;
   }
 }
