@@ -65,6 +65,35 @@ describe('candidate pool filter', () => {
   });
 });
 
+describe('Proxy pools[]: the Easegress v2 shape', () => {
+  function check(raw: Record<string, unknown>): { value: unknown; issues: { path: (string | number)[]; message: string }[] } {
+    const issues: { path: (string | number)[]; message: string }[] = [];
+    return { value: proxySchema.check({ name: 'proxy', kind: 'Proxy', ...raw }, [], issues), issues };
+  }
+
+  it('makes the pool without filter the main pool and the others candidates, in order', () => {
+    const { value, issues } = check({
+      pools: [
+        { filter: { percentage: 5 }, servers: [{ url: 'http://127.0.0.1:2' }] },
+        { servers: [{ url: 'http://127.0.0.1:1' }] },
+        { filter: { headers: { 'x-b': { values: ['1'] } } }, servers: [{ url: 'http://127.0.0.1:3' }] },
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const spec = value as { mainPool: { servers: { url: string }[] }; candidatePools: { servers: { url: string }[] }[] };
+    assert.equal(spec.mainPool.servers[0]?.url, 'http://127.0.0.1:1');
+    assert.deepEqual(spec.candidatePools.map((c) => c.servers[0]?.url), ['http://127.0.0.1:2', 'http://127.0.0.1:3']);
+  });
+
+  it('needs exactly one main pool, refuses mixing both shapes, and reports issues at pools[i]', () => {
+    assert.match(check({ pools: [{ filter: { percentage: 5 }, servers: [{ url: 'http://127.0.0.1:2' }] }] }).issues[0]?.message ?? '', /exactly one pool must have no filter/);
+    assert.match(check({ pools: [{ servers: [{ url: 'http://127.0.0.1:2' }] }], mainPool: { servers: [{ url: 'http://127.0.0.1:2' }] } }).issues[0]?.message ?? '', /not both/);
+    const bad = check({ pools: [{ servers: [{ url: 'http://127.0.0.1:1' }] }, { filter: { percentage: 5 }, servers: [{ url: 'nope' }] }] });
+    assert.equal(bad.value, undefined);
+    assert.deepEqual(bad.issues[0]?.path, ['pools', 1, 'servers', 0, 'url']);
+  });
+});
+
 describe('Proxy pools as services', () => {
   const spec = checked(proxySchema, {
     name: 'proxy',

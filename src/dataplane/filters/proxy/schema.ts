@@ -1,4 +1,4 @@
-import { dict, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { dict, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer, type Issue, type Schema } from '../../../config/schema-kit';
 import { poolSchema } from '../../../config/pool-schema';
 
 /** One request header a candidate pool's filter looks at: any of `values` exactly, or `regexp`. */
@@ -49,7 +49,7 @@ export const mirrorPoolSchema = object(
 );
 export type MirrorPoolSpec = Infer<typeof mirrorPoolSchema>;
 
-export const proxySchema = object(
+const proxyObject = object(
   {
     name: str(),
     kind: str(),
@@ -60,4 +60,53 @@ export const proxySchema = object(
   },
   { name: 'a Proxy filter' },
 );
-export type ProxySpec = Infer<typeof proxySchema>;
+export type ProxySpec = Infer<typeof proxyObject>;
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * The Easegress v2 shape: `pools: [...]` where the one pool without `filter`
+ * is the main pool and the others are candidates, in order. Rewritten into
+ * mainPool/candidatePools; issues keep pointing at `pools[i]`.
+ */
+function fromPools(v: Record<string, unknown>, path: Issue['path'], issues: Issue[]): ProxySpec | undefined {
+  const { pools, ...rest } = v;
+  if (!Array.isArray(pools) || pools.length === 0) {
+    issues.push({ path: [...path, 'pools'], message: 'expected a non-empty list of pools' });
+    return undefined;
+  }
+  if (rest.mainPool !== undefined || rest.candidatePools !== undefined) {
+    issues.push({ path: [...path, 'pools'], message: 'give either pools or mainPool/candidatePools, not both' });
+    return undefined;
+  }
+  const mains = pools.flatMap((p, i) => (isMap(p) && p.filter === undefined ? [i] : []));
+  if (mains.length !== 1) {
+    issues.push({ path: [...path, 'pools'], message: `exactly one pool must have no filter (the main pool); found ${mains.length}` });
+    return undefined;
+  }
+  const mainAt = mains[0] as number;
+  const candidateAt = pools.flatMap((_p, i) => (i === mainAt ? [] : [i]));
+  const local: Issue[] = [];
+  const spec = proxyObject.check(
+    { ...rest, mainPool: pools[mainAt], candidatePools: candidateAt.length === 0 ? undefined : candidateAt.map((i) => pools[i] as unknown) },
+    path,
+    local,
+  );
+  for (const issue of local) {
+    const at = issue.path.slice(path.length);
+    if (at[0] === 'mainPool') issues.push({ ...issue, path: [...path, 'pools', mainAt, ...at.slice(1)] });
+    else if (at[0] === 'candidatePools' && typeof at[1] === 'number') issues.push({ ...issue, path: [...path, 'pools', candidateAt[at[1]] as number, ...at.slice(2)] });
+    else issues.push(issue);
+  }
+  return spec;
+}
+
+export const proxySchema: Schema<ProxySpec> & { shape: typeof proxyObject.shape } = {
+  describe: proxyObject.describe,
+  shape: proxyObject.shape,
+  check(v, path, issues) {
+    return isMap(v) && 'pools' in v ? fromPools(v, path, issues) : proxyObject.check(v, path, issues);
+  },
+};
