@@ -12,6 +12,7 @@ import { pipelineSchemaBase, type FlowStepSpec } from './pipeline-schema';
 import { formatPath, type Issue, type Path } from './schema-kit';
 import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
 import type { UpstreamTlsSpec } from './pool-schema';
+import { proxyPools } from './proxy-pools';
 
 /** Caps of the uWebSockets.js build, measured (docs/limits.md). */
 const UWS_MAX_HEADERS = 48;
@@ -125,14 +126,17 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
   return ok ? { kind: 'Pipeline', name: base.name, flow: base.flow, filters } : undefined;
 }
 
-/** A Proxy pool's `tls` files are read now; the checked spec carries PEM text from here on. */
+/** A Proxy pool's `tls` files are read now (every pool of the filter); the checked spec carries PEM text from here on. */
 function resolvePoolTls(filter: Record<string, unknown>, path: Path, c: Collector): boolean {
-  const pool = filter.mainPool as { tls?: UpstreamTlsSpec; servers: { url: string }[] } | undefined;
-  if (pool?.tls === undefined) return true;
-  const loaded = loadUpstreamTls(pool.tls, c.file, [...path, 'mainPool', 'tls'], (p, m) => c.add(p, m));
-  if (loaded === undefined) return false;
-  (pool as { tls?: unknown }).tls = loaded;
-  return true;
+  let ok = true;
+  for (const p of proxyPools(filter, '')) {
+    const pool = p.pool as { tls?: UpstreamTlsSpec };
+    if (pool.tls === undefined) continue;
+    const loaded = loadUpstreamTls(pool.tls, c.file, [...path, ...p.path, 'tls'], (at, m) => c.add(at, m));
+    if (loaded === undefined) ok = false;
+    else (pool as { tls?: unknown }).tls = loaded;
+  }
+  return ok;
 }
 
 function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjectSpec | undefined {

@@ -4,7 +4,8 @@
  * health and counters). Slots of objects that disappeared are reused.
  */
 import type { CompiledConfig, CompiledFilter } from '../config/compiled';
-import { MAX_ENDPOINTS, MAX_SERVICES, SLOTS_KEY, type PoolSlots } from '../shared/sab-layout';
+import { MAX_ENDPOINTS, MAX_SERVICES, type PoolSlots } from '../shared/sab-layout';
+import { withSlots } from '../config/proxy-pools';
 import { MAX_LISTENERS } from '../shared/stats-layout';
 
 class NamedSlots {
@@ -72,13 +73,11 @@ export class SlotAllocator {
       ...p,
       filters: p.filters.map((f): CompiledFilter => {
         if (f.kind !== 'Proxy') return f;
-        const pool = f.spec.mainPool as { servers: { url: string }[]; serviceName?: string };
-        const serviceName = pool.serviceName ?? `${p.name}/${f.name}`;
-        const slots: PoolSlots = {
+        const spec = withSlots(f.spec, `${p.name}/${f.name}`, (serviceName, pool): PoolSlots => ({
           service: this.services.get(serviceName, usedServices),
           endpoints: pool.servers.map((s) => this.endpoints.get(`${serviceName}|${s.url}`, usedEndpoints)),
-        };
-        return { ...f, spec: { ...f.spec, [SLOTS_KEY]: slots } };
+        }));
+        return { ...f, spec };
       }),
     }));
     const usedListeners = new Set<string>();

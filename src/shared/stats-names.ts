@@ -19,6 +19,8 @@ export const CLUSTER_COUNTERS = [
   'upstream_cx_connect_fail',
   'upstream_rq_timeout',
   'upstream_cx_rx_bytes_total',
+  /** Mirror pools: requests taken for mirroring but not copied (body over maxBodySize, too many copies in flight, no endpoint). */
+  'upstream_rq_mirror_skipped',
 ] as const;
 
 /** Status codes with a counter of their own (`upstream_rq_<code>`). */

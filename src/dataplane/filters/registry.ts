@@ -14,7 +14,7 @@ import { RedirectorFilter } from './redirector/filter';
 import type { RedirectorSpec } from './redirector/schema';
 import { MockFilter } from './mock/filter';
 import type { MockSpec } from './mock/schema';
-import { ProxyFilter } from './proxy/filter';
+import { createProxy } from './proxy/traffic-split';
 import type { ProxySpec } from './proxy/schema';
 import { RequestAdaptorFilter } from './request-adaptor/filter';
 import type { RequestAdaptorSpec } from './request-adaptor/schema';
@@ -29,7 +29,7 @@ type Factory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => 
 
 export const FILTER_FACTORIES: Record<string, Factory> = {
   Mock: (name, spec) => new MockFilter(name, spec as unknown as MockSpec),
-  Proxy: (name, spec, env) => new ProxyFilter(name, spec as unknown as ProxySpec, env),
+  Proxy: (name, spec, env) => createProxy(name, spec as unknown as ProxySpec, env),
   Validator: (name, spec) => new ValidatorFilter(name, spec as unknown as ValidatorSpec),
   RequestAdaptor: (name, spec) => new RequestAdaptorFilter(name, spec as unknown as RequestAdaptorSpec),
   ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),

@@ -55,6 +55,11 @@ export class ServiceCounters {
     add(this.block, (this.endpointBases[endpointIndex] as number) + (ok ? ENDPOINT.rq_success : ENDPOINT.rq_error), 1);
   }
 
+  /** A mirror copy that was not sent. */
+  mirrorSkipped(): void {
+    add(this.block, this.base + CLUSTER.upstream_rq_mirror_skipped, 1);
+  }
+
   bytes(n: number): void {
     add(this.block, this.base + CLUSTER.upstream_cx_rx_bytes_total, n);
   }

@@ -2,6 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import type { IPFilterSpec } from './schema';
+import { clientAddress } from './client-address';
 
 function toBlockList(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
@@ -15,14 +16,16 @@ function toBlockList(cidrs: readonly string[]): BlockList {
 }
 
 /**
- * IPFilter: checks the socket peer address against block and allow CIDR
+ * IPFilter: checks the client address against block and allow CIDR
  * lists (IPv4, IPv6, and IPv4-mapped IPv6 as IPv4); refused → 403, result
- * `blocked`.
+ * `blocked`. The client is the socket peer, or with `trustedProxies` the
+ * rightmost untrusted X-Forwarded-For entry when the peer is trusted.
  */
 export class IPFilterFilter implements Filter {
   readonly kind = 'IPFilter';
   private readonly allow: BlockList | null;
   private readonly block: BlockList | null;
+  private readonly trusted: BlockList | null;
 
   constructor(
     readonly name: string,
@@ -30,10 +33,12 @@ export class IPFilterFilter implements Filter {
   ) {
     this.allow = spec.allow === undefined ? null : toBlockList(spec.allow);
     this.block = spec.block === undefined ? null : toBlockList(spec.block);
+    this.trusted = spec.trustedProxies === undefined ? null : toBlockList(spec.trustedProxies);
   }
 
   handle(ctx: RequestContext): string {
-    if (this.permits(ctx.remoteAddress)) return '';
+    const address = this.trusted === null ? ctx.remoteAddress : clientAddress(ctx.remoteAddress, ctx.headers, this.trusted);
+    if (this.permits(address)) return '';
     ctx.fail('NGATE_ERR_FORBIDDEN', 'client address not allowed');
     return 'blocked';
   }

@@ -25,6 +25,8 @@ export const ipFilterSchema = object(
     allow: optional(list(cidr)),
     /** These never pass, even when also allowed. */
     block: optional(list(cidr)),
+    /** Peers whose X-Forwarded-For is believed: the client is the rightmost untrusted entry. */
+    trustedProxies: optional(list(cidr)),
   },
   { name: 'an IPFilter filter' },
 );

@@ -1,6 +1,8 @@
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
+import { BodyOps } from '../../body/body-ops';
 import { HeaderOps } from '../header-ops';
+import { rewriteRequestBody } from './body-rewrite';
 import type { RequestAdaptorSpec } from './schema';
 
 type PathOp = (path: string) => string;
@@ -19,13 +21,15 @@ function compilePathOp(spec: RequestAdaptorSpec['path']): PathOp | null {
   };
 }
 
-/** RequestAdaptor: rewrites method, path, host and headers before the request goes upstream. */
+/** RequestAdaptor: rewrites method, path, host, headers and (buffered) body before the request goes upstream. */
 export class RequestAdaptorFilter implements Filter {
   readonly kind = 'RequestAdaptor';
   private readonly method: string | null;
   private readonly host: string | null;
   private readonly pathOp: PathOp | null;
   private readonly headerOps: HeaderOps;
+  private readonly bodyOps: BodyOps | null;
+  private readonly maxBodySize: number;
 
   constructor(
     readonly name: string,
@@ -35,13 +39,15 @@ export class RequestAdaptorFilter implements Filter {
     this.host = spec.host ?? null;
     this.pathOp = compilePathOp(spec.path);
     this.headerOps = new HeaderOps(spec.header);
+    this.bodyOps = spec.body === undefined ? null : new BodyOps(spec.body);
+    this.maxBodySize = spec.maxBodySize;
   }
 
-  handle(ctx: RequestContext): string {
+  handle(ctx: RequestContext): string | Promise<string> {
     if (this.method !== null) ctx.method = this.method;
     if (this.pathOp !== null) ctx.path = this.pathOp(ctx.path);
     if (this.host !== null) ctx.headers.set('host', this.host);
     this.headerOps.apply(ctx.headers);
-    return '';
+    return this.bodyOps === null ? '' : rewriteRequestBody(ctx, this.bodyOps, this.maxBodySize);
   }
 }

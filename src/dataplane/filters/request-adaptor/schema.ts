@@ -1,4 +1,5 @@
-import { object, optional, regexp, str, type Infer } from '../../../config/schema-kit';
+import { object, optional, regexp, size, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { bodyOpsSchema } from '../../body/body-ops';
 import { headerOpsSchema } from '../header-ops';
 
 export const requestAdaptorSchema = object(
@@ -19,6 +20,9 @@ export const requestAdaptorSchema = object(
       ),
     ),
     header: optional(headerOpsSchema),
+    body: optional(bodyOpsSchema),
+    /** Bodies are buffered up to this size for `body` operations; a larger one answers 413. */
+    maxBodySize: withDefault(size(), 1 << 20),
   },
   { name: 'a RequestAdaptor filter' },
 );

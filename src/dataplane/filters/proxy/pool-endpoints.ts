@@ -1,0 +1,36 @@
+import type { PoolSpec } from '../../../config/pool-schema';
+import type { UpstreamTls } from '../../../config/tls-material';
+import type { PoolSlots } from '../../../shared/sab-layout';
+import type { Balancer } from '../../balancer/balancer';
+import { Endpoint } from '../../balancer/endpoint';
+import { BALANCERS } from '../../balancer/registry';
+import { ServiceCursor } from '../../balancer/service-cursor';
+import type { FilterEnv } from '../../pipeline/filter';
+import type { ServiceCounters } from '../../stats/counters';
+
+export interface BuiltPool {
+  readonly endpoints: readonly Endpoint[];
+  readonly balancer: Balancer;
+  readonly counters: ServiceCounters;
+}
+
+/** A pool's endpoints (keep-alive pools from the worker's registry), balancer and counters, built once per generation. */
+export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): BuiltPool {
+  const opts = {
+    connectTimeout: pool.connectTimeout,
+    timeout: pool.timeout,
+    keepAliveTimeout: pool.keepAliveTimeout,
+    maxConnections: pool.maxConnectionsPerWorker,
+    // Validation replaced the tls paths with the PEM text they hold.
+    tls: (pool.tls as UpstreamTls | undefined) ?? null,
+  };
+  const endpoints = pool.servers.map((s, i) => {
+    const origin = new URL(s.url).origin;
+    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
+  });
+  return {
+    endpoints,
+    balancer: BALANCERS[pool.loadBalance.policy](endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance),
+    counters: env.stats.service(slots.service, slots.endpoints),
+  };
+}

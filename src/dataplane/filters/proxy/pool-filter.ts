@@ -1,0 +1,39 @@
+import type { RequestContext } from '../../context';
+import type { PoolFilterSpec } from './schema';
+import { Share } from './share';
+
+interface HeaderRule {
+  readonly name: string;
+  readonly values: readonly string[] | null;
+  readonly re: RegExp | null;
+}
+
+/**
+ * A candidate pool's `filter`, compiled once: every listed header must match
+ * (one of `values` exactly, or `regexp`), then `percentage` of those requests
+ * are taken.
+ */
+export class PoolFilter {
+  private readonly rules: readonly HeaderRule[];
+  private readonly share: Share | null;
+
+  constructor(spec: PoolFilterSpec) {
+    this.rules = Object.entries(spec.headers ?? {}).map(([name, m]) => ({
+      name: name.toLowerCase(),
+      values: m.values ?? null,
+      re: m.regexp === undefined ? null : new RegExp(m.regexp),
+    }));
+    this.share = spec.percentage === undefined ? null : new Share(spec.percentage, spec.percentageBy, spec.percentageKey ?? '');
+  }
+
+  matches(ctx: RequestContext): boolean {
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i] as HeaderRule;
+      const v = ctx.headers.get(r.name);
+      if (v === undefined) return false;
+      if (r.values !== null ? !r.values.includes(v) : !(r.re as RegExp).test(v)) return false;
+    }
+    return this.share === null || this.share.take(ctx);
+  }
+}

@@ -1,0 +1,49 @@
+import { collectStreamedBody } from '../../body/collect-streamed-body';
+import type { BodyOps } from '../../body/body-ops';
+import type { RequestContext } from '../../context';
+
+/** Responses that carry no body: nothing to rewrite. */
+export function bodyless(ctx: RequestContext): boolean {
+  const s = ctx.status;
+  return ctx.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+}
+
+/** Puts the rewritten body on the context as a local body (the listener frames its Content-Length). */
+export function setResponseBody(ctx: RequestContext, ops: BodyOps, body: Buffer): void {
+  const out = ops.apply(body);
+  // A JSON edit of a body that is not JSON leaves the body as it was.
+  if (out === 'not-json') {
+    ctx.responseBody = body;
+    return;
+  }
+  ctx.responseBody = out;
+  const h = ctx.responseHeaders;
+  h.delete('content-length');
+  h.delete('transfer-encoding');
+  h.delete('content-encoding');
+  h.delete('etag');
+}
+
+/**
+ * Collects the upstream body (at most `limit` bytes) and rewrites it. A
+ * larger body answers 502 NGATE_ERR_RESPONSE_TOO_LARGE: a transform that
+ * cannot be applied is an error, never a silent pass-through. An upstream
+ * that breaks off mid-body answers 502 as well.
+ */
+export async function rewriteStreamedResponse(ctx: RequestContext, ops: BodyOps, limit: number): Promise<string> {
+  const streamed = ctx.streamedBody;
+  if (streamed === null) return '';
+  const body = await collectStreamedBody(streamed, limit);
+  ctx.streamedBody = null;
+  if (ctx.aborted) return 'serverError';
+  if (body === 'too-large') {
+    ctx.fail('NGATE_ERR_RESPONSE_TOO_LARGE', `the ResponseAdaptor buffers at most ${limit} bytes`);
+    return 'serverError';
+  }
+  if (body === 'failed') {
+    ctx.fail('NGATE_ERR_UPSTREAM_RESET', 'while the ResponseAdaptor read the body');
+    return 'serverError';
+  }
+  setResponseBody(ctx, ops, body);
+  return '';
+}
