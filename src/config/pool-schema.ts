@@ -1,3 +1,4 @@
+import { WEBSOCKET_DEFAULTS, websocketSchema } from './websocket-schema';
 import { dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
 
 /** Every balancing policy ngate knows; an unknown name is a config error, never a silent fallback. */
@@ -141,6 +142,7 @@ export const poolSchema = object(
     requestHeaders: optional(dict(str({ nonEmpty: false }))),
     healthCheck: optional(healthCheckSchema),
     outlierDetection: optional(outlierDetectionSchema),
+    websocket: withDefault(websocketSchema, WEBSOCKET_DEFAULTS),
   },
   { name: 'a pool' },
 );

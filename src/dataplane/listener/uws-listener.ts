@@ -8,6 +8,7 @@ import { bodyless, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
 import type { ListenerCounters } from '../stats/counters';
+import { websocketBehavior } from '../websocket/behavior';
 
 const decoder = new TextDecoder();
 
@@ -58,6 +59,8 @@ export class UwsListener {
   listen(): Promise<void> {
     const app = this.uws.App();
     app.any('/*', (res, req) => this.handle(res, req));
+    // Upgrade requests (GET with Sec-WebSocket-Key) go here; uWS yields every other request to `any`.
+    app.ws('/*', websocketBehavior(this.serverName, this.holder, 'http'));
     return new Promise((resolve, reject) => {
       app.listen(this.address, this.port, (socket) => {
         if (socket === false) reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName}`));
