@@ -12,6 +12,11 @@ const decoder = new TextDecoder();
 /** What uWS may buffer toward one client before `send` drops: far above HIGH_WATER, where the upstream is paused. */
 const UWS_MAX_BACKPRESSURE = 64 * 1024 * 1024;
 
+/** uWS copies the user data's own fields, so the bridge travels as a field. */
+export interface BridgeData {
+  readonly bridge: Bridge;
+}
+
 /** One upgrade request from the uWS handler until the client got its 101 or an HTTP answer. */
 class Handshake {
   finished = false;
@@ -40,7 +45,7 @@ class Handshake {
  * gets the pipeline's HTTP answer (401/403 from a filter, 502/504, or the
  * upstream's own refusal) and the connection closes.
  */
-export function websocketBehavior(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'https'): UwsWebSocketBehavior<Bridge> {
+export function websocketBehavior(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'https'): UwsWebSocketBehavior<BridgeData> {
   return {
     maxPayloadLength: WS_MESSAGE_CEILING,
     maxBackpressure: UWS_MAX_BACKPRESSURE,
@@ -48,12 +53,12 @@ export function websocketBehavior(serverName: string, holder: RuntimeHolder, sch
     idleTimeout: 0,
     sendPingsAutomatically: false,
     upgrade: (res, req, context) => upgrade(serverName, holder, scheme, res, req, context),
-    open: (ws) => ws.getUserData().opened(ws),
-    message: (ws, message, isBinary) => ws.getUserData().fromClient(message, isBinary),
-    drain: (ws) => ws.getUserData().drained(),
-    close: (ws, code, message) => ws.getUserData().clientClosed(code, message),
-    ping: (ws) => ws.getUserData().touch(),
-    pong: (ws) => ws.getUserData().touch(),
+    open: (ws) => ws.getUserData().bridge.opened(ws),
+    message: (ws, message, isBinary) => ws.getUserData().bridge.fromClient(message, isBinary),
+    drain: (ws) => ws.getUserData().bridge.drained(),
+    close: (ws, code, message) => ws.getUserData().bridge.clientClosed(code, message),
+    ping: (ws) => ws.getUserData().bridge.touch(),
+    pong: (ws) => ws.getUserData().bridge.touch(),
   };
 }
 
@@ -143,7 +148,7 @@ function complete(hs: Handshake): void {
   res.cork(() => {
     res.writeStatus('101 Switching Protocols');
     writeHeaders(res, ctx);
-    res.upgrade(bridge, up.key, up.protocol, up.extensions, hs.context);
+    res.upgrade<BridgeData>({ bridge }, up.key, up.protocol, up.extensions, hs.context);
   });
   hs.finish(101);
 }

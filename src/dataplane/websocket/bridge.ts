@@ -4,6 +4,7 @@ import type { ListenerCounters } from '../stats/counters';
 import type { WebsocketSpec } from '../../config/websocket-schema';
 import type { UwsWebSocket } from '../listener/uws-api';
 import { trackIdle, untrackIdle } from './idle-sweeper';
+import type { BridgeData } from './behavior';
 
 /** Buffered bytes toward a side above which the other side stops being read, and below which it resumes. */
 export const HIGH_WATER = 1024 * 1024;
@@ -36,7 +37,7 @@ function shortReason(reason: string): string {
  * a config swap leaves it alone.
  */
 export class Bridge {
-  client: UwsWebSocket<Bridge> | null = null;
+  client: UwsWebSocket<BridgeData> | null = null;
   /** The upstream is paused because the client reads slowly. */
   upstreamPaused = false;
   /** The client is paused because the upstream reads slowly (only where uWS can pause). */
@@ -58,7 +59,7 @@ export class Bridge {
   ) {}
 
   /** uWS `open`: both sides are up; start the flow. */
-  opened(ws: UwsWebSocket<Bridge>): void {
+  opened(ws: UwsWebSocket<BridgeData>): void {
     this.client = ws;
     this.counters.upgradeOpened();
     trackIdle(this);
@@ -117,7 +118,7 @@ export class Bridge {
   }
 
   private sendToClient(): void {
-    const client = this.client as UwsWebSocket<Bridge>;
+    const client = this.client as UwsWebSocket<BridgeData>;
     const sent = client.send(this.outData as Buffer, this.outBinary);
     this.outData = null;
     if (sent === 2) {

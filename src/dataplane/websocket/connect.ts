@@ -17,8 +17,13 @@ const OWN_101 = new Set([...HANDSHAKE, 'sec-websocket-accept', 'date', 'content-
 /** Most of a refusing upstream's body that is passed on. */
 const REFUSAL_BODY_MAX = 64 * 1024;
 
-/** The request headers for the upstream handshake, as an object (the form `ws` takes). */
-function handshakeHeaders(ctx: RequestContext): Record<string, string> {
+/**
+ * The request headers for the upstream handshake, as an object (the form
+ * `ws` takes). The offered subprotocols travel as a plain header, not as
+ * `ws` protocols: `ws` refuses an upstream that picks none of them, while a
+ * browser accepts it, so the upstream's answer is read and passed on as is.
+ */
+function handshakeHeaders(ctx: RequestContext, protocols: readonly string[]): Record<string, string> {
   const flat = upstreamHeaders(ctx, true);
   const out: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) {
@@ -28,6 +33,7 @@ function handshakeHeaders(ctx: RequestContext): Record<string, string> {
     const prev = out[name];
     out[name] = prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
   }
+  if (protocols.length > 0) out['sec-websocket-protocol'] = protocols.join(', ');
   return out;
 }
 
@@ -76,8 +82,8 @@ export function connectUpstream(
       counters.time(performance.now() - started);
       resolve(result);
     };
-    const socket = new WebSocket(target, up.protocols, {
-      headers: handshakeHeaders(ctx),
+    const socket = new WebSocket(target, [], {
+      headers: handshakeHeaders(ctx, up.protocols),
       handshakeTimeout,
       maxPayload: limits.maxMessageSize,
       perMessageDeflate: false,
@@ -85,12 +91,19 @@ export function connectUpstream(
     });
     const abort = (): void => socket.terminate();
     ctx.onAbort = abort;
-    socket.once('upgrade', (res: IncomingMessage) => copyResponseHeaders(ctx, res, OWN_101));
+    let picked = '';
+    socket.once('upgrade', (res: IncomingMessage) => {
+      copyResponseHeaders(ctx, res, OWN_101);
+      picked = res.headers['sec-websocket-protocol'] ?? '';
+      // Checked here instead of by `ws`, which would refuse any answer to an offer it did not make.
+      delete res.headers['sec-websocket-protocol'];
+      if (picked !== '' && !up.protocols.includes(picked)) socket.emit('error', new Error(`Server sent an invalid subprotocol "${picked}"`));
+    });
     socket.once('open', () => {
       // Nothing may flow before the client side is open.
       socket.pause();
       up.upstream = socket;
-      up.protocol = socket.protocol;
+      up.protocol = picked;
       up.endpoint = endpoint;
       up.limits = limits;
       settle('', 101, true);
