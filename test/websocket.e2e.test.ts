@@ -195,6 +195,12 @@ filters:
     assert.equal(r.upgraded, false);
   });
 
+  it("passes on the upstream's own refusal of the upgrade", async () => {
+    const r = await refused(ws('/deny'));
+    assert.equal(r.status, 401);
+    assert.equal(r.upgraded, false);
+  });
+
   it('passes close codes and reasons on in both directions', async () => {
     const c = track(await connect(ws('/bye')));
     const closing = closeOf(c);

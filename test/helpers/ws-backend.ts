@@ -19,7 +19,8 @@ export interface WsBackend {
 /**
  * A WebSocket upstream on port 0. Path /echo echoes (text stays text, binary
  * binary); /hello sends "backend <id>" on open; /bye answers the message
- * "bye" with close 4000; every path prefers subprotocol "chat.v2".
+ * "bye" with close 4000; /deny refuses the upgrade with 401; every path
+ * prefers subprotocol "chat.v2".
  */
 export async function startWsBackend(id: number): Promise<WsBackend> {
   const handshakes: http.IncomingHttpHeaders[] = [];
@@ -34,6 +35,7 @@ export async function startWsBackend(id: number): Promise<WsBackend> {
     server,
     maxPayload: 64 * 1024 * 1024,
     handleProtocols: (offered) => (offered.has('chat.v2') ? 'chat.v2' : false),
+    verifyClient: (info, cb) => (info.req.url?.includes('/deny') === true ? cb(false, 401, 'Unauthorized') : cb(true)),
   });
   wss.on('headers', (_h, req) => handshakes.push(req.headers));
   wss.on('connection', (ws, req) => {
