@@ -20,10 +20,26 @@ const messageSize: Schema<number> = {
   },
 };
 
+/** uWS closes a WebSocket silent for 960 s on its own, so a pool's idle timeout stays below that. */
+export const WS_IDLE_CEILING = 15 * 60_000;
+
+const idleTimeout: Schema<number> = {
+  describe: 'a duration up to 15m',
+  check(v, path, issues) {
+    const ms = duration().check(v, path, issues);
+    if (ms === undefined) return undefined;
+    if (ms < 1 || ms > WS_IDLE_CEILING) {
+      issues.push({ path, message: `must be between 1ms and 15m, got ${ms}ms` });
+      return undefined;
+    }
+    return ms;
+  },
+};
+
 /** WebSocket limits of a pool: a connection with no message either way for `idleTimeout` is closed (1001). */
 export const websocketSchema = object(
   {
-    idleTimeout: withDefault(duration(), 300_000),
+    idleTimeout: withDefault(idleTimeout, 300_000),
     maxMessageSize: withDefault(messageSize, 1024 * 1024),
   },
   { name: 'a websocket map' },

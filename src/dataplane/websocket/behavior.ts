@@ -11,6 +11,7 @@ import { WsUpgrade } from './ws-upgrade';
 const decoder = new TextDecoder();
 /** What uWS may buffer toward one client before `send` drops: far above HIGH_WATER, where the upstream is paused. */
 const UWS_MAX_BACKPRESSURE = 64 * 1024 * 1024;
+const UWS_IDLE_BACKSTOP_S = 960;
 
 /** uWS copies the user data's own fields, so the bridge travels as a field. */
 export interface BridgeData {
@@ -49,8 +50,9 @@ export function websocketBehavior(serverName: string, holder: RuntimeHolder, sch
   return {
     maxPayloadLength: WS_MESSAGE_CEILING,
     maxBackpressure: UWS_MAX_BACKPRESSURE,
-    // Idle time is per pool, swept by the bridge's own timer; uWS's single value per listener is off.
-    idleTimeout: 0,
+    // Idle time is per pool, swept by the bridges' own timer. uWS takes one value per listener, so it is
+    // only a backstop at its maximum (0 would disable it, but then uWS cuts long HTTP uploads on this listener).
+    idleTimeout: UWS_IDLE_BACKSTOP_S,
     sendPingsAutomatically: false,
     upgrade: (res, req, context) => upgrade(serverName, holder, scheme, res, req, context),
     open: (ws) => ws.getUserData().bridge.opened(ws),
