@@ -1,3 +1,4 @@
+import { WEBSOCKET_DEFAULTS, websocketSchema } from './websocket-schema';
 import { bool, dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
 
 /** Every balancing policy ngate knows; an unknown name is a config error, never a silent fallback. */
@@ -170,6 +171,7 @@ export const poolSchema = object(
     healthCheck: optional(healthCheckSchema),
     outlierDetection: optional(outlierDetectionSchema),
     tls: optional(upstreamTlsSchema),
+    websocket: withDefault(websocketSchema, WEBSOCKET_DEFAULTS),
   },
   { name: 'a pool' },
 );

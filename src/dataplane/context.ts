@@ -2,6 +2,7 @@ import type { ErrorCode } from '../shared/errors';
 import { ERROR_STATUS, errorBody } from '../shared/errors';
 import { HeaderList } from './headers';
 import type { Readable } from 'node:stream';
+import type { WsUpgrade } from './websocket/ws-upgrade';
 
 /** Where a streamed response body goes: the listener's side of backpressure. */
 export interface BodySink {
@@ -65,6 +66,8 @@ export class RequestContext {
   bytesOut = 0;
   /** The request path before any route rewrite (access log). */
   readonly originalPath: string;
+  /** Set when the request is a WebSocket upgrade: the Proxy filter opens the upstream WebSocket instead of forwarding. */
+  websocket: WsUpgrade | null = null;
 
   constructor(
     method: string,

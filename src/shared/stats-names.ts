@@ -35,6 +35,9 @@ export const LISTENER_COUNTERS = [
   'downstream_rq_5xx',
   /** A gauge: requests in flight on this listener (stands for active connections). */
   'downstream_rq_active',
+  /** WebSocket upgrades completed (101 sent), and a gauge of those still open (Envoy names). */
+  'downstream_cx_upgrades_total',
+  'downstream_cx_upgrades_active',
 ] as const;
 
 /**
@@ -44,7 +47,7 @@ export const LISTENER_COUNTERS = [
 export const ENDPOINT_COUNTERS = ['rq_success', 'rq_error'] as const;
 
 /** Gauges among the listener counters (summed, but never reset or baselined). */
-export const LISTENER_GAUGES: ReadonlySet<string> = new Set(['downstream_rq_active']);
+export const LISTENER_GAUGES: ReadonlySet<string> = new Set(['downstream_rq_active', 'downstream_cx_upgrades_active']);
 
 /** Histograms, in microseconds in the workers, shown in milliseconds. */
 export const CLUSTER_HISTOGRAM = 'upstream_rq_time';

@@ -6,12 +6,13 @@
  */
 import type { ServerTls } from '../../config/tls-material';
 import { withPemFiles } from './tls-files';
-import type { UwsApp, UwsHttpRequest, UwsHttpResponse, UwsModule } from './uws-api';
+import type { UwsApp, UwsModule } from './uws-api';
 
-type Handler = (res: UwsHttpResponse, req: UwsHttpRequest) => void;
+/** Registers the listener's routes (HTTP and WebSocket) on an app or on one SNI domain of it. */
+type Routes = (app: UwsApp) => UwsApp;
 
-export function createApp(uws: UwsModule, tls: ServerTls | null, handler: Handler): UwsApp {
-  if (tls === null) return uws.App().any('/*', handler);
+export function createApp(uws: UwsModule, tls: ServerTls | null, routes: Routes): UwsApp {
+  if (tls === null) return routes(uws.App());
   return withPemFiles((write) => {
     const ca = tls.clientCA === null ? null : write(tls.clientCA);
     const options = (cert: string, key: string): Record<string, unknown> => {
@@ -22,7 +23,7 @@ export function createApp(uws: UwsModule, tls: ServerTls | null, handler: Handle
     };
     const [first, ...rest] = tls.certs;
     if (first === undefined) throw new Error('a TLS listener needs a certificate');
-    const app = uws.SSLApp(options(first.cert, first.key)).any('/*', handler);
+    const app = routes(uws.SSLApp(options(first.cert, first.key)));
     if (app.addServerName === undefined || app.domain === undefined) {
       if (rest.length > 0) throw new Error('this uWebSockets.js build has no SNI (addServerName)');
       return app;
@@ -36,7 +37,7 @@ export function createApp(uws: UwsModule, tls: ServerTls | null, handler: Handle
       for (const name of names) {
         claimed.add(name);
         app.addServerName(name, opts);
-        app.domain(name).any('/*', handler);
+        routes(app.domain(name));
       }
     }
     return app;

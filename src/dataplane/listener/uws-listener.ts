@@ -12,6 +12,7 @@ import type { AccessLogger } from '../access-log/access-logger';
 import { nextRequestId } from '../request-id';
 import type { ServerTls } from '../../config/tls-material';
 import { createApp } from './tls-app';
+import { websocketBehavior } from '../websocket/behavior';
 
 const decoder = new TextDecoder();
 
@@ -84,8 +85,10 @@ export class UwsListener {
 
   listen(): Promise<void> {
     let app;
+    // Upgrade requests (GET with Sec-WebSocket-Key) go to `ws`; uWS yields every other request to `any`.
+    const behavior = websocketBehavior(this.serverName, this.holder, this.scheme);
     try {
-      app = createApp(this.uws, this.tls, (res, req) => this.handle(res, req));
+      app = createApp(this.uws, this.tls, (a) => a.any('/*', (res, req) => this.handle(res, req)).ws('/*', behavior));
     } catch (err) {
       return Promise.reject(new Error(`cannot set up TLS for HTTPServer/${this.serverName}: ${(err as Error).message}`));
     }

@@ -90,4 +90,14 @@ export class ListenerCounters {
     if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
     this.latency.recordValue(toMicros(ms));
   }
+
+  /** A WebSocket upgrade completed; it stays active until `upgradeClosed`. */
+  upgradeOpened(): void {
+    add(this.block, this.base + LISTENER.downstream_cx_upgrades_total, 1);
+    add(this.block, this.base + LISTENER.downstream_cx_upgrades_active, 1);
+  }
+
+  upgradeClosed(): void {
+    add(this.block, this.base + LISTENER.downstream_cx_upgrades_active, -1);
+  }
 }

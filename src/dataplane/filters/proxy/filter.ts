@@ -14,6 +14,8 @@ import type { UpstreamTls } from '../../../config/tls-material';
 import { CircuitBreaker } from './circuit-breaker';
 import { StickyCookie } from './sticky-cookie';
 import type { ServiceCounters } from '../../stats/counters';
+import { connectUpstream } from '../../websocket/connect';
+import type { WebsocketSpec } from '../../../config/websocket-schema';
 
 /** Whether an attempt's outcome counts against the pool (circuit breaker). */
 function upstreamFailed(ctx: RequestContext, result: string): boolean {
@@ -39,6 +41,8 @@ export class ProxyFilter implements Filter {
   private readonly maxPending: number;
   private readonly direct: boolean;
   private readonly counters: ServiceCounters;
+  private readonly websocket: WebsocketSpec;
+  private readonly handshakeTimeout: number;
 
   constructor(
     readonly name: string,
@@ -66,9 +70,12 @@ export class ProxyFilter implements Filter {
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
     this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
     this.counters = env.stats.service(slots.service, slots.endpoints);
+    this.websocket = pool.websocket;
+    this.handshakeTimeout = pool.connectTimeout + pool.timeout;
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
+    if (ctx.websocket !== null) return this.upgrade(ctx);
     if (this.direct) {
       const endpoint = this.balancer.pick(ctx);
       if (endpoint === null) return this.noEndpoint(ctx);
@@ -95,6 +102,17 @@ export class ProxyFilter implements Filter {
       // A probe that ended without an outcome (client gone, internal error) must not hold the breaker half-open.
       breaker?.release();
     });
+  }
+
+  /** A WebSocket upgrade: the upstream handshake on the balancer's (or the sticky cookie's) endpoint, no retries. */
+  private async upgrade(ctx: RequestContext): Promise<string> {
+    const pinned = this.sticky === null ? null : this.sticky.pinned(ctx);
+    const endpoint = pinned ?? this.balancer.pick(ctx);
+    if (endpoint === null) return this.noEndpoint(ctx);
+    const up = ctx.websocket as NonNullable<RequestContext['websocket']>;
+    const result = await connectUpstream(ctx, up, endpoint, this.websocket, this.handshakeTimeout, this.counters);
+    if (up.upstream !== null && this.sticky !== null && endpoint !== pinned) this.sticky.stick(ctx, endpoint);
+    return result;
   }
 
   private noEndpoint(ctx: RequestContext): string {
