@@ -10,7 +10,15 @@ export interface CompiledServer {
   readonly port: number;
   readonly address: string;
   readonly https: boolean;
+  readonly engine: 'uws' | 'node';
+  /** Resolved: never empty. */
+  readonly protocols: ('http1' | 'h2c')[];
   readonly keepAlive: boolean;
+  readonly keepAliveTimeout: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
+  readonly maxHeaderSize: number;
+  readonly maxHeaderCount: number;
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;
   readonly xForwardedFor: boolean;

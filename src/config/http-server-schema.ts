@@ -1,4 +1,4 @@
-import { bool, dict, duration, int, list, object, optional, regexp, size, str, withDefault, type Infer } from './schema-kit';
+import { bool, dict, duration, int, list, object, oneOf, optional, regexp, size, str, withDefault, type Infer } from './schema-kit';
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
 
@@ -45,8 +45,19 @@ export const httpServerSchema = object(
     port: int({ min: 0, max: 65535 }),
     address: withDefault(str(), '0.0.0.0'),
     https: withDefault(bool(), false),
+    /** Listener engine: uWebSockets.js (fastest) or node:http/node:http2 (HTTP/1.0, async pipelining, h2c, timeouts). */
+    engine: withDefault(oneOf(['uws', 'node'] as const), 'uws'),
+    /** Protocols on the cleartext port; h2c (HTTP/2 prior knowledge) needs engine node. Default: http1 (uws), http1 + h2c (node). */
+    protocols: optional(list(oneOf(['http1', 'h2c'] as const), { min: 1 })),
     keepAlive: withDefault(bool(), true),
     keepAliveTimeout: withDefault(duration(), 60_000),
+    /** Time allowed to receive a request's headers (slowloris guard); engine node. */
+    headersTimeout: withDefault(duration(), 10_000),
+    /** Time allowed to receive a whole request, body included; 0 disables; engine node. */
+    requestTimeout: withDefault(duration(), 300_000),
+    /** Request header bytes and field count; engine node (uWS has fixed caps). */
+    maxHeaderSize: withDefault(size(), 16 * 1024),
+    maxHeaderCount: withDefault(int({ min: 1 }), 100),
     maxConnections: withDefault(int({ min: 0 }), 0),
     clientMaxBodySize: withDefault(size(), 4 * 1024 * 1024),
     xForwardedFor: withDefault(bool(), true),

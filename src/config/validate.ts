@@ -140,8 +140,22 @@ function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServer
     c.add(['https'], 'HTTPS listeners are not available in this version of ngate; terminate TLS in front of it');
     ok = false;
   }
-  if (raw.keepAliveTimeout !== undefined) {
-    c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
+  if (spec.engine === 'uws') {
+    if (spec.protocols?.includes('h2c') === true) {
+      c.add(['protocols'], 'h2c needs engine: node (the uWebSockets.js build speaks HTTP/1.1 only)');
+      ok = false;
+    }
+    // uWS has fixed values for these: say so instead of silently ignoring them.
+    const fixed: [string, string][] = [
+      ['keepAliveTimeout', 'closes idle connections after its fixed ~10s'],
+      ['headersTimeout', 'cuts slow headers at its fixed ~10s idle timeout'],
+      ['requestTimeout', 'has no whole-request timeout'],
+      ['maxHeaderSize', 'accepts ~4 KB of headers over several reads (40 KB in one)'],
+      ['maxHeaderCount', 'accepts at most 48 header fields'],
+    ];
+    for (const [key, what] of fixed) {
+      if (raw[key] !== undefined) c.add([key], `the uWebSockets.js engine ${what}; this value applies only with engine: node`, c.warnings);
+    }
   }
   return ok ? { ...spec, kind: 'HTTPServer' } : undefined;
 }

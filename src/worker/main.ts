@@ -9,6 +9,8 @@ import type { FromWorker, ListenerInfo, ToWorker } from '../shared/messages';
 import type { CompiledConfig } from '../config/compiled';
 import { loadUws } from '../dataplane/listener/uws-loader';
 import { UwsListener } from '../dataplane/listener/uws-listener';
+import { NodeListener } from '../dataplane/listener/node-listener';
+import type { Listener } from '../dataplane/listener/listener';
 import { Runtime, RuntimeHolder } from '../dataplane/runtime';
 import { PoolRegistry } from '../dataplane/upstream/pool-registry';
 import { viewSharedState } from '../shared/sab-layout';
@@ -28,26 +30,29 @@ const stats = new WorkerStats(statsBuffer, workerIndex);
 const { uws, source } = loadUws();
 const holder = new RuntimeHolder();
 const upstreams = new PoolRegistry();
-const listeners = new Map<string, UwsListener>();
+const listeners = new Map<string, Listener>();
 let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
 
 function send(msg: FromWorker): void {
   port?.postMessage(msg);
 }
 
-function listenerKey(s: { name: string; address: string; port: number }): string {
-  return `${s.name}|${s.address}|${s.port}`;
+/** A changed engine is a new listener (node listeners cannot rebind a port still open: that swap is refused). */
+function listenerKey(s: { name: string; address: string; port: number; engine?: string }): string {
+  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
     const runtime = new Runtime(compiled, { upstreams, shared, stats, workers });
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
-    const started: UwsListener[] = [];
+    const started: Listener[] = [];
     try {
       for (const s of compiled.servers) {
         if (listeners.has(listenerKey(s))) continue;
-        const l = new UwsListener(uws, s.name, s.address, s.port, holder);
+        // node:http on Node 20 cannot share a port across threads (no SO_REUSEPORT): worker 0 serves node-engine listeners.
+        if (s.engine === 'node' && workerIndex !== 0) continue;
+        const l: Listener = s.engine === 'node' ? new NodeListener(s, holder) : new UwsListener(uws, s.name, s.address, s.port, holder);
         await l.listen();
         started.push(l);
         listeners.set(listenerKey(s), l);
@@ -55,7 +60,7 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
     } catch (err) {
       for (const l of started) {
         l.close();
-        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port }));
+        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port, engine: l instanceof NodeListener ? 'node' : 'uws' }));
       }
       throw err;
     }
@@ -81,7 +86,8 @@ function commit(gen: number): void {
   }
   upstreams.commit();
   old?.close();
-  const info: ListenerInfo[] = [...listeners.values()].map((l) => ({ name: l.serverName, address: l.address, port: l.port }));
+  // Every server of the generation, including node-engine ones another worker serves.
+  const info: ListenerInfo[] = (holder.current === null ? [] : [...holder.current.servers.values()]).map(({ spec: s }) => ({ name: s.name, address: s.address, port: s.port }));
   send({ type: 'committed', worker: workerIndex, gen, listeners: info });
 }
 
