@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { RuntimeHolder } from '../runtime';
 import type { ListenerCounters } from '../stats/counters';
+import { requestBodyLength } from './framing';
 
 /**
  * One request's bookkeeping between the engine and `RequestCore`: in-flight
@@ -31,6 +32,11 @@ export abstract class Exchange {
     // A client gone before any status was set counts as a request without a status class.
     counters.end(ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200, performance.now() - ctx.startTime);
   };
+
+  /** The announced body: a length, CHUNKED (unknown length), or a framing error (see framing.ts). */
+  bodyFraming(): number | string {
+    return requestBodyLength(this.ctx.headers);
+  }
 
   /** Starts streaming the request body; sets `bodyComplete` once it ended. Over `limit` bytes (0: none) it fails with NGATE_ERR_BODY_TOO_LARGE. */
   abstract readBody(limit: number): Readable;

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
+import { CHUNKED } from './framing';
 import { NodeBodySink } from './node-body-sink';
 import { nodeRequestBody } from './node-request-body';
 import { NULL_SINK } from './request-core';
@@ -32,6 +33,12 @@ export class NodeExchange extends Exchange {
     if (!this.res.writableFinished) this.ctx.abort();
     this.finish();
   };
+
+  /** HTTP/2 frames bodies with DATA frames: no Content-Length means a body of unknown length unless the stream ended with its headers. */
+  override bodyFraming(): number | string {
+    if (this.req.httpVersionMajor !== 2 || this.ctx.headers.get('content-length') !== undefined) return super.bodyFraming();
+    return (this.req as unknown as Http2ServerRequest).stream.endAfterHeaders ? 0 : CHUNKED;
+  }
 
   readBody(limit: number): Readable {
     return nodeRequestBody(this.req, this.ctx, limit, this);

@@ -1,7 +1,7 @@
 import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import type { Runtime, ServerRuntime } from '../runtime';
 import type { Exchange } from './exchange';
-import { CHUNKED, requestBodyLength } from './framing';
+import { CHUNKED } from './framing';
 import { bodyless } from './status-line';
 
 /**
@@ -41,7 +41,7 @@ export class RequestCore {
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     ex.counters = server.counters;
     server.counters.begin();
-    const length = requestBodyLength(ctx.headers);
+    const length = ex.bodyFraming();
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;
     if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
