@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
-import type { Exchange } from './exchange';
+import type { UwsExchange } from './uws-listener';
 import type { UwsHttpResponse } from './uws-api';
 
 const HIGH_WATER_MARK = 256 * 1024;
@@ -11,7 +11,7 @@ const HIGH_WATER_MARK = 256 * 1024;
  * upstream is slower than the client, so memory stays near the high-water
  * mark. A body over `limit` fails the stream with 413.
  */
-export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, limit: number, ex: Exchange): Readable {
+export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, limit: number, ex: UwsExchange): Readable {
   let paused = false;
   let received = 0;
   const body = new Readable({
@@ -38,6 +38,7 @@ export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, lim
     if (isLast) {
       body.push(null);
       ex.bodyComplete = true;
+      ex.holdPipelined();
     }
   });
   return body;

@@ -13,13 +13,35 @@ import { UwsBodySink } from './uws-body-sink';
 const decoder = new TextDecoder();
 
 /** A request on the uWS engine: writes go through `cork`. */
-class UwsExchange extends Exchange {
+export class UwsExchange extends Exchange {
+  /** Reading paused while the response is pending (see `holdPipelined`). */
+  paused = false;
+
   constructor(
     readonly res: UwsHttpResponse,
     ctx: RequestContext,
     holder: RuntimeHolder,
   ) {
     super(ctx, holder);
+  }
+
+  /**
+   * uWS closes a connection when a request arrives while an earlier response
+   * is pending, losing that response. Not reading the socket until the
+   * response ends makes a pipelined request that arrives in a later TCP read
+   * wait in the kernel instead; it is served after the first one.
+   */
+  holdPipelined(): void {
+    if (this.finished || this.ctx.aborted || this.paused) return;
+    this.paused = true;
+    this.res.pause();
+  }
+
+  /** Called inside `cork` just before the write that completes the response. */
+  releasePipelined(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.res.resume();
   }
 
   readBody(limit: number): Readable {
@@ -45,17 +67,19 @@ class UwsExchange extends Exchange {
       for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
       if (streamed !== null) {
         if (noBody) {
+          this.releasePipelined();
           if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
           // Only the argument-less form is safe in uWS: with a length it leaves the response open.
           res.endWithoutBody();
           this.finish();
           streamed.pipeTo(NULL_SINK);
         } else {
-          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this.finish));
+          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this));
         }
         return;
       }
       const body = ctx.responseBody ?? '';
+      this.releasePipelined();
       if (noBody) {
         if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
         res.endWithoutBody();
@@ -130,5 +154,6 @@ export class UwsListener implements Listener {
       ex.finish();
     });
     this.core.handle(ex, runtime);
+    if (ex.bodyComplete) ex.holdPipelined();
   }
 }
