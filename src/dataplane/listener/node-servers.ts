@@ -22,6 +22,8 @@ function http1Options(spec: CompiledServer): http.ServerOptions {
   return {
     headersTimeout: spec.headersTimeout,
     requestTimeout: spec.requestTimeout,
+    // node checks both timeouts on this interval (default 30 s): keep it finer than the shortest.
+    connectionsCheckingInterval: Math.max(100, Math.min(1_000, spec.headersTimeout / 4)),
     maxHeaderSize: spec.maxHeaderSize,
     keepAlive: true,
     noDelay: true,
@@ -97,5 +99,9 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     });
     socket.on('error', () => socket.destroy());
   });
+  // node:http starts its header/request timeout checks when it starts listening; here the sniffer
+  // listens, so start them when it does (and stop them on close).
+  sniffer.once('listening', () => (h1 as http.Server).emit('listening'));
+  sniffer.once('close', () => (h1 as http.Server).close(() => undefined));
   return { listening: sniffer, http1: h1, sessions };
 }
