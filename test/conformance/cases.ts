@@ -185,9 +185,13 @@ export function conformance(engine: Engine, extra?: (env: () => ConformanceEnv) 
       const refused = await request(url('/refused'));
       assert.equal(refused.status, 502);
       assert.match(refused.body, /NGATE_ERR_UPSTREAM_CONNECT/);
+      const started = Date.now();
       const slow = await request(url('/slow'));
       assert.equal(slow.status, 504);
       assert.match(slow.body, /NGATE_ERR_UPSTREAM_TIMEOUT/);
+      assert.ok(Date.now() - started < 5_000);
+      const again = await request(url('/after-504'));
+      assert.equal((JSON.parse(again.body) as Echoed).url, '/after-504');
     });
 
     it('streams a chunked response through', async () => {
