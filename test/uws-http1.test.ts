@@ -84,3 +84,59 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     assert.equal(backend.seen.length, before);
   });
 });
+
+/** Sends a request whose upstream never answers, then half-closes; resolves with how long the upstream took to see the client go. */
+async function upstreamSeesClientLeave(port: number, closed: Promise<number>): Promise<number> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write('GET /p/hang HTTP/1.1\r\nHost: x\r\n\r\n');
+  socket.on('error', () => undefined);
+  setTimeout(() => socket.end(), 200);
+  const ms = await closed;
+  socket.destroy();
+  return ms;
+}
+
+describe('uWS engine: pipelining: close', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  let port: number;
+  let upstreamClosed: (ms: number) => void = () => undefined;
+  before(async () => {
+    backend = await startBackend(1, (req, res) => {
+      if (req.url === '/p/hang') {
+        const started = Date.now();
+        res.on('close', () => upstreamClosed(Date.now() - started));
+        return;
+      }
+      setTimeout(() => res.end(`done ${req.url}`), 200);
+    });
+    gw = await startGateway(`
+kind: HTTPServer
+name: edge
+port: 0
+pipelining: close
+rules: [{ paths: [{ pathPrefix: /p/, backend: p }] }]
+---
+kind: Pipeline
+name: p
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
+`);
+    port = gw.ports.get('edge') as number;
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await backend.close();
+  });
+
+  it('aborts the upstream request within 1 s of the client leaving', async () => {
+    const ms = await upstreamSeesClientLeave(port, new Promise((resolve) => (upstreamClosed = resolve)));
+    assert.ok(ms < 1_200, `upstream saw the client leave after ${ms} ms`);
+  });
+
+  it('closes the connection, losing the pending response, when a request arrives while it is pending', async () => {
+    const r = await pipelineLater(port, 'GET /p/slow HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /p/second HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(r.closed, true);
+    assert.equal(r.text, '');
+  });
+});

@@ -28,6 +28,7 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         https: o.https,
         engine: o.engine,
         protocols: o.protocols ?? (o.engine === 'node' ? ['http1', 'h2c'] : ['http1']),
+        pipelining: o.pipelining,
         keepAlive: o.keepAlive,
         keepAliveTimeout: o.keepAliveTimeout,
         headersTimeout: o.headersTimeout,

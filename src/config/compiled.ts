@@ -13,6 +13,7 @@ export interface CompiledServer {
   readonly engine: 'uws' | 'node';
   /** Resolved: never empty. */
   readonly protocols: ('http1' | 'h2c')[];
+  readonly pipelining: 'hold' | 'close';
   readonly keepAlive: boolean;
   readonly keepAliveTimeout: number;
   readonly headersTimeout: number;

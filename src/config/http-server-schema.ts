@@ -49,6 +49,13 @@ export const httpServerSchema = object(
     engine: withDefault(oneOf(['uws', 'node'] as const), 'uws'),
     /** Protocols on the cleartext port; h2c (HTTP/2 prior knowledge) needs engine node. Default: http1 (uws), http1 + h2c (node). */
     protocols: optional(list(oneOf(['http1', 'h2c'] as const), { min: 1 })),
+    /**
+     * uws engine, a request arriving while a response is pending: `hold` stops reading the connection
+     * until the response ends (a request pipelined in a later TCP read is served after it; a client that
+     * leaves is noticed only when its response is written); `close` keeps reading (uWS closes the
+     * connection and the pending response is lost; a client that leaves is noticed at once).
+     */
+    pipelining: withDefault(oneOf(['hold', 'close'] as const), 'hold'),
     keepAlive: withDefault(bool(), true),
     keepAliveTimeout: withDefault(duration(), 60_000),
     /** Time allowed to receive a request's headers (slowloris guard); engine node. */

@@ -156,6 +156,8 @@ function validateServer(raw: Record<string, unknown>, c: Collector): (HTTPServer
     for (const [key, what] of fixed) {
       if (raw[key] !== undefined) c.add([key], `the uWebSockets.js engine ${what}; this value applies only with engine: node`, c.warnings);
     }
+  } else if (raw.pipelining !== undefined) {
+    c.add(['pipelining'], 'the node engine always serves pipelined requests (in order); this value applies only with engine: uws', c.warnings);
   }
   return ok ? { ...spec, kind: 'HTTPServer' } : undefined;
 }

@@ -38,29 +38,29 @@ function send(msg: FromWorker): void {
 }
 
 /** A changed engine is a new listener (node listeners cannot rebind a port still open: that swap is refused). */
-function listenerKey(s: { name: string; address: string; port: number; engine?: string }): string {
-  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}`;
+function listenerKey(s: { name: string; address: string; port: number; engine?: string; pipelining?: string }): string {
+  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}|${s.pipelining ?? 'hold'}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
     const runtime = new Runtime(compiled, { upstreams, shared, stats, workers });
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
-    const started: Listener[] = [];
+    const started: [string, Listener][] = [];
     try {
       for (const s of compiled.servers) {
         if (listeners.has(listenerKey(s))) continue;
         // node:http on Node 20 cannot share a port across threads (no SO_REUSEPORT): worker 0 serves node-engine listeners.
         if (s.engine === 'node' && workerIndex !== 0) continue;
-        const l: Listener = s.engine === 'node' ? new NodeListener(s, holder) : new UwsListener(uws, s.name, s.address, s.port, holder);
+        const l: Listener = s.engine === 'node' ? new NodeListener(s, holder) : new UwsListener(uws, s.name, s.address, s.port, holder, s.pipelining === 'hold');
         await l.listen();
-        started.push(l);
+        started.push([listenerKey(s), l]);
         listeners.set(listenerKey(s), l);
       }
     } catch (err) {
-      for (const l of started) {
+      for (const [key, l] of started) {
         l.close();
-        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port, engine: l instanceof NodeListener ? 'node' : 'uws' }));
+        listeners.delete(key);
       }
       throw err;
     }

@@ -21,6 +21,8 @@ export class UwsExchange extends Exchange {
     readonly res: UwsHttpResponse,
     ctx: RequestContext,
     holder: RuntimeHolder,
+    /** HTTPServer `pipelining: hold`. */
+    private readonly hold: boolean,
   ) {
     super(ctx, holder);
   }
@@ -29,10 +31,12 @@ export class UwsExchange extends Exchange {
    * uWS closes a connection when a request arrives while an earlier response
    * is pending, losing that response. Not reading the socket until the
    * response ends makes a pipelined request that arrives in a later TCP read
-   * wait in the kernel instead; it is served after the first one.
+   * wait in the kernel instead; it is served after the first one. The price:
+   * uWS does not report a client that leaves while it is not read, so the
+   * upstream request runs until its response (or timeout) is written.
    */
   holdPipelined(): void {
-    if (this.finished || this.ctx.aborted || this.paused) return;
+    if (!this.hold || this.finished || this.ctx.aborted || this.paused) return;
     this.paused = true;
     this.res.pause();
   }
@@ -107,6 +111,7 @@ export class UwsListener implements Listener {
     readonly address: string,
     readonly port: number,
     private readonly holder: RuntimeHolder,
+    private readonly holdPipelined: boolean,
   ) {
     this.core = new RequestCore(serverName);
   }
@@ -148,7 +153,7 @@ export class UwsListener implements Listener {
       0,
       performance.now(),
     );
-    const ex = new UwsExchange(res, ctx, holder);
+    const ex = new UwsExchange(res, ctx, holder, this.holdPipelined);
     res.onAborted(() => {
       ctx.abort();
       ex.finish();
