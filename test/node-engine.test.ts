@@ -5,7 +5,7 @@ import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
 import { rawRequest } from './helpers/raw';
 
-/** Node-engine limits and timeouts from the HTTPServer spec. */
+/** Node-engine limits and timeouts from the HTTPServer spec, with 2 workers. */
 describe('node engine: timeouts and limits', () => {
   let backend: Backend;
   let gw: Gateway;
@@ -25,7 +25,7 @@ rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
 kind: Pipeline
 name: p
 filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`);
+`, { workers: 2 }); // node listeners live in worker 0; the other worker must not try to bind the port
     port = gw.ports.get('edge') as number;
   });
   after(async () => {
