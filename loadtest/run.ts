@@ -1,4 +1,4 @@
-// npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N]
+// npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N] [--engine uws|node]
 //                                [--target both|ngate|backend] [--out-dir DIR]
 // Starts its own backend and ngate, loads both with autocannon, prints the
 // figures and writes them to loadtest/results/<scenario>-<time>.json.
@@ -25,6 +25,8 @@ interface RunOptions {
   duration: number;
   connections: number;
   workers: number;
+  /** Listener engine of the `bench` HTTPServer. */
+  engine: 'uws' | 'node';
   targets: ('ngate' | 'backend')[];
   outDir: string;
   warmup: number;
@@ -32,7 +34,7 @@ interface RunOptions {
 
 function usage(): string {
   const names = SCENARIOS.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n');
-  return `usage: npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N] [--target both|ngate|backend] [--out-dir DIR]\nscenarios:\n${names}`;
+  return `usage: npm run loadtest -- <scenario> [--smoke] [--duration S] [--connections N] [--workers N] [--engine uws|node] [--target both|ngate|backend] [--out-dir DIR]\nscenarios:\n${names}`;
 }
 
 function parseOptions(argv: string[]): { scenario: Scenario; opts: RunOptions } | string {
@@ -44,6 +46,7 @@ function parseOptions(argv: string[]): { scenario: Scenario; opts: RunOptions } 
       duration: { type: 'string' },
       connections: { type: 'string', default: '64' },
       workers: { type: 'string', default: '1' },
+      engine: { type: 'string', default: 'uws' },
       target: { type: 'string', default: 'both' },
       'out-dir': { type: 'string', default: path.join(REPO_ROOT, 'loadtest', 'results') },
       help: { type: 'boolean', short: 'h', default: false },
@@ -59,8 +62,10 @@ function parseOptions(argv: string[]): { scenario: Scenario; opts: RunOptions } 
   if (!(duration > 0) || !(connections > 0) || !(workers > 0)) return `--duration, --connections and --workers must be positive numbers\n${usage()}`;
   const target = values.target ?? 'both';
   if (!['both', 'ngate', 'backend'].includes(target)) return `--target must be both, ngate or backend`;
+  const engine = values.engine ?? 'uws';
+  if (engine !== 'uws' && engine !== 'node') return `--engine must be uws or node`;
   const targets = target === 'both' ? (['ngate', 'backend'] as const) : ([target] as ('ngate' | 'backend')[]);
-  return { scenario, opts: { duration, connections, workers, targets: [...targets], outDir: values['out-dir'] ?? '', warmup: smoke ? 0 : 2 } };
+  return { scenario, opts: { duration, connections, workers, engine, targets: [...targets], outDir: values['out-dir'] ?? '', warmup: smoke ? 0 : 2 } };
 }
 
 function load(url: string, scenario: Scenario, connections: number, duration: number, progress: boolean): Promise<autocannon.Result> {
@@ -91,7 +96,7 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
     children.push(backend);
     const urls: Record<string, string> = { backend: `${backend.url}${scenario.request.path}` };
     if (opts.targets.includes('ngate')) {
-      const gw = await startGateway(scenario.config(backend.url), opts.workers);
+      const gw = await startGateway(scenario.config(backend.url).replace('kind: HTTPServer\n', `kind: HTTPServer\nengine: ${opts.engine}\n`), opts.workers);
       children.push(gw);
       urls.ngate = gw.url('bench', scenario.request.path);
     }
@@ -120,7 +125,7 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
     }
     await stopAll();
 
-    console.log(`\n${scenario.name}: ${opts.connections} connections, ${opts.duration} s, ngate --workers ${opts.workers}`);
+    console.log(`\n${scenario.name}: ${opts.connections} connections, ${opts.duration} s, ngate --workers ${opts.workers} --engine ${opts.engine}`);
     for (const [target, m] of Object.entries(file.runs)) console.log(formatLine(target, m));
     const g = file.runs.ngate;
     const b = file.runs.backend;

@@ -13,7 +13,14 @@ export interface CompiledServer {
   readonly https: boolean;
   /** Certificates (PEM text, checked) when https is on. */
   readonly tls: ServerTls | null;
+  readonly engine: 'uws' | 'node';
+  /** Resolved: never empty. */
+  readonly protocols: ('http1' | 'h2c')[];
+  readonly pipelining: 'hold' | 'close';
   readonly keepAlive: boolean;
+  readonly keepAliveTimeout: number;
+  readonly headersTimeout: number;
+  readonly requestTimeout: number;
   readonly maxConnections: number;
   readonly clientMaxBodySize: number;
   readonly maxHeaderCount: number;

@@ -67,8 +67,23 @@ export const httpServerSchema = object(
     /** CA that client certificates must chain to (inline PEM or a file). */
     clientCA: optional(str({ hint: 'inline PEM or a file path' })),
     clientAuth: withDefault(oneOf(['require', 'optional'] as const), 'require'),
+    /** Listener engine: uWebSockets.js (fastest) or node:http/node:http2 (HTTP/1.0, async pipelining, h2c, timeouts). */
+    engine: withDefault(oneOf(['uws', 'node'] as const), 'uws'),
+    /** Protocols on the cleartext port; h2c (HTTP/2 prior knowledge) needs engine node. Default: http1 (uws), http1 + h2c (node). */
+    protocols: optional(list(oneOf(['http1', 'h2c'] as const), { min: 1 })),
+    /**
+     * uws engine, a request arriving while a response is pending: `hold` stops reading the connection
+     * until the response ends (a request pipelined in a later TCP read is served after it; a client that
+     * leaves is noticed only when its response is written); `close` keeps reading (uWS closes the
+     * connection and the pending response is lost; a client that leaves is noticed at once).
+     */
+    pipelining: withDefault(oneOf(['hold', 'close'] as const), 'close'),
     keepAlive: withDefault(bool(), true),
     keepAliveTimeout: withDefault(duration(), 60_000),
+    /** Time allowed to receive a request's headers (slowloris guard); engine node. */
+    headersTimeout: withDefault(duration(), 10_000),
+    /** Time allowed to receive a whole request, body included; 0 disables; engine node. */
+    requestTimeout: withDefault(duration(), 300_000),
     maxConnections: withDefault(int({ min: 0 }), 0),
     clientMaxBodySize: withDefault(size(), 4 * 1024 * 1024),
     /** Header fields per request; the uWS engine itself holds requests with more than 48. */

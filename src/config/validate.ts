@@ -171,17 +171,35 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
   } else if (spec.certs !== undefined || spec.keys !== undefined || spec.clientCA !== undefined) {
     c.add(['https'], 'certs, keys and clientCA are used only with https: true', c.warnings);
   }
-  if (raw.keepAliveTimeout !== undefined) {
-    c.add(['keepAliveTimeout'], 'the uWebSockets.js engine closes idle connections after its fixed ~10s; this value only documents intent', c.warnings);
-  }
-  if (raw.maxHeaderCount !== undefined && spec.maxHeaderCount > UWS_MAX_HEADERS) {
-    c.add(['maxHeaderCount'], `the uWebSockets.js engine itself holds requests with more than ${UWS_MAX_HEADERS} header fields (no answer, closed after ~10s)`, c.warnings);
-  }
-  if (raw.maxHeaderBytes !== undefined && spec.maxHeaderBytes > UWS_SPLIT_HEADER_BYTES) {
-    c.add(['maxHeaderBytes'], `the uWebSockets.js engine holds requests whose header block over ~${UWS_SPLIT_HEADER_BYTES / 1024} KB arrives in several TCP reads; ngate's limit applies only below that`, c.warnings);
-  }
-  if (spec.maxConnections > 0) {
-    c.add(['maxConnections'], 'the uWebSockets.js engine has no accept hook: ngate counts connections with a request in progress (503 and close beyond), not idle keep-alive connections', c.warnings);
+  if (spec.engine === 'uws') {
+    if (spec.protocols?.includes('h2c') === true) {
+      c.add(['protocols'], 'h2c needs engine: node (the uWebSockets.js build speaks HTTP/1.1 only)');
+      ok = false;
+    }
+    // uWS has fixed values for these: say so instead of silently ignoring them.
+    const fixed: [string, string][] = [
+      ['keepAliveTimeout', 'closes idle connections after its fixed ~10s'],
+      ['headersTimeout', 'cuts slow headers at its fixed ~10s idle timeout'],
+      ['requestTimeout', 'has no whole-request timeout'],
+    ];
+    for (const [key, what] of fixed) {
+      if (raw[key] !== undefined) c.add([key], `the uWebSockets.js engine ${what}; this value applies only with engine: node`, c.warnings);
+    }
+    if (raw.maxHeaderCount !== undefined && spec.maxHeaderCount > UWS_MAX_HEADERS) {
+      c.add(['maxHeaderCount'], `the uWebSockets.js engine itself holds requests with more than ${UWS_MAX_HEADERS} header fields (no answer, closed after ~10s)`, c.warnings);
+    }
+    if (raw.maxHeaderBytes !== undefined && spec.maxHeaderBytes > UWS_SPLIT_HEADER_BYTES) {
+      c.add(['maxHeaderBytes'], `the uWebSockets.js engine holds requests whose header block over ~${UWS_SPLIT_HEADER_BYTES / 1024} KB arrives in several TCP reads; ngate's limit applies only below that`, c.warnings);
+    }
+    if (spec.maxConnections > 0) {
+      c.add(['maxConnections'], 'the uWebSockets.js engine has no accept hook: ngate counts connections with a request in progress (503 and close beyond), not idle keep-alive connections', c.warnings);
+    }
+  } else {
+    if (raw.pipelining !== undefined) c.add(['pipelining'], 'the node engine always serves pipelined requests (in order); this value applies only with engine: uws', c.warnings);
+    if (spec.https) {
+      c.add(['engine'], 'HTTPS listeners run on engine: uws in this version (the node engine has no TLS yet)');
+      ok = false;
+    }
   }
   return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }

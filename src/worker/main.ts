@@ -9,6 +9,8 @@ import type { FromWorker, ListenerInfo, ToWorker } from '../shared/messages';
 import type { CompiledConfig } from '../config/compiled';
 import { loadUws } from '../dataplane/listener/uws-loader';
 import { UwsListener } from '../dataplane/listener/uws-listener';
+import { NodeListener } from '../dataplane/listener/node-listener';
+import type { Listener } from '../dataplane/listener/listener';
 import { Runtime, RuntimeHolder } from '../dataplane/runtime';
 import { PoolRegistry } from '../dataplane/upstream/pool-registry';
 import { viewSharedState } from '../shared/sab-layout';
@@ -29,7 +31,7 @@ const stats = new WorkerStats(statsBuffer, workerIndex);
 const { uws, source } = loadUws();
 const holder = new RuntimeHolder();
 const upstreams = new PoolRegistry();
-const listeners = new Map<string, UwsListener>();
+const listeners = new Map<string, Listener>();
 const accessLog = new AccessLogBuffer((target, text) => send({ type: 'accessLog', target, text }));
 let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
 
@@ -37,28 +39,33 @@ function send(msg: FromWorker): void {
   port?.postMessage(msg);
 }
 
-/** A listener is kept across generations while this stays the same; new TLS material means a new listener on the same port. */
-function listenerKey(s: { name: string; address: string; port: number; tls: { id: string } | null }): string {
-  return `${s.name}|${s.address}|${s.port}|${s.tls?.id ?? ''}`;
+/**
+ * A listener is kept across generations while this stays the same: new TLS material or a changed
+ * engine is a new listener (node listeners cannot rebind a port still open: that swap is refused).
+ */
+function listenerKey(s: { name: string; address: string; port: number; engine?: string; pipelining?: string; tls?: { id: string } | null }): string {
+  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}|${s.pipelining ?? 'close'}|${s.tls?.id ?? ''}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   try {
     const runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
-    const started: UwsListener[] = [];
+    const started: [string, Listener][] = [];
     try {
       for (const s of compiled.servers) {
         if (listeners.has(listenerKey(s))) continue;
-        const l = new UwsListener(uws, s.name, s.address, s.port, holder, s.tls);
+        // node:http on Node 20 cannot share a port across threads (no SO_REUSEPORT): worker 0 serves node-engine listeners.
+        if (s.engine === 'node' && workerIndex !== 0) continue;
+        const l: Listener = s.engine === 'node' ? new NodeListener(s, holder) : new UwsListener(uws, s.name, s.address, s.port, holder, s.pipelining === 'hold', s.tls);
         await l.listen();
-        started.push(l);
+        started.push([listenerKey(s), l]);
         listeners.set(listenerKey(s), l);
       }
     } catch (err) {
-      for (const l of started) {
+      for (const [key, l] of started) {
         l.close();
-        listeners.delete(listenerKey({ name: l.serverName, address: l.address, port: l.port, tls: l.tls }));
+        listeners.delete(key);
       }
       throw err;
     }
@@ -84,7 +91,8 @@ function commit(gen: number): void {
   }
   upstreams.commit();
   old?.close();
-  const info: ListenerInfo[] = [...listeners.values()].map((l) => ({ name: l.serverName, address: l.address, port: l.port }));
+  // Every server of the generation, including node-engine ones another worker serves.
+  const info: ListenerInfo[] = (holder.current === null ? [] : [...holder.current.servers.values()]).map(({ spec: s }) => ({ name: s.name, address: s.address, port: s.port }));
   send({ type: 'committed', worker: workerIndex, gen, listeners: info });
 }
 

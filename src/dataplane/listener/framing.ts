@@ -52,7 +52,7 @@ export function requestBodyLength(headers: HeaderList): number | string {
  * upstream could split or truncate a header there), and there must be
  * exactly one valid Host. Returns an error message, or null when clean.
  */
-export function requestHeaderError(headers: HeaderList): string | null {
+export function requestHeaderError(headers: HeaderList, requireHost = true): string | null {
   const items = headers.items;
   let host = -1;
   for (let i = 0; i < items.length; i += 2) {
@@ -64,7 +64,7 @@ export function requestHeaderError(headers: HeaderList): string | null {
       host = i + 1;
     }
   }
-  if (host === -1) return 'no Host';
+  if (host === -1) return requireHost ? 'no Host' : null;
   const value = (items[host] as string).replace(OWS, '');
   if (!HOST.test(value)) return `invalid Host ${JSON.stringify(value)}`;
   return null;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
+import type { UwsExchange } from './uws-listener';
 import type { UwsHttpResponse } from './uws-api';
 
 const HIGH_WATER_MARK = 256 * 1024;
@@ -10,7 +11,7 @@ const HIGH_WATER_MARK = 256 * 1024;
  * upstream is slower than the client, so memory stays near the high-water
  * mark. A body over `limit` fails the stream with 413.
  */
-export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, limit: number, onComplete: () => void): Readable {
+export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, limit: number, ex: UwsExchange): Readable {
   let paused = false;
   let received = 0;
   const body = new Readable({
@@ -36,7 +37,8 @@ export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, lim
     }
     if (isLast) {
       body.push(null);
-      onComplete();
+      ex.bodyComplete = true;
+      ex.holdPipelined();
     }
   });
   return body;

@@ -1,5 +1,6 @@
 import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { UwsHttpResponse } from './uws-api';
+import type { UwsExchange } from './uws-listener';
 
 /**
  * Streams an upstream body to a uWS response with backpressure: a known
@@ -16,8 +17,12 @@ export class UwsBodySink implements BodySink {
     private readonly res: UwsHttpResponse,
     private readonly ctx: RequestContext,
     private readonly body: StreamedBody,
-    private readonly onDone: () => void,
+    private readonly ex: UwsExchange,
   ) {}
+
+  private onDone(): void {
+    this.ex.finish();
+  }
 
   write(chunk: Buffer): boolean {
     this.ctx.bytesOut += chunk.length;
@@ -28,6 +33,7 @@ export class UwsBodySink implements BodySink {
     res.cork(() => {
       if (total >= 0) {
         const offset = res.getWriteOffset();
+        if (offset + chunk.length >= total) this.ex.releasePipelined();
         const [written, done] = res.tryEnd(chunk, total);
         if (done) this.onDone();
         else if (!written) {
@@ -46,7 +52,12 @@ export class UwsBodySink implements BodySink {
   end(): void {
     if (this.ctx.aborted) return;
     // With a known length the last tryEnd finished the response; chunked needs the terminator.
-    if (this.body.length < 0 || this.body.length === 0) this.res.cork(() => this.res.end());
+    if (this.body.length < 0 || this.body.length === 0) {
+      this.res.cork(() => {
+        this.ex.releasePipelined();
+        this.res.end();
+      });
+    }
     if (this.body.length <= 0) this.onDone();
   }
 

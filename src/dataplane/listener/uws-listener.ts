@@ -1,58 +1,103 @@
-import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
+import type { Readable } from 'node:stream';
 import { RequestContext } from '../context';
 import { HeaderList } from '../headers';
-import type { Runtime, RuntimeHolder, ServerRuntime } from '../runtime';
-import { CHUNKED, headerLimitError, requestBodyLength, requestHeaderError } from './framing';
+import type { RuntimeHolder } from '../runtime';
+import { Exchange } from './exchange';
+import type { Listener } from './listener';
+import { NULL_SINK, RequestCore } from './request-core';
 import { streamRequestBody } from './request-body';
-import { bodyless, statusLine } from './status-line';
+import { statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
-import type { ListenerCounters } from '../stats/counters';
-import type { AccessLogger } from '../access-log/access-logger';
-import { nextRequestId } from '../request-id';
 import type { ServerTls } from '../../config/tls-material';
 import { createApp } from './tls-app';
 import { websocketBehavior } from '../websocket/behavior';
 
 const decoder = new TextDecoder();
 
-/** Connections of one listener in this worker with a request in progress. */
-interface ActiveCount {
-  n: number;
-}
+/** A request on the uWS engine: writes go through `cork`. */
+export class UwsExchange extends Exchange {
+  /** Reading paused while the response is pending (see `holdPipelined`). */
+  paused = false;
 
-/** Per-request bookkeeping the listener needs after the pipeline ran. */
-class Exchange {
-  finished = false;
-  bodyComplete: boolean;
-  /** The listener's counters once the server is known (null when the request never reached it). */
-  counters: ListenerCounters | null = null;
-  logger: AccessLogger | null = null;
-  /** The listener's busy-connection count once this request holds a place in it. */
-  active: ActiveCount | null = null;
   constructor(
     readonly res: UwsHttpResponse,
-    readonly ctx: RequestContext,
-    readonly holder: RuntimeHolder,
-    bodyComplete: boolean,
+    ctx: RequestContext,
+    holder: RuntimeHolder,
+    /** HTTPServer `pipelining: hold`. */
+    private readonly hold: boolean,
   ) {
-    this.bodyComplete = bodyComplete;
+    super(ctx, holder);
   }
 
-  finish = (): void => {
-    if (this.finished) return;
-    this.finished = true;
-    this.holder.inFlight--;
-    if (this.active !== null) this.active.n--;
-    const counters = this.counters;
-    if (counters === null) return;
-    const ctx = this.ctx;
-    // A client gone before any status was set counts as a request without a status class.
-    const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
-    const elapsed = performance.now() - ctx.startTime;
-    counters.end(status, elapsed);
-    if (this.logger !== null) this.logger.log(ctx, status, elapsed);
-  };
+  /**
+   * uWS closes a connection when a request arrives while an earlier response
+   * is pending, losing that response. Not reading the socket until the
+   * response ends makes a pipelined request that arrives in a later TCP read
+   * wait in the kernel instead; it is served after the first one. The price:
+   * uWS does not report a client that leaves while it is not read, so the
+   * upstream request runs until its response (or timeout) is written.
+   */
+  holdPipelined(): void {
+    if (!this.hold || this.finished || this.ctx.aborted || this.paused) return;
+    this.paused = true;
+    this.res.pause();
+  }
+
+  /** Called inside `cork` just before the write that completes the response. */
+  releasePipelined(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.res.resume();
+  }
+
+  readBody(limit: number): Readable {
+    return streamRequestBody(this.res, this.ctx, limit, this);
+  }
+
+  /**
+   * Deferred on purpose: uWS parses bytes pipelined behind this request as
+   * soon as the handler returns and, while a response is pending, closes the
+   * connection instead of dispatching them. A synchronous answer would let a
+   * smuggled request through.
+   */
+  refuse(respond: (ex: Exchange) => void): void {
+    setImmediate(respond, this);
+  }
+
+  write(status: number, noBody: boolean, close: boolean): void {
+    const { ctx, res } = this;
+    const streamed = ctx.streamedBody;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      const h = ctx.responseHeaders.items;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
+      // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
+      if (close && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
+      if (streamed !== null) {
+        if (noBody) {
+          this.releasePipelined();
+          if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
+          // Only the argument-less form is safe in uWS: with a length it leaves the response open.
+          res.endWithoutBody();
+          this.finish();
+          streamed.pipeTo(NULL_SINK);
+        } else {
+          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this));
+        }
+        return;
+      }
+      const body = ctx.responseBody ?? '';
+      this.releasePipelined();
+      if (noBody) {
+        if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
+        res.endWithoutBody();
+      } else {
+        res.end(body, close);
+      }
+      this.finish();
+    });
+  }
 }
 
 /**
@@ -61,15 +106,10 @@ class Exchange {
  * attaches `onAborted` before anything can await, and reads the current
  * runtime once.
  */
-export class UwsListener {
+export class UwsListener implements Listener {
   private socket: UwsListenSocket | null = null;
+  private readonly core: RequestCore;
   private readonly scheme: 'http' | 'https';
-  /**
-   * uWS has no accept hook, so maxConnections counts connections with a
-   * request in progress (uWS runs one request per connection at a time);
-   * idle keep-alive connections are not counted.
-   */
-  private readonly active: ActiveCount = { n: 0 };
 
   constructor(
     private readonly uws: UwsModule,
@@ -77,9 +117,11 @@ export class UwsListener {
     readonly address: string,
     readonly port: number,
     private readonly holder: RuntimeHolder,
+    private readonly holdPipelined: boolean,
     /** Certificates for an HTTPS listener; a change of material means a new listener. */
     readonly tls: ServerTls | null = null,
   ) {
+    this.core = new RequestCore(serverName);
     this.scheme = tls === null ? 'http' : 'https';
   }
 
@@ -126,134 +168,12 @@ export class UwsListener {
       0,
       performance.now(),
     );
-    const ex = new Exchange(res, ctx, holder, true);
+    const ex = new UwsExchange(res, ctx, holder, this.holdPipelined);
     res.onAborted(() => {
       ctx.abort();
       ex.finish();
     });
-    try {
-      this.dispatch(ex, runtime);
-    } catch (err) {
-      this.internalError(ex, err);
-    }
-  }
-
-  private dispatch(ex: Exchange, runtime: Runtime | null): void {
-    const ctx = ex.ctx;
-    const server = runtime?.servers.get(this.serverName);
-    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
-    ex.counters = server.counters;
-    ex.logger = server.accessLog;
-    server.counters.begin();
-    if (server.maxActive > 0) {
-      if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);
-      this.active.n++;
-      ex.active = this.active;
-    }
-    const tooLarge = headerLimitError(ctx.headers, server.spec);
-    if (tooLarge !== null) return this.refuseAndClose(ex, 'NGATE_ERR_HEADERS_TOO_LARGE', tooLarge);
-    const malformed = requestHeaderError(ctx.headers);
-    if (malformed !== null) return this.refuseAndClose(ex, 'NGATE_ERR_BAD_REQUEST', malformed);
-    if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
-    const length = requestBodyLength(ctx.headers);
-    if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
-    const limit = server.spec.clientMaxBodySize;
-    if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
-    if (length !== 0) {
-      ex.bodyComplete = false;
-      ctx.body = streamRequestBody(ex.res, ctx, limit, () => (ex.bodyComplete = true));
-      ctx.bodyLength = length === CHUNKED ? -1 : length;
-    }
-    this.route(ex, server, runtime);
-  }
-
-  private route(ex: Exchange, server: ServerRuntime, runtime: Runtime): void {
-    const ctx = ex.ctx;
-    const route = server.router.find(ctx);
-    if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
-    if (route.site !== null) {
-      route.rewrite(ctx);
-      route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
-      return;
-    }
-    const pipeline = runtime.pipelines.get(route.backend);
-    if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
-    route.rewrite(ctx);
-    const running = pipeline.run(ctx);
-    if (running === undefined) this.respond(ex);
-    else running.then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
-  }
-
-  /**
-   * Answers and closes a connection whose remaining bytes cannot be trusted.
-   * The answer is deferred on purpose: uWS parses bytes pipelined behind this
-   * request as soon as the handler returns and, while a response is pending,
-   * closes the connection instead of dispatching them. A synchronous answer
-   * would let a smuggled request through.
-   */
-  private refuseAndClose(ex: Exchange, code: ErrorCode, detail: string): void {
-    ex.bodyComplete = false;
-    ex.ctx.fail(code, detail);
-    setImmediate(() => this.respond(ex));
-  }
-
-  private local(ex: Exchange, code: ErrorCode, detail?: string): void {
-    ex.ctx.fail(code, detail);
-    this.respond(ex);
-  }
-
-  private internalError(ex: Exchange, err: unknown): void {
-    if (ex.ctx.aborted || ex.finished) return;
-    process.emitWarning(`ngate: request failed inside the gateway: ${(err as Error)?.stack ?? String(err)}`);
-    ex.ctx.status = ERROR_STATUS.NGATE_ERR_INTERNAL;
-    ex.ctx.streamedBody?.cancel();
-    this.local(ex, 'NGATE_ERR_INTERNAL');
-  }
-
-  /** Writes the context's response: local body, streamed upstream body, or none. */
-  private respond(ex: Exchange): void {
-    const { ctx, res } = ex;
-    if (ctx.aborted) {
-      ctx.streamedBody?.cancel();
-      return;
-    }
-    if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
-    const status = ctx.status === 0 ? 200 : ctx.status;
-    const noBody = bodyless(ctx.method, status);
-    // A request whose body we did not read to the end leaves the connection unusable;
-    // while draining, every response ends its connection so keep-alive clients move on.
-    const draining = this.holder.draining;
-    const close = (!ex.bodyComplete && ctx.streamedBody === null) || draining;
-    const streamed = ctx.streamedBody;
-    res.cork(() => {
-      res.writeStatus(statusLine(status));
-      const h = ctx.responseHeaders.items;
-      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
-      // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
-      if (draining && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
-      if (streamed !== null) {
-        if (noBody) {
-          if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
-          // Only the argument-less form is safe in uWS: with a length it leaves the response open.
-          res.endWithoutBody();
-          ex.finish();
-          // Let a bodyless upstream response complete so its connection is reused.
-          streamed.pipeTo(NULL_SINK);
-        } else {
-          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, ex.finish));
-        }
-        return;
-      }
-      const body = ctx.responseBody ?? '';
-      if (noBody) {
-        if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
-        res.endWithoutBody();
-      } else {
-        res.end(body, close);
-      }
-      ex.finish();
-    });
+    this.core.handle(ex, runtime);
+    if (ex.bodyComplete) ex.holdPipelined();
   }
 }
-
-const NULL_SINK = { write: () => true, end: () => undefined, abort: () => undefined };

@@ -1,0 +1,76 @@
+import type { Readable } from 'node:stream';
+import type { RequestContext } from '../context';
+import type { RuntimeHolder } from '../runtime';
+import type { ListenerCounters } from '../stats/counters';
+import type { AccessLogger } from '../access-log/access-logger';
+import { requestBodyLength } from './framing';
+
+/** Connections of one listener in this worker with a request in progress. */
+export interface ActiveCount {
+  n: number;
+}
+
+/**
+ * One request's bookkeeping between the engine and `RequestCore`: in-flight
+ * accounting, counters, and the few engine operations the core needs. Each
+ * engine subclasses it once; one instance per request, fields set in the
+ * constructor (stable shape).
+ */
+export abstract class Exchange {
+  finished = false;
+  /** False while a request body is still arriving (the connection cannot be reused before it ends). */
+  bodyComplete = true;
+  /** The listener's counters once the server is known (null when the request never reached it). */
+  counters: ListenerCounters | null = null;
+  logger: AccessLogger | null = null;
+  /** The listener's busy-connection count once this request holds a place in it (maxConnections). */
+  active: ActiveCount | null = null;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly holder: RuntimeHolder,
+  ) {}
+
+  finish = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.holder.inFlight--;
+    if (this.active !== null) this.active.n--;
+    const counters = this.counters;
+    if (counters === null) return;
+    const ctx = this.ctx;
+    // A client gone before any status was set counts as a request without a status class.
+    const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
+    const elapsed = performance.now() - ctx.startTime;
+    counters.end(status, elapsed);
+    if (this.logger !== null) this.logger.log(ctx, status, elapsed);
+  };
+
+  /** The announced body: a length, CHUNKED (unknown length), or a framing error (see framing.ts). */
+  bodyFraming(): number | string {
+    return requestBodyLength(this.ctx.headers);
+  }
+
+  /** HTTP/1.1 requires a Host field; HTTP/1.0 does not (and h2 carries :authority). */
+  requiresHost(): boolean {
+    return true;
+  }
+
+  /** Starts streaming the request body; sets `bodyComplete` once it ended. Over `limit` bytes (0: none) it fails with NGATE_ERR_BODY_TOO_LARGE. */
+  abstract readBody(limit: number): Readable;
+
+  /**
+   * Sends a refusal after which the connection's remaining bytes cannot be
+   * trusted: the engine must answer, close, and never dispatch a request
+   * that was pipelined behind this one. It calls `respond` when it is safe.
+   */
+  abstract refuse(respond: (ex: Exchange) => void): void;
+
+  /**
+   * Writes the context's response: status, `ctx.responseHeaders`, then
+   * `ctx.streamedBody` (piped, calling `finish` at its end) or
+   * `ctx.responseBody` (calling `finish` once written). `noBody`: the
+   * status/method forbids a body; `close`: the connection cannot be reused.
+   */
+  abstract write(status: number, noBody: boolean, close: boolean): void;
+}

@@ -1,0 +1,42 @@
+import type { Writable } from 'node:stream';
+import type { BodySink, RequestContext, StreamedBody } from '../context';
+import type { NodeResponse } from './node-exchange';
+
+/**
+ * Streams an upstream body to a node:http / node:http2 response: `write`
+ * returning false pauses the upstream until `drain`. Node frames it
+ * (Content-Length when set, else chunked on HTTP/1.1, close-delimited on
+ * HTTP/1.0, DATA frames on h2).
+ */
+export class NodeBodySink implements BodySink {
+  constructor(
+    private readonly res: NodeResponse,
+    private readonly ctx: RequestContext,
+    private readonly body: StreamedBody,
+    private readonly onDone: () => void,
+  ) {}
+
+  private readonly onDrain = (): void => this.body.resume();
+
+  write(chunk: Buffer): boolean {
+    if (this.ctx.aborted) return true;
+    this.ctx.bytesOut += chunk.length;
+    const ok = (this.res as Writable).write(chunk);
+    if (!ok) this.res.once('drain', this.onDrain);
+    return ok;
+  }
+
+  end(): void {
+    if (this.ctx.aborted) return;
+    this.res.end();
+    this.onDone();
+  }
+
+  abort(): void {
+    if (this.ctx.aborted) return;
+    this.ctx.aborted = true;
+    // Abortive: the client must never see a clean end of a truncated body.
+    this.res.destroy();
+    this.onDone();
+  }
+}

@@ -1,0 +1,109 @@
+import type { ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { RequestContext } from '../context';
+import type { RuntimeHolder } from '../runtime';
+import { Exchange } from './exchange';
+import { CHUNKED } from './framing';
+import { NodeBodySink } from './node-body-sink';
+import { nodeRequestBody } from './node-request-body';
+import { NULL_SINK } from './request-core';
+
+export type NodeResponse = ServerResponse | Http2ServerResponse;
+
+/** Connection-level fields HTTP/2 forbids (node throws on them). */
+const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host']);
+
+/** Sockets whose remaining bytes cannot be trusted: requests pipelined behind a refusal are never dispatched. */
+export const poisoned = new WeakSet<object>();
+
+/** A request on the node engine (HTTP/1.x through node:http, h2/h2c through node:http2's compat API). */
+export class NodeExchange extends Exchange {
+  constructor(
+    readonly req: Readable & { socket: object; httpVersionMajor: number; httpVersionMinor: number },
+    readonly res: NodeResponse,
+    ctx: RequestContext,
+    holder: RuntimeHolder,
+  ) {
+    super(ctx, holder);
+  }
+
+  /** The response closed: before its end means the client went away. */
+  readonly onClose = (): void => {
+    if (!this.res.writableFinished) this.ctx.abort();
+    this.finish();
+  };
+
+  /** HTTP/2 frames bodies with DATA frames: no Content-Length means a body of unknown length unless the stream ended with its headers. */
+  override requiresHost(): boolean {
+    return this.req.httpVersionMajor === 1 && this.req.httpVersionMinor >= 1;
+  }
+
+  override bodyFraming(): number | string {
+    if (this.req.httpVersionMajor !== 2 || this.ctx.headers.get('content-length') !== undefined) return super.bodyFraming();
+    return (this.req as unknown as Http2ServerRequest).stream.endAfterHeaders ? 0 : CHUNKED;
+  }
+
+  readBody(limit: number): Readable {
+    return nodeRequestBody(this.req, this.ctx, limit, this);
+  }
+
+  /** node:http has already parsed what follows: mark the socket so those requests are dropped, answer now, close. */
+  refuse(respond: (ex: Exchange) => void): void {
+    if (this.req.httpVersionMajor === 1) poisoned.add(this.req.socket);
+    respond(this);
+  }
+
+  write(status: number, noBody: boolean, close: boolean): void {
+    const { ctx, res } = this;
+    const streamed = ctx.streamedBody;
+    const body = streamed === null ? (ctx.responseBody ?? '') : null;
+    const length = streamed !== null ? streamed.length : Buffer.byteLength(body as string | Buffer);
+    const h2 = this.req.httpVersionMajor === 2;
+    const items = ctx.responseHeaders.items;
+    try {
+      if (h2) {
+        const out: Record<string, string | string[]> = {};
+        for (let i = 0; i < items.length; i += 2) {
+          const name = (items[i] as string).toLowerCase();
+          if (H2_FORBIDDEN.has(name) || name === 'content-length') continue;
+          const prev = out[name];
+          const value = items[i + 1] as string;
+          out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+        }
+        if (length >= 0 && status !== 204 && status !== 304) out['content-length'] = String(length);
+        (res as Http2ServerResponse).writeHead(status, out);
+      } else {
+        const out: string[] = [];
+        for (let i = 0; i < items.length; i += 2) {
+          const name = items[i] as string;
+          if (name.toLowerCase() === 'content-length') continue;
+          out.push(name, items[i + 1] as string);
+        }
+        if (length >= 0 && status !== 204 && status !== 304) out.push('content-length', String(length));
+        if (close) out.push('connection', 'close');
+        (res as ServerResponse).writeHead(status, out);
+      }
+    } catch (err) {
+      // A header node refuses to send (invalid characters): the response cannot be trusted.
+      process.emitWarning(`ngate: response headers refused by node: ${(err as Error).message}`);
+      streamed?.cancel();
+      res.destroy();
+      this.finish();
+      return;
+    }
+    if (streamed !== null) {
+      if (noBody) {
+        res.end();
+        this.finish();
+        streamed.pipeTo(NULL_SINK);
+      } else {
+        streamed.pipeTo(new NodeBodySink(res, ctx, streamed, this.finish));
+      }
+      return;
+    }
+    if (noBody) res.end();
+    else res.end(body as string | Buffer);
+    this.finish();
+  }
+}

@@ -1,0 +1,131 @@
+import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
+import type * as net from 'node:net';
+import type { CompiledServer } from '../../config/compiled';
+import { errorBody, ERROR_STATUS, type ErrorCode } from '../../shared/errors';
+import { RequestContext } from '../context';
+import { HeaderList } from '../headers';
+import type { RuntimeHolder } from '../runtime';
+import type { Listener } from './listener';
+import { NodeExchange, poisoned } from './node-exchange';
+import { createNodeServers, type NodeServers } from './node-servers';
+import { RequestCore } from './request-core';
+import { statusLine } from './status-line';
+
+/** llhttp errors that are about message framing (answered like ngate's own framing refusals). */
+const FRAMING_ERRORS = new Set(['HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_CONTENT_LENGTH', 'HPE_INVALID_TRANSFER_ENCODING', 'HPE_INVALID_CHUNK_SIZE']);
+
+function clientErrorCode(code: string): ErrorCode {
+  if (FRAMING_ERRORS.has(code)) return 'NGATE_ERR_BAD_FRAMING';
+  if (code === 'HPE_HEADER_OVERFLOW') return 'NGATE_ERR_HEADERS_TOO_LARGE';
+  return 'NGATE_ERR_BAD_REQUEST';
+}
+
+/**
+ * One HTTPServer's listener on node:http / node:http2: HTTP/1.0 and 1.1
+ * (keep-alive and pipelining with asynchronous responses, handled in order
+ * by node), every method llhttp knows, h2c, configurable timeouts and header
+ * limits. Slower than uWS; chosen per HTTPServer with `engine: node`.
+ */
+export class NodeListener implements Listener {
+  readonly serverName: string;
+  readonly address: string;
+  readonly port: number;
+  private readonly core: RequestCore;
+  private readonly servers: NodeServers;
+  private readonly maxHeaderCount: number;
+
+  constructor(
+    spec: CompiledServer,
+    private readonly holder: RuntimeHolder,
+  ) {
+    this.serverName = spec.name;
+    this.address = spec.address;
+    this.port = spec.port;
+    this.maxHeaderCount = spec.maxHeaderCount;
+    this.core = new RequestCore(spec.name);
+    this.servers = createNodeServers(
+      spec,
+      (req, res) => this.handle(req, res),
+      (err, socket) => this.clientError(err, socket),
+      null,
+    );
+  }
+
+  listen(): Promise<void> {
+    const server = this.servers.listening;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName}: ${err.message}`));
+      server.once('error', onError);
+      server.listen({ host: this.address, port: this.port }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops accepting; idle keep-alive connections close now, busy ones after their response; h2 sessions get GOAWAY. */
+  close(): void {
+    this.servers.listening.close();
+    this.servers.http1?.closeIdleConnections();
+    for (const session of this.servers.sessions) session.close();
+  }
+
+  private handle(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
+    const socket = req.socket;
+    if (poisoned.has(socket)) return; // pipelined behind a refusal: never dispatched, the connection closes
+    const holder = this.holder;
+    const runtime = holder.current;
+    holder.inFlight++;
+    const raw = req.rawHeaders;
+    const headers = new HeaderList();
+    let authority: string | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (name.charCodeAt(0) === 58 /* ':' */) {
+        if (name === ':authority') authority = raw[i + 1] as string;
+        continue;
+      }
+      headers.items.push(name, raw[i + 1] as string);
+    }
+    if (authority !== null && headers.get('host') === undefined) headers.items.push('host', authority);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const remote = socket.remoteAddress ?? '';
+    const ctx = new RequestContext(
+      req.method ?? 'GET',
+      q < 0 ? url : url.slice(0, q),
+      q < 0 ? '' : url.slice(q + 1),
+      headers,
+      remote.startsWith('::ffff:') ? remote.slice(7) : remote,
+      'http',
+      null,
+      0,
+      performance.now(),
+    );
+    const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, holder);
+    res.once('close', ex.onClose);
+    if (headers.items.length / 2 > this.maxHeaderCount) {
+      this.core.reject(ex, runtime, 'NGATE_ERR_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header fields`);
+      return;
+    }
+    this.core.handle(ex, runtime);
+  }
+
+  /**
+   * A request node's parser refused (bad framing, headers too large or too
+   * slow): answer with ngate's error body and close. Only when no response
+   * is pending on the connection, or the answer would be taken for that one.
+   */
+  private clientError(err: Error & { code?: string }, socket: net.Socket): void {
+    const pending = (socket as net.Socket & { _httpMessage?: unknown })._httpMessage;
+    if (!socket.writable || (pending !== null && pending !== undefined) || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'NGATE_ERR_REQUEST_TIMEOUT' : clientErrorCode(err.code ?? '');
+    const status = ERROR_STATUS[code];
+    const body = errorBody(code);
+    socket.end(`HTTP/1.1 ${statusLine(status)}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+}

@@ -1,0 +1,126 @@
+import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
+import type { Runtime, ServerRuntime } from '../runtime';
+import type { ActiveCount, Exchange } from './exchange';
+import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
+import { nextRequestId } from '../request-id';
+import { bodyless } from './status-line';
+
+/**
+ * The engine-neutral request path of one HTTPServer: framing checks,
+ * clientMaxBodySize, router, static sites, pipeline, local error answers and
+ * counters. An engine builds the RequestContext and its Exchange, then calls
+ * `handle`; the core never knows which engine it runs on.
+ */
+export class RequestCore {
+  /** Precomputed so a deferred refusal allocates no closure. */
+  private readonly respondFn = (ex: Exchange): void => this.respond(ex);
+  /**
+   * maxConnections counts connections with a request in progress: uWS has
+   * no accept hook (and runs one request per connection at a time); idle
+   * keep-alive connections are not counted.
+   */
+  private readonly active: ActiveCount = { n: 0 };
+
+  constructor(readonly serverName: string) {}
+
+  /** Runs one request; `runtime` is the one read when it arrived (kept to its end). */
+  handle(ex: Exchange, runtime: Runtime | null): void {
+    try {
+      this.dispatch(ex, runtime);
+    } catch (err) {
+      this.internalError(ex, err);
+    }
+  }
+
+  /** Answers locally with an error (engine-level refusals such as 431), counted like any request. */
+  reject(ex: Exchange, runtime: Runtime | null, code: ErrorCode, detail: string): void {
+    const server = runtime?.servers.get(this.serverName);
+    if (server !== undefined) {
+      ex.counters = server.counters;
+      server.counters.begin();
+    }
+    this.refuseAndClose(ex, code, detail);
+  }
+
+  private dispatch(ex: Exchange, runtime: Runtime | null): void {
+    const ctx = ex.ctx;
+    const server = runtime?.servers.get(this.serverName);
+    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
+    ex.counters = server.counters;
+    ex.logger = server.accessLog;
+    server.counters.begin();
+    if (server.maxActive > 0) {
+      if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);
+      this.active.n++;
+      ex.active = this.active;
+    }
+    const tooLarge = headerLimitError(ctx.headers, server.spec);
+    if (tooLarge !== null) return this.refuseAndClose(ex, 'NGATE_ERR_HEADERS_TOO_LARGE', tooLarge);
+    const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
+    if (malformed !== null) return this.refuseAndClose(ex, 'NGATE_ERR_BAD_REQUEST', malformed);
+    if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
+    const length = ex.bodyFraming();
+    if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
+    const limit = server.spec.clientMaxBodySize;
+    if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
+    if (length !== 0) {
+      ex.bodyComplete = false;
+      ctx.body = ex.readBody(limit);
+      ctx.bodyLength = length === CHUNKED ? -1 : length;
+    }
+    this.route(ex, server, runtime);
+  }
+
+  private route(ex: Exchange, server: ServerRuntime, runtime: Runtime): void {
+    const ctx = ex.ctx;
+    const route = server.router.find(ctx);
+    if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
+    if (route.site !== null) {
+      route.rewrite(ctx);
+      route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+      return;
+    }
+    const pipeline = runtime.pipelines.get(route.backend);
+    if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
+    route.rewrite(ctx);
+    const running = pipeline.run(ctx);
+    if (running === undefined) this.respond(ex);
+    else running.then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+  }
+
+  private refuseAndClose(ex: Exchange, code: ErrorCode, detail: string): void {
+    ex.bodyComplete = false;
+    ex.ctx.fail(code, detail);
+    ex.refuse(this.respondFn);
+  }
+
+  private local(ex: Exchange, code: ErrorCode, detail?: string): void {
+    ex.ctx.fail(code, detail);
+    this.respond(ex);
+  }
+
+  private internalError(ex: Exchange, err: unknown): void {
+    if (ex.ctx.aborted || ex.finished) return;
+    process.emitWarning(`ngate: request failed inside the gateway: ${(err as Error)?.stack ?? String(err)}`);
+    ex.ctx.status = ERROR_STATUS.NGATE_ERR_INTERNAL;
+    ex.ctx.streamedBody?.cancel();
+    this.local(ex, 'NGATE_ERR_INTERNAL');
+  }
+
+  /** Writes the context's response through the engine: local body, streamed upstream body, or none. */
+  private respond(ex: Exchange): void {
+    const ctx = ex.ctx;
+    if (ctx.aborted) {
+      ctx.streamedBody?.cancel();
+      return;
+    }
+    if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
+    const status = ctx.status === 0 ? 200 : ctx.status;
+    // A request whose body we did not read to the end leaves the connection unusable;
+    // while draining, every response ends its connection so keep-alive clients move on.
+    ex.write(status, bodyless(ctx.method, status), (!ex.bodyComplete && ctx.streamedBody === null) || ex.holder.draining);
+  }
+}
+
+/** Lets a bodyless upstream response complete so its connection is reused. */
+export const NULL_SINK = { write: (): boolean => true, end: (): void => undefined, abort: (): void => undefined };

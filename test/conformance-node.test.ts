@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import { it } from 'node:test';
+import { conformance } from './conformance/cases';
+import { rawRequest } from './helpers/raw';
+
+/** Splits a raw HTTP/1.x byte stream into (head, body) pairs, using Content-Length. */
+function responses(text: string): { head: string; body: string }[] {
+  const out: { head: string; body: string }[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const head = rest.slice(0, end);
+    const len = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? rest.length - end - 4);
+    out.push({ head, body: rest.slice(end + 4, end + 4 + len) });
+    rest = rest.slice(end + 4 + len);
+  }
+  return out;
+}
+
+conformance('node', (env) => {
+  it('answers an HTTP/1.0 request (no Host, no keep-alive) and closes', async () => {
+    const r = await rawRequest(env().port, 'GET /ten HTTP/1.0\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.[01] 200 /);
+    assert.doesNotMatch(r.text, /transfer-encoding/i);
+    assert.match(r.text, /"url":"\/ten"/);
+    assert.equal(r.closed, true);
+  });
+
+  it('keeps an HTTP/1.0 connection alive when asked, with a Content-Length', async () => {
+    const r = await rawRequest(env().port, 'GET /ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.[01] 200 /);
+    assert.match(r.text, /connection: keep-alive/i);
+    assert.match(r.text, /content-length: \d+/i);
+    assert.equal(r.closed, false);
+  });
+
+  it('sends an unknown-length body to an HTTP/1.0 client close-delimited, never chunked', async () => {
+    const r = await rawRequest(env().port, 'GET /chunked-out HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    assert.doesNotMatch(r.text, /transfer-encoding/i);
+    assert.ok(r.text.endsWith('\r\n\r\npart1-part2'), JSON.stringify(r.text));
+    assert.equal(r.closed, true);
+  });
+
+  it('answers pipelined requests in order on one connection while the first upstream is slow', async () => {
+    const before = env().echo.seen.length;
+    const r = await rawRequest(env().port, 'GET /delay/300 HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n', { idleMs: 500 });
+    const rs = responses(r.text);
+    assert.equal(rs.length, 2, r.text);
+    assert.match(rs[0]?.body ?? '', /"url":"\/delay\/300"/);
+    assert.match(rs[1]?.body ?? '', /"url":"\/fast"/);
+    assert.equal(r.closed, false);
+    assert.deepEqual(env().echo.seen.slice(before).map((s) => s.url), ['/delay/300', '/fast']);
+  });
+
+  it('passes a non-standard method (PURGE) to the upstream', async () => {
+    const r = await rawRequest(env().port, 'PURGE /cache/item HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.1 200 /);
+    assert.match(r.text, /"method":"PURGE","url":"\/cache\/item"/);
+  });
+
+  it('refuses more header fields than maxHeaderCount with 431, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const fields = Array.from({ length: 101 }, (_, i) => `X-H${i}: v\r\n`).join('');
+    const r = await rawRequest(env().port, `GET /many HTTP/1.1\r\nHost: x\r\n${fields}\r\n`);
+    assert.match(r.text, /^HTTP\/1\.1 431 /);
+    assert.match(r.text, /NGATE_ERR_HEADERS_TOO_LARGE/);
+    assert.equal(env().echo.seen.length, before);
+  });
+
+  it('proxies an h2c request (HTTP/2 prior knowledge) end to end on the same port', async () => {
+    const client = http2.connect(`http://127.0.0.1:${env().port}`);
+    try {
+      const { status, headers, body } = await new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const req = client.request({ ':method': 'POST', ':path': '/h2/path?q=1', 'x-custom': 'h2' });
+        let text = '';
+        let head: http2.IncomingHttpHeaders = {};
+        req.on('response', (h) => (head = h));
+        req.on('data', (c: Buffer) => (text += c.toString()));
+        req.on('end', () => resolve({ status: Number(head[':status']), headers: head, body: text }));
+        req.on('error', reject);
+        req.end('h2 body');
+      });
+      assert.equal(status, 200);
+      assert.deepEqual(headers['set-cookie'], ['a=1', 'b=2']);
+      const e = JSON.parse(body) as { method: string; url: string; body: string; headers: Record<string, string> };
+      assert.equal(e.method, 'POST');
+      assert.equal(e.url, '/h2/path?q=1');
+      assert.equal(e.body, 'h2 body');
+      assert.equal(e.headers['x-custom'], 'h2');
+      assert.equal(e.headers.host, `127.0.0.1:${env().port}`);
+      assert.equal(e.headers['x-forwarded-proto'], 'http');
+    } finally {
+      client.close();
+    }
+  });
+});

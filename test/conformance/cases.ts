@@ -1,0 +1,276 @@
+/**
+ * The core proxy behaviour every listener engine must show, run once per
+ * engine (conformance-uws.test.ts, conformance-node.test.ts): methods, path,
+ * query and body unchanged, headers and X-Forwarded-*, hop-by-hop stripping,
+ * local error statuses, streamed bodies, clientMaxBodySize and framing.
+ */
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startBackend, type Backend } from '../helpers/backends';
+import { startGateway, type Gateway } from '../helpers/gateway';
+import { http as request } from '../helpers/http';
+import { closedPort, rawRequest } from '../helpers/raw';
+
+export type Engine = 'uws' | 'node';
+
+export interface ConformanceEnv {
+  gw: Gateway;
+  port: number;
+  echo: Backend;
+}
+
+/** A backend answering with JSON describing what it received, plus a few scripted routes. */
+function echoHandler(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
+  if (req.url === '/hop-out') {
+    res.setHeader('connection', 'x-private');
+    res.setHeader('x-private', 'secret');
+    res.setHeader('keep-alive', 'timeout=5');
+    res.setHeader('x-public', 'yes');
+    res.end('hop');
+    return;
+  }
+  if (req.url === '/chunked-out') {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('part1-');
+    setImmediate(() => res.end('part2'));
+    return;
+  }
+  const answer = (): void => {
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('set-cookie', ['a=1', 'b=2']);
+    res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString() }));
+  };
+  const delay = /^\/delay\/(\d+)/.exec(req.url ?? '');
+  if (delay !== null) setTimeout(answer, Number(delay[1]));
+  else answer();
+}
+
+export function gatewayConfig(engine: Engine, echoUrl: string, silentUrl: string, streamUrl: string, dead: number): string {
+  return `
+kind: HTTPServer
+name: edge
+engine: ${engine}
+port: 0
+address: 127.0.0.1
+clientMaxBodySize: 8m
+rules:
+  - paths:
+      - path: /missing
+        backend: does-not-exist
+      - path: /refused
+        backend: refused
+      - path: /slow
+        backend: slow
+      - pathPrefix: /stream/
+        backend: stream
+      - pathRegexp: "^/(?!nothing)"
+        backend: echo
+---
+kind: Pipeline
+name: stream
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${streamUrl}" }] } }]
+---
+kind: Pipeline
+name: echo
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${echoUrl}" }] } }]
+---
+kind: Pipeline
+name: refused
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${dead}" }] } }]
+---
+kind: Pipeline
+name: slow
+filters: [{ name: proxy, kind: Proxy, mainPool: { timeout: 300ms, servers: [{ url: "${silentUrl}" }] } }]
+`;
+}
+
+interface Echoed {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Registers the conformance suite for one engine; returns the env for engine-specific tests. */
+export function conformance(engine: Engine, extra?: (env: () => ConformanceEnv) => void): void {
+  describe(`listener conformance: engine ${engine}`, () => {
+    let echo: Backend;
+    let silent: Backend;
+    let streamer: http.Server;
+    let gw: Gateway;
+    let port: number;
+    const url = (p: string): string => `http://127.0.0.1:${port}${p}`;
+
+    before(async () => {
+      echo = await startBackend(1, echoHandler);
+      silent = await startBackend(2, () => undefined);
+      // Echoes bodies as they stream (the recording backends keep only the first MiB).
+      streamer = http.createServer((req, res) => req.pipe(res));
+      await new Promise<void>((resolve) => streamer.listen(0, '127.0.0.1', resolve));
+      const streamUrl = `http://127.0.0.1:${(streamer.address() as AddressInfo).port}`;
+      gw = await startGateway(gatewayConfig(engine, echo.url, silent.url, streamUrl, await closedPort()));
+      port = gw.ports.get('edge') as number;
+    });
+    after(async () => {
+      assert.equal(await gw.stop(), 0);
+      await echo.close();
+      await silent.close();
+      streamer.closeAllConnections();
+      await new Promise<void>((resolve) => streamer.close(() => resolve()));
+    });
+
+    for (const method of ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      it(`passes ${method} with path, query and body unchanged`, async () => {
+        const withBody = method !== 'GET' && method !== 'OPTIONS';
+        const r = await request(url('/a/b%20c/?x=1&y=%2F&x=2'), { method, body: withBody ? `body of ${method}` : undefined });
+        assert.equal(r.status, 200);
+        const e = JSON.parse(r.body) as Echoed;
+        assert.equal(e.method, method);
+        assert.equal(e.url, '/a/b%20c/?x=1&y=%2F&x=2');
+        assert.equal(e.body, withBody ? `body of ${method}` : '');
+      });
+    }
+
+    it('answers HEAD with the headers and no body, and keeps the connection usable', async () => {
+      const r = await request(url('/head'), { method: 'HEAD' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, '');
+      assert.equal(r.headers['content-type'], 'application/json');
+      const next = await request(url('/after-head'));
+      assert.equal((JSON.parse(next.body) as Echoed).url, '/after-head');
+    });
+
+    it('passes request headers, repeated response headers, and sets X-Forwarded-* and Via', async () => {
+      const r = await request(url('/h'), { headers: { 'x-custom': 'v1', host: 'example.test', 'x-forwarded-for': '10.0.0.1' } });
+      const e = JSON.parse(r.body) as Echoed;
+      assert.equal(e.headers['x-custom'], 'v1');
+      assert.equal(e.headers.host, 'example.test');
+      assert.equal(e.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+      assert.equal(e.headers['x-forwarded-proto'], 'http');
+      assert.equal(e.headers['x-forwarded-host'], 'example.test');
+      assert.equal(e.headers.via, '1.1 ngate');
+      assert.deepEqual(r.headers['set-cookie'], ['a=1', 'b=2']);
+    });
+
+    it('strips hop-by-hop request headers and the names Connection lists', async () => {
+      const r = await rawRequest(port, 'GET /hop-in HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x-private\r\nX-Private: secret\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nX-Public: yes\r\n\r\n');
+      const e = JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4)) as Echoed;
+      assert.equal(e.headers['x-public'], 'yes');
+      assert.equal(e.headers['x-private'], undefined);
+      assert.equal(e.headers.te, undefined);
+      assert.equal(e.headers['keep-alive'], undefined);
+    });
+
+    it('strips hop-by-hop response headers', async () => {
+      const r = await request(url('/hop-out'));
+      assert.equal(r.body, 'hop');
+      assert.equal(r.headers['x-public'], 'yes');
+      assert.equal(r.headers['x-private'], undefined);
+      // The listener may announce its own keep-alive; the upstream's never crosses.
+      assert.notEqual(r.headers['keep-alive'], 'timeout=5');
+    });
+
+    it('answers 404 when no route matches', async () => {
+      const r = await request(url('/nothing-here'));
+      assert.equal(r.status, 404);
+      assert.match(r.body, /NGATE_ERR_NO_ROUTE/);
+    });
+
+    it('answers 503 for a missing pipeline, 502 for a refused upstream, 504 for a silent one', async () => {
+      const missing = await request(url('/missing'));
+      assert.equal(missing.status, 503);
+      assert.match(missing.body, /NGATE_ERR_PIPELINE_MISSING/);
+      const refused = await request(url('/refused'));
+      assert.equal(refused.status, 502);
+      assert.match(refused.body, /NGATE_ERR_UPSTREAM_CONNECT/);
+      const started = Date.now();
+      const slow = await request(url('/slow'));
+      assert.equal(slow.status, 504);
+      assert.match(slow.body, /NGATE_ERR_UPSTREAM_TIMEOUT/);
+      assert.ok(Date.now() - started < 5_000);
+      const again = await request(url('/after-504'));
+      assert.equal((JSON.parse(again.body) as Echoed).url, '/after-504');
+    });
+
+    it('streams a chunked response through', async () => {
+      const r = await request(url('/chunked-out'));
+      assert.equal(r.status, 200);
+      assert.equal(r.body, 'part1-part2');
+    });
+
+    it('streams a 5 MiB upload (Content-Length and chunked) to the upstream and back unchanged', async () => {
+      const payload = Buffer.alloc(5 * 1024 * 1024);
+      for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
+      for (const chunked of [false, true]) {
+        const got = await new Promise<Buffer>((resolve, reject) => {
+          const headers: Record<string, string> = chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(payload.length) };
+          const req = http.request(url('/stream/up'), { method: 'POST', headers }, (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (c: Buffer) => parts.push(c));
+            res.on('end', () => resolve(Buffer.concat(parts)));
+          });
+          req.on('error', reject);
+          for (let off = 0; off < payload.length; off += 256 * 1024) req.write(payload.subarray(off, off + 256 * 1024));
+          req.end();
+        });
+        assert.equal(Buffer.compare(got, payload), 0, chunked ? 'chunked upload' : 'sized upload');
+      }
+    });
+
+    it('answers 413 and closes before reading a body announced over clientMaxBodySize', async () => {
+      const before = echo.seen.length;
+      const r = await rawRequest(port, 'POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 9000000\r\n\r\nabc');
+      assert.match(r.text, /^HTTP\/1\.1 413 /);
+      assert.match(r.text, /NGATE_ERR_BODY_TOO_LARGE/);
+      assert.equal(r.closed, true);
+      assert.equal(echo.seen.length, before);
+    });
+
+    it('answers 413 when a chunked body exceeds clientMaxBodySize mid-way', async () => {
+      const chunk = Buffer.alloc(1024 * 1024, 97);
+      const r = await new Promise<number>((resolve) => {
+        const req = http.request(url('/chunked-big'), { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(-1));
+        let n = 0;
+        const pump = (): void => {
+          while (n++ < 12) if (!req.write(chunk)) return void req.once('drain', pump);
+          req.end();
+        };
+        pump();
+      });
+      // Either the 413 arrives, or the connection is cut while uploading: never a 2xx.
+      assert.ok(r === 413 || r === -1, `status ${r}`);
+    });
+
+    const badFraming: [string, string][] = [
+      ['two different Content-Length values', 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 10\r\n\r\nabc'],
+      ['two equal Content-Length values', 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc'],
+      ['Transfer-Encoding other than chunked', 'POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\nabc'],
+    ];
+    for (const [name, payload] of badFraming) {
+      it(`answers 400 and closes on ${name}, nothing upstream`, async () => {
+        const before = echo.seen.length;
+        const r = await rawRequest(port, payload);
+        assert.match(r.text, /^HTTP\/1\.1 400 /);
+        assert.match(r.text, /NGATE_ERR_BAD_FRAMING/);
+        assert.equal(r.closed, true);
+        assert.equal(echo.seen.length, before);
+      });
+    }
+
+    it('never lets a request pipelined behind a refused one reach the upstream', async () => {
+      const before = echo.seen.length;
+      const r = await rawRequest(port, 'POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 10\r\n\r\nabcGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(r.closed, true);
+      assert.doesNotMatch(r.text, /200 OK|smuggled/);
+      assert.equal(echo.seen.length, before);
+    });
+
+    extra?.(() => ({ gw, port, echo }));
+  });
+}
