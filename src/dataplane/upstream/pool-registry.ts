@@ -1,26 +1,38 @@
 import { Pool } from 'undici';
+import { countingConnector, type ConnectionObserver } from './counting-connector';
+
+export type { ConnectionObserver } from './counting-connector';
 
 export interface UpstreamOptions {
   readonly connectTimeout: number;
   readonly timeout: number;
   readonly keepAliveTimeout: number;
   readonly maxConnections: number;
+  /** 'h2': HTTP/2, prior knowledge (h2c) on http://, ALPN on https://. */
+  readonly protocol: 'http1' | 'h2';
+  /** With h2: streams multiplexed on one connection before undici opens another. */
+  readonly maxConcurrentStreams: number;
 }
 
 /**
- * A worker's keep-alive pools, one per endpoint origin and option set. A new
- * config generation reuses the pools of endpoints that did not change; pools
- * no generation uses any more are closed gracefully (in-flight finish).
+ * A worker's keep-alive pools, one per service, endpoint origin and option set
+ * (per service so that connection counters belong to one cluster, as Envoy's
+ * connection pools do). A new config generation reuses the pools of endpoints
+ * that did not change; pools no generation uses any more are closed
+ * gracefully: requests in flight on them finish (this is how an endpoint that
+ * DNS discovery dropped drains).
  */
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>();
   private building = new Set<string>();
 
-  get(origin: string, opts: UpstreamOptions): Pool {
-    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}`;
+  /** `service` names the owner of `observer` (its stats slot); pools are not shared across services. */
+  get(origin: string, opts: UpstreamOptions, service: number, observer: ConnectionObserver): Pool {
+    const key = `${service}|${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${opts.protocol}|${opts.maxConcurrentStreams}`;
     this.building.add(key);
     let pool = this.pools.get(key);
     if (pool === undefined) {
+      const h2 = opts.protocol === 'h2';
       pool = new Pool(origin, {
         connections: opts.maxConnections,
         pipelining: 1,
@@ -28,8 +40,10 @@ export class PoolRegistry {
         keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
         headersTimeout: opts.timeout,
         bodyTimeout: opts.timeout,
-        connect: { timeout: opts.connectTimeout },
+        connect: countingConnector({ timeout: opts.connectTimeout, allowH2: h2, useH2c: h2 && origin.startsWith('http:') }, observer),
         strictContentLength: true,
+        allowH2: h2,
+        maxConcurrentStreams: opts.maxConcurrentStreams,
       });
       this.pools.set(key, pool);
     }

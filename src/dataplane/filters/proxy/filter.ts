@@ -50,11 +50,15 @@ export class ProxyFilter implements Filter {
       timeout: pool.timeout,
       keepAliveTimeout: pool.keepAliveTimeout,
       maxConnections: pool.maxConnectionsPerWorker,
+      protocol: pool.protocol,
+      maxConcurrentStreams: pool.maxConcurrentStreams,
     };
     const slots = (spec as ProxySpec & { [SLOTS_KEY]: PoolSlots })[SLOTS_KEY];
+    this.counters = env.stats.service(slots.service, slots.endpoints);
     this.endpoints = pool.servers.map((s, i) => {
       const origin = new URL(s.url).origin;
-      return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
+      const upstream = env.upstreams.get(origin, opts, slots.service, this.counters);
+      return new Endpoint(i, origin, s.weight, upstream, env.shared.endpoints, slots.endpoints[i] as number);
     });
     this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance);
     this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession);
@@ -62,7 +66,6 @@ export class ProxyFilter implements Filter {
     this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
     this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
-    this.counters = env.stats.service(slots.service, slots.endpoints);
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
