@@ -35,7 +35,8 @@ export class PoolRegistry {
       const h2 = opts.protocol === 'h2';
       pool = new Pool(origin, {
         connections: opts.maxConnections,
-        pipelining: 1,
+        // On h2, undici's `pipelining` is the streams one connection carries before the pool opens another.
+        pipelining: h2 ? opts.maxConcurrentStreams : 1,
         keepAliveTimeout: opts.keepAliveTimeout,
         keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
         headersTimeout: opts.timeout,
