@@ -68,12 +68,12 @@ export async function startH2Backend(name: string, address = '127.0.0.1', port =
  * URL gives the port): the port is picked on the first address and retried
  * when another address already has it taken.
  */
-export async function startH2BackendsOnOnePort(names: string[], addresses: string[]): Promise<H2Backend[]> {
+export async function startH2BackendsOnOnePort(names: string[], addresses: string[], handlerOf: (name: string) => H2Handler = h2Echo): Promise<H2Backend[]> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const first = await startH2Backend(names[0] as string, addresses[0] as string);
+    const first = await startH2Backend(names[0] as string, addresses[0] as string, 0, handlerOf(names[0] as string));
     const all = [first];
     try {
-      for (let i = 1; i < names.length; i++) all.push(await startH2Backend(names[i] as string, addresses[i] as string, first.port));
+      for (let i = 1; i < names.length; i++) all.push(await startH2Backend(names[i] as string, addresses[i] as string, first.port, handlerOf(names[i] as string)));
       return all;
     } catch {
       await Promise.all(all.map((b) => b.close()));
