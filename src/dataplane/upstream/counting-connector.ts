@@ -22,7 +22,8 @@ export function countingConnector(opts: ConnectorOptions, observer: ConnectionOb
   const connect = buildConnector({ timeout: opts.timeout, allowH2: opts.allowH2, useH2c: opts.useH2c } as buildConnector.BuildOptions);
   return (options, callback) => {
     connect(options, (err, socket) => {
-      if (socket !== null) {
+      // undici calls back with (err) alone on failure: socket is undefined then, not null.
+      if (err === null && socket != null) {
         observer.connected((socket as { alpnProtocol?: string | false }).alpnProtocol === 'h2');
         socket.once('close', () => observer.disconnected());
       }
