@@ -1,5 +1,6 @@
 /** The only argv reader: commander program with every ngate command. */
 import { Command, InvalidArgumentError } from 'commander';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { loadAndCompile } from '../config/config-file';
@@ -33,6 +34,13 @@ function parseHostPort(value: string): { address: string; port: number } {
   return { address: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
 }
 
+/** Collects repeated --dns-server values; each is an IP address with an optional port. */
+function dnsServer(value: string, previous: string[]): string[] {
+  const host = value.startsWith('[') ? value.slice(1, value.indexOf(']')) : value.includes('.') ? value.split(':')[0] ?? '' : value;
+  if (isIP(host) === 0) throw new InvalidArgumentError(`expected an IP address with an optional port such as 127.0.0.1:5353, got ${value}`);
+  return [...previous, value];
+}
+
 function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || address.startsWith('127.');
 }
@@ -49,7 +57,8 @@ program
   .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
   .option('--admin-token <token>', 'bearer token for mutating admin calls (env NGATE_ADMIN_TOKEN)')
   .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
-  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string }) => {
+  .option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns (default: those of /etc/resolv.conf)', dnsServer, [])
+  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string; dnsServer: string[] }) => {
     const admin = parseHostPort(opts.admin);
     const token = opts.adminToken ?? process.env.NGATE_ADMIN_TOKEN ?? null;
     if (!isLoopback(admin.address) && token === null) {
@@ -64,6 +73,7 @@ program
       adminAddress: admin.address,
       adminPort: admin.port,
       adminToken: token,
+      dnsServers: opts.dnsServer,
     });
     process.on('SIGTERM', () => supervisor.stop());
     process.on('SIGINT', () => supervisor.stop());

@@ -15,6 +15,9 @@ export const BALANCE_POLICIES = [
 ] as const;
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
 
+export const PROTOCOLS = ['http1', 'h2'] as const;
+export const DISCOVERY = ['static', 'dns'] as const;
+
 /** What consistentHash keys on. */
 export const HASH_ON = ['ip', 'header', 'cookie'] as const;
 
@@ -172,6 +175,19 @@ export const poolSchema = object(
     outlierDetection: optional(outlierDetectionSchema),
     tls: optional(upstreamTlsSchema),
     websocket: withDefault(websocketSchema, WEBSOCKET_DEFAULTS),
+    /**
+     * `http1`, or `h2`: HTTP/2 with multiplexing, by prior knowledge (h2c) to `http://` servers
+     * and by ALPN to `https://` ones (Envoy's `http2_protocol_options`).
+     */
+    protocol: withDefault(oneOf(PROTOCOLS), 'http1'),
+    /** With `h2`: streams one connection carries at once before another connection is opened. */
+    maxConcurrentStreams: withDefault(int({ min: 1, max: 10_000 }), 100),
+    /**
+     * `static`: servers as written. `dns` (Envoy `strict_dns`): every server host name is resolved by the
+     * coordinator every `refresh` (sooner when the answer's TTL is shorter); each address is an endpoint.
+     */
+    discovery: withDefault(oneOf(DISCOVERY), 'static'),
+    refresh: withDefault(duration(), 5_000),
   },
   { name: 'a pool' },
 );

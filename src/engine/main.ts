@@ -23,6 +23,8 @@ import { registerObjectRoutes } from '../control/admin/object-routes';
 import { ObjectService } from '../control/store/object-service';
 import { ObjectStore } from '../control/store/object-store';
 import { SlotAllocator } from '../control/slot-allocator';
+import { DnsDiscovery } from '../control/discovery/dns-discovery';
+import { MembershipTracker } from '../control/discovery/membership';
 import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
@@ -89,6 +91,15 @@ async function main(): Promise<void> {
   const outliers = new OutlierDetector(stats, availability);
   const slots = new SlotAllocator();
   const accessLogs = new AccessLogWriter();
+  const membership = new MembershipTracker();
+  let service: ObjectService | null = null;
+  // A DNS refresh that changed an address set re-applies the running objects (see dns-discovery.ts).
+  const discovery = new DnsDiscovery(options.dnsServers ?? [], () => {
+    if (service === null || draining) return;
+    void service.rediscover().then((outcome) => {
+      if (!outcome.ok) log('ERROR', 'applying DNS membership failed; the running endpoints stay', { error: outcome.error });
+    });
+  });
   let broadcaster: Broadcaster | null = null;
   let current: CompiledConfig | null = null;
   const onWorkerMessage = (msg: FromWorker): void => {
@@ -107,8 +118,9 @@ async function main(): Promise<void> {
     stats.setCatalog(catalog);
     health.apply(catalog);
     outliers.apply(catalog);
+    membership.apply(catalog);
   };
-  const service = new ObjectService(store, broadcaster, slots, committed);
+  service = new ObjectService(store, broadcaster, slots, committed, discovery);
   const result = await service.start(initial.sources);
   if (!result.ok) {
     for (const e of result.errors) log('ERROR', formatConfigError(e));
@@ -118,7 +130,16 @@ async function main(): Promise<void> {
   const generation = (): number => broadcaster?.committedGeneration ?? 0;
   registerInfoRoutes(admin, { workers: workers.length, generation, draining: () => draining });
   registerObjectRoutes(admin, { store, service, configFiles: options.configFiles, generation });
-  registerStatsRoutes(admin, { store: stats, endpoints: sharedState.endpoints, availability, config: () => current });
+  registerStatsRoutes(admin, {
+    store: stats,
+    endpoints: sharedState.endpoints,
+    availability,
+    membership: {
+      changeCount: (name) => availability.changeCount(name) + membership.changeCount(name),
+      updateFailures: (name) => discovery.updateFailures(name),
+    },
+    config: () => current,
+  });
   let adminPort: number;
   try {
     adminPort = await admin.listen(options.adminAddress, options.adminPort);
@@ -131,11 +152,12 @@ async function main(): Promise<void> {
   process.on('message', (msg: ToEngine) => {
     if (msg.type === 'drain' && !draining) {
       draining = true;
+      discovery.stop();
       log('INFO', 'draining', { timeoutMs: msg.timeoutMs });
       const drain: ToWorker = { type: 'drain', timeoutMs: msg.timeoutMs };
       for (const w of workers) w.postMessage(drain);
     }
-    if (msg.type === 'reload' && !draining) void reload(service);
+    if (msg.type === 'reload' && !draining && service !== null) void reload(service);
     if (msg.type === 'reopenLogs') accessLogs.reopen();
   });
   for (const w of workers) {

@@ -11,6 +11,8 @@ export interface EngineOptions {
   readonly adminPort: number;
   /** Bearer token for mutating admin calls; required when the admin address is not loopback. */
   readonly adminToken: string | null;
+  /** DNS servers (`address[:port]`) for `discovery: dns` pools; empty: the system's resolv.conf servers. */
+  readonly dnsServers: string[];
 }
 
 /** Exit code for a config the engine refuses: the supervisor must not restart on it (sysexits EX_CONFIG). */

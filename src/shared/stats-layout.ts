@@ -12,7 +12,7 @@ import { MAX_ENDPOINTS, MAX_SERVICES } from './sab-layout';
 import { CLUSTER_COUNTERS, ENDPOINT_COUNTERS, LISTENER_COUNTERS } from './stats-names';
 
 export const MAX_LISTENERS = 256;
-export const CLUSTER_STRIDE = 16;
+export const CLUSTER_STRIDE = 24;
 export const LISTENER_STRIDE = 16;
 export const LISTENER_BASE = MAX_SERVICES * CLUSTER_STRIDE;
 export const ENDPOINT_STATS_STRIDE = 8;

@@ -21,7 +21,15 @@ export const CLUSTER_COUNTERS = [
   'upstream_cx_rx_bytes_total',
   /** Mirror pools: requests taken for mirroring but not copied (body over maxBodySize, too many copies in flight, no endpoint). */
   'upstream_rq_mirror_skipped',
+  /** Upstream connections opened (any protocol), and those that speak HTTP/2. */
+  'upstream_cx_total',
+  'upstream_cx_http2_total',
+  /** A gauge: upstream connections open now. */
+  'upstream_cx_active',
 ] as const;
+
+/** Gauges among the cluster counters (summed, but never baselined when a slot is reused). */
+export const CLUSTER_GAUGES: ReadonlySet<string> = new Set(['upstream_cx_active']);
 
 /** Status codes with a counter of their own (`upstream_rq_<code>`). */
 export const COMMON_CODES = [200, 404, 500, 502, 503, 504] as const;

@@ -4,7 +4,7 @@ import { redactPrivateKeys } from '../../config/tls-material';
 import { ENDPOINT_STRIDE, IN_FLIGHT } from '../../shared/sab-layout';
 import type { Availability } from '../health/availability';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
-import { takeSnapshot } from '../stats/snapshot';
+import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
 import type { StatsStore } from '../stats/stats-store';
 import { json, text, type AdminRequest, type AdminServer } from './admin-server';
 
@@ -13,6 +13,8 @@ export interface StatsSources {
   /** The shared endpoint slots (health, in-flight). */
   readonly endpoints: Int32Array;
   readonly availability: Availability;
+  /** membership_change and update_failure per service; the availability flips alone when absent. */
+  readonly membership?: MembershipSource;
   config(): CompiledConfig | null;
 }
 
@@ -30,7 +32,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   admin.route('GET', '/stats', (req) => {
     const filter = filterOf(req);
     if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
-    const snap = takeSnapshot(src.store, src.endpoints, src.availability);
+    const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability);
     const format = req.query.get('format');
     if (format === 'json') return json(200, envoyJson(snap, filter));
     if (format === 'prometheus') return text(200, prometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
@@ -38,7 +40,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
     return text(200, envoyText(snap, filter));
   });
   admin.route('GET', '/stats/prometheus', () =>
-    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
+    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
   );
   admin.route('GET', '/clusters', (req) => {
     const clusters = src.store.catalog.services.map((s) => {

@@ -4,7 +4,7 @@
  */
 import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
-import { CLUSTER_COUNTERS, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES } from '../../shared/stats-names';
+import { CLUSTER_COUNTERS, CLUSTER_GAUGES, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES } from '../../shared/stats-names';
 import type { LatencySeries, StatsStore } from './stats-store';
 
 export interface StatValue {
@@ -43,6 +43,8 @@ export interface StatsSnapshot {
 
 export interface MembershipSource {
   changeCount(service: string): number;
+  /** Discovery refreshes of this service that failed (the last good endpoint set stayed); absent: none. */
+  updateFailures?(service: string): number;
 }
 
 /** Envoy's default histogram bucket bounds, in milliseconds. */
@@ -56,12 +58,13 @@ export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membershi
   };
   for (const s of store.catalog.services) {
     const counters = store.service(s.slot);
-    CLUSTER_COUNTERS.forEach((stat, i) => add('cluster', s.name, stat, counters[i] as number, false));
+    CLUSTER_COUNTERS.forEach((stat, i) => add('cluster', s.name, stat, counters[i] as number, CLUSTER_GAUGES.has(stat)));
     const healthy = s.endpoints.filter((e) => endpoints[e.slot * ENDPOINT_STRIDE + HEALTH] === 1).length;
     const active = s.endpoints.reduce((n, e) => n + Atomics.load(endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT), 0);
     add('cluster', s.name, 'membership_total', s.endpoints.length, true);
     add('cluster', s.name, 'membership_healthy', healthy, true);
     add('cluster', s.name, 'membership_change', membership.changeCount(s.name), false);
+    if (membership.updateFailures !== undefined) add('cluster', s.name, 'update_failure', membership.updateFailures(s.name), false);
     add('cluster', s.name, 'upstream_rq_active', active, true);
     histograms.push(histogramValue('cluster', s.name, CLUSTER_HISTOGRAM, store.histogram('service', s.slot)));
   }

@@ -7,7 +7,7 @@
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
 import type { HistogramSnapshot } from '../../shared/messages';
-import { CLUSTER_COUNTERS, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
+import { CLUSTER_COUNTERS, CLUSTER_GAUGES, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
 import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
 import type { Catalog } from './catalog';
 
@@ -140,6 +140,7 @@ export class StatsStore {
     const baseline = this.baselines[kind].get(slot);
     if (baseline === undefined) return out;
     const names: readonly string[] = kind === 'service' ? CLUSTER_COUNTERS : LISTENER_COUNTERS;
-    return out.map((v, i) => (kind === 'listener' && LISTENER_GAUGES.has(names[i] as string) ? v : v - (baseline[i] as number)));
+    const gauges = kind === 'service' ? CLUSTER_GAUGES : LISTENER_GAUGES;
+    return out.map((v, i) => (gauges.has(names[i] as string) ? v : v - (baseline[i] as number)));
   }
 }

@@ -11,6 +11,7 @@ import { validateObjects, type ConfigError } from '../../config/validate';
 import type { ListenerInfo } from '../../shared/messages';
 import type { SwapResult } from '../broadcast';
 import type { SlotAllocator } from '../slot-allocator';
+import type { Discovery } from '../discovery/dns-discovery';
 import { pairWithRaw, readSources, type ObjectStore } from './object-store';
 import { resolvePorts } from './resolve-ports';
 
@@ -48,6 +49,8 @@ export class ObjectService {
     private readonly slots: SlotAllocator,
     /** Told about every committed config (with slots), e.g. to name stats and restart health checks. */
     private readonly onCommitted: (compiled: CompiledConfig) => void = () => undefined,
+    /** Turns discovered (DNS) servers into their addresses before slots are assigned. */
+    private readonly discovery: Discovery | null = null,
   ) {}
 
   get servers(): readonly CompiledServer[] {
@@ -114,6 +117,11 @@ export class ObjectService {
     return this.serial(() => this.apply(sources, false));
   }
 
+  /** Discovery found other addresses: the running objects are applied again (new endpoints, same objects). */
+  rediscover(): Promise<ChangeOutcome> {
+    return this.serial(() => this.apply(this.runningSources(), false));
+  }
+
   private runningSources(): SourcedObject[] {
     return this.store.list().map((o) => running(o.raw));
   }
@@ -134,10 +142,11 @@ export class ObjectService {
     } catch (err) {
       return refuse(409, (err as Error).message);
     }
+    const expanded = this.discovery === null ? compiled : await this.discovery.expand(compiled);
     const restoreSlots = this.slots.snapshot();
     let assigned: CompiledConfig;
     try {
-      assigned = this.slots.assign(compiled);
+      assigned = this.slots.assign(expanded);
     } catch (err) {
       restoreSlots();
       return refuse(409, (err as Error).message);
@@ -150,6 +159,7 @@ export class ObjectService {
     }
     this.current = compiled;
     this.listeners = result.listeners;
+    this.discovery?.commit();
     this.onCommitted(assigned);
     this.store.set(pairWithRaw(validated.objects, sources));
     if (persist) {

@@ -67,6 +67,18 @@ export class ServiceCounters {
   time(ms: number): void {
     this.latency.recordValue(toMicros(ms));
   }
+
+  /** An upstream connection of this service opened (`h2`: it speaks HTTP/2). */
+  connected(h2: boolean): void {
+    const b = this.block;
+    add(b, this.base + CLUSTER.upstream_cx_total, 1);
+    add(b, this.base + CLUSTER.upstream_cx_active, 1);
+    if (h2) add(b, this.base + CLUSTER.upstream_cx_http2_total, 1);
+  }
+
+  disconnected(): void {
+    add(this.block, this.base + CLUSTER.upstream_cx_active, -1);
+  }
 }
 
 export class ListenerCounters {

@@ -14,6 +14,8 @@ export const HOP_BY_HOP = new Set([
   'transfer-encoding',
   'upgrade',
   'expect',
+  // Connection-specific in HTTP/2 (RFC 9113 §8.2.2): an h2 upstream refuses a request carrying it.
+  'http2-settings',
 ]);
 
 /** Names listed in a Connection header value (lowercase), or null when it lists none. */

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Pool } from 'undici';
+import { buildConnector, Pool } from 'undici';
 import type { UpstreamTls } from '../../config/tls-material';
+import { countingConnector, type ConnectionObserver } from './counting-connector';
 import { TlsPool, tlsConnector } from './upstream-tls';
+
+export type { ConnectionObserver } from './counting-connector';
 
 export interface UpstreamOptions {
   readonly connectTimeout: number;
@@ -10,6 +13,10 @@ export interface UpstreamOptions {
   readonly maxConnections: number;
   /** The pool's TLS settings for https:// origins (null: verify with the system CAs). */
   readonly tls: UpstreamTls | null;
+  /** 'h2': HTTP/2, prior knowledge (h2c) on http://, ALPN on https://. */
+  readonly protocol: 'http1' | 'h2';
+  /** With h2: streams multiplexed on one connection before undici opens another. */
+  readonly maxConcurrentStreams: number;
 }
 
 function tlsKey(tls: UpstreamTls | null): string {
@@ -17,34 +24,43 @@ function tlsKey(tls: UpstreamTls | null): string {
 }
 
 /**
- * A worker's keep-alive pools, one per endpoint origin and option set. A new
- * config generation reuses the pools of endpoints that did not change; pools
- * no generation uses any more are closed gracefully (in-flight finish).
+ * A worker's keep-alive pools, one per service, endpoint origin and option set
+ * (per service so that connection counters belong to one cluster, as Envoy's
+ * connection pools do). A new config generation reuses the pools of endpoints
+ * that did not change; pools no generation uses any more are closed
+ * gracefully: requests in flight on them finish (this is how an endpoint that
+ * DNS discovery dropped drains).
  */
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>();
   private building = new Set<string>();
 
-  get(origin: string, opts: UpstreamOptions): Pool {
-    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${tlsKey(opts.tls)}`;
+  /** `service` names the owner of `observer` (its stats slot); pools are not shared across services. */
+  get(origin: string, opts: UpstreamOptions, service: number, observer: ConnectionObserver): Pool {
+    const key = `${service}|${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${opts.protocol}|${opts.maxConcurrentStreams}|${tlsKey(opts.tls)}`;
     this.building.add(key);
     let pool = this.pools.get(key);
     if (pool === undefined) {
+      const h2 = opts.protocol === 'h2';
+      const url = new URL(origin);
+      const secure = url.protocol === 'https:';
+      const connect = secure
+        ? tlsConnector(url, opts.tls, opts.connectTimeout, h2)
+        : buildConnector({ timeout: opts.connectTimeout, allowH2: h2, useH2c: h2 } as buildConnector.BuildOptions);
       const options: Pool.Options = {
         connections: opts.maxConnections,
-        pipelining: 1,
+        // On h2, undici's `pipelining` is the streams one connection carries before the pool opens another.
+        pipelining: h2 ? opts.maxConcurrentStreams : 1,
         keepAliveTimeout: opts.keepAliveTimeout,
         keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
         headersTimeout: opts.timeout,
         bodyTimeout: opts.timeout,
-        connect: { timeout: opts.connectTimeout },
+        connect: countingConnector(connect, observer),
         strictContentLength: true,
+        allowH2: h2,
+        maxConcurrentStreams: opts.maxConcurrentStreams,
       };
-      const url = new URL(origin);
-      pool =
-        url.protocol === 'https:'
-          ? new TlsPool(origin, { ...options, connect: tlsConnector(url, opts.tls, opts.connectTimeout) }, url.host)
-          : new Pool(origin, options);
+      pool = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
       this.pools.set(key, pool);
     }
     return pool;

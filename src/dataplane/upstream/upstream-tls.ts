@@ -17,9 +17,10 @@ export function sniName(origin: URL, tls: UpstreamTls | null): string | null {
   return isIP(host) === 0 ? host : null;
 }
 
-export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeout: number): buildConnector.connector {
+export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeout: number, allowH2 = false): buildConnector.connector {
   const base = buildConnector({
     timeout: connectTimeout,
+    allowH2,
     rejectUnauthorized: tls === null || !tls.insecureSkipVerify,
     ...(tls?.ca != null ? { ca: tls.ca } : {}),
     ...(tls?.cert != null && tls.key != null ? { cert: tls.cert, key: tls.key } : {}),

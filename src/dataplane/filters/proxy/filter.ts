@@ -2,15 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestContext } from '../../context';
 import type { Filter, FilterEnv } from '../../pipeline/filter';
 import { available, type Balancer } from '../../balancer/balancer';
-import { Endpoint } from '../../balancer/endpoint';
-import { BALANCERS } from '../../balancer/registry';
+import type { Endpoint } from '../../balancer/endpoint';
 import { forward } from '../../upstream/forward';
 import { RETRY } from '../../upstream/exchange';
 import { RetryPolicy } from '../../upstream/retry-policy';
-import { ServiceCursor } from '../../balancer/service-cursor';
 import { SLOTS_KEY, type PoolSlots } from '../../../shared/sab-layout';
 import type { ProxySpec } from './schema';
-import type { UpstreamTls } from '../../../config/tls-material';
+import { buildPool } from './pool-endpoints';
 import { CircuitBreaker } from './circuit-breaker';
 import { StickyCookie } from './sticky-cookie';
 import type { ServiceCounters } from '../../stats/counters';
@@ -50,26 +48,16 @@ export class ProxyFilter implements Filter {
     env: FilterEnv,
   ) {
     const pool = spec.mainPool;
-    const opts = {
-      connectTimeout: pool.connectTimeout,
-      timeout: pool.timeout,
-      keepAliveTimeout: pool.keepAliveTimeout,
-      maxConnections: pool.maxConnectionsPerWorker,
-      // Validation replaced the tls paths with the PEM text they hold.
-      tls: (pool.tls as UpstreamTls | undefined) ?? null,
-    };
     const slots = (spec as ProxySpec & { [SLOTS_KEY]: PoolSlots })[SLOTS_KEY];
-    this.endpoints = pool.servers.map((s, i) => {
-      const origin = new URL(s.url).origin;
-      return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
-    });
-    this.balancer = BALANCERS[pool.loadBalance.policy](this.endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance);
+    const built = buildPool(pool, slots, env);
+    this.counters = built.counters;
+    this.endpoints = built.endpoints;
+    this.balancer = built.balancer;
     this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession);
     this.retry = pool.retry === undefined || pool.retry.maxAttempts < 2 ? null : new RetryPolicy(pool.retry);
     this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
     this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
-    this.counters = env.stats.service(slots.service, slots.endpoints);
     this.websocket = pool.websocket;
     this.handshakeTimeout = pool.connectTimeout + pool.timeout;
   }

@@ -23,14 +23,18 @@ export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): Bui
     maxConnections: pool.maxConnectionsPerWorker,
     // Validation replaced the tls paths with the PEM text they hold.
     tls: (pool.tls as UpstreamTls | undefined) ?? null,
+    protocol: pool.protocol,
+    maxConcurrentStreams: pool.maxConcurrentStreams,
   };
+  // Counters first: the service's keep-alive pools report their connections to them.
+  const counters = env.stats.service(slots.service, slots.endpoints);
   const endpoints = pool.servers.map((s, i) => {
     const origin = new URL(s.url).origin;
-    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts), env.shared.endpoints, slots.endpoints[i] as number);
+    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts, slots.service, counters), env.shared.endpoints, slots.endpoints[i] as number);
   });
   return {
     endpoints,
     balancer: BALANCERS[pool.loadBalance.policy](endpoints, new ServiceCursor(env.shared.services, slots.service), pool.loadBalance),
-    counters: env.stats.service(slots.service, slots.endpoints),
+    counters,
   };
 }
