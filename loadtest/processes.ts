@@ -84,7 +84,8 @@ export async function startGateway(configText: string, workers: number): Promise
   writeFileSync(file, configText);
   const { value, proc } = await spawnUntil(
     process.execPath,
-    [NGATE_BIN, 'start', '--config', file, '--workers', String(workers), '--admin', '127.0.0.1:0'],
+    // A private data dir: objects applied during a run (the swap scenario) must not outlive it.
+    [NGATE_BIN, 'start', '--config', file, '--workers', String(workers), '--admin', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
     parseReadyLine,
     () => rmSync(dir, { recursive: true, force: true }),
   );

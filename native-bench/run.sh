@@ -254,7 +254,7 @@ start_proxy() {
   case "$proxy" in
     ngate)
       write_ngate_conf
-      start_bg ngate "$cpus" node "$ROOT/bin/ngate.js" start --config "$WORK/ngate.yaml" --workers "$workers" --admin 127.0.0.1:0 ;;
+      start_bg ngate "$cpus" node "$ROOT/bin/ngate.js" start --config "$WORK/ngate.yaml" --workers "$workers" --admin 127.0.0.1:0 --data-dir "$WORK/data" ;;
     nginx)
       write_nginx_proxy_conf "$workers"
       start_bg nginx "$cpus" nginx -p "$WORK" -e "$WORK/nginx-proxy-error.log" -c "$WORK/nginx-proxy.conf" ;;
