@@ -55,7 +55,7 @@ program
   .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per core)', workerCount, 1)
   .option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests', durationMs, 30_000)
   .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
-  .option('--admin-token <token>', 'bearer token for mutating admin calls (env NGATE_ADMIN_TOKEN)')
+  .option('--admin-token <token>', 'bearer token the admin API requires on every call but GET /ready (env NGATE_ADMIN_TOKEN)')
   .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
   .option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns (default: those of /etc/resolv.conf)', dnsServer, [])
   .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string; dnsServer: string[] }) => {

@@ -20,7 +20,7 @@ class Refused extends Error {
 function withServer(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'admin API base URL (env NGATE_SERVER)', process.env.NGATE_SERVER ?? 'http://127.0.0.1:9901')
-    .option('--token <token>', 'bearer token for mutating calls (env NGATE_ADMIN_TOKEN)', process.env.NGATE_ADMIN_TOKEN);
+    .option('--token <token>', 'bearer token of the admin API (env NGATE_ADMIN_TOKEN)', process.env.NGATE_ADMIN_TOKEN);
 }
 
 function print(value: unknown, output: Output): void {

@@ -207,9 +207,3 @@ export function loadUpstreamTls(spec: UpstreamTlsSpec, configFile: string | unde
   };
 }
 
-/** A copy of `value` with every PEM private key replaced, for dumps over the admin API. */
-export function redactPrivateKeys<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(v) ? '[redacted private key]' : v)),
-  ) as T;
-}

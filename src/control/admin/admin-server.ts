@@ -3,6 +3,7 @@
  * path). Routes are registered by the parts that own them (stats, objects,
  * health); this file only dispatches, parses bodies and writes answers.
  */
+import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -41,11 +42,21 @@ export function text(status: number, body: string, contentType = 'text/plain; ch
   return { status, body, contentType };
 }
 
+/** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(header ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export class AdminServer {
   private readonly routes: Route[] = [];
   private server: http.Server | null = null;
 
-  /** `token`: when set, mutating calls (POST/PUT/DELETE) need `Authorization: Bearer <token>`. */
+  /**
+   * `token`: when set, every call except `GET /ready` (load balancers probe it)
+   * needs `Authorization: Bearer <token>`: reads show the running objects too.
+   */
   constructor(private readonly token: string | null) {}
 
   route(method: string, pattern: string, handler: AdminHandler): void {
@@ -106,7 +117,7 @@ export class AdminServer {
     try {
       if (found === null) reply = json(404, { error: `no admin endpoint ${url.pathname}; see /help` });
       else if (found === 'method') reply = json(405, { error: `method ${req.method} not allowed on ${url.pathname}` });
-      else if (found.route.mutating && this.token !== null && req.headers.authorization !== `Bearer ${this.token}`) {
+      else if (this.token !== null && !(found.route.parts.join('/') === 'ready' && !found.route.mutating) && !bearerMatches(req.headers.authorization, this.token)) {
         reply = json(401, { error: 'this admin endpoint needs Authorization: Bearer <token>' });
       } else {
         const body = await readBody(req);

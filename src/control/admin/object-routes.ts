@@ -3,6 +3,7 @@
  * status. Bodies are YAML or JSON. A mutating call answers only after every
  * worker runs the new generation, or with why it was refused (nothing changed).
  */
+import { redactSecrets } from './redact';
 import { formatConfigError } from '../../config/validate';
 import type { ChangeOutcome, ObjectService } from '../store/object-service';
 import type { ObjectStore } from '../store/object-store';
@@ -48,11 +49,11 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
     return outcomeReply(await service.delete(name), 200, { name, deleted: true });
   });
 
-  admin.route('GET', '/apis/v2/objects', () => json(200, store.list().map((o) => o.raw)));
+  admin.route('GET', '/apis/v2/objects', () => json(200, store.list().map((o) => redactSecrets(o.raw))));
 
   admin.route('GET', '/apis/v2/objects/:name', (req) => {
     const found = store.get(req.params.name ?? '');
-    return found === undefined ? json(404, { error: `object ${req.params.name ?? ''} not found` }) : json(200, found.raw);
+    return found === undefined ? json(404, { error: `object ${req.params.name ?? ''} not found` }) : json(200, redactSecrets(found.raw));
   });
 
   admin.route('GET', '/apis/v2/status/objects', () => {

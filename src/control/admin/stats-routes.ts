@@ -1,6 +1,6 @@
 /** /stats (Envoy text, ?format=json, ?filter=regex), /stats/prometheus, /clusters, /config_dump. */
 import type { CompiledConfig } from '../../config/compiled';
-import { redactPrivateKeys } from '../../config/tls-material';
+import { redactSecrets } from './redact';
 import { ENDPOINT_STRIDE, IN_FLIGHT } from '../../shared/sab-layout';
 import type { Availability } from '../health/availability';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
@@ -75,6 +75,6 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   });
   admin.route('GET', '/config_dump', () => {
     const config = src.config();
-    return config === null ? json(503, { error: 'no config committed yet' }) : json(200, redactPrivateKeys(config));
+    return config === null ? json(503, { error: 'no config committed yet' }) : json(200, redactSecrets(config));
   });
 }

@@ -1,0 +1,34 @@
+/**
+ * Secrets in objects shown over the admin API (`/apis/v2/objects`,
+ * `/config_dump`): PEM private keys anywhere, and the fields that hold
+ * credentials by name — a Validator's JWT secret, API keys and basic-auth
+ * hashes. A redacted object still shows its shape, so operators can see what
+ * is configured without learning the secret.
+ */
+const REDACTED = '[redacted]';
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+/** Map keys whose string values are secrets wherever they appear. */
+const SECRET_FIELDS = new Set(['secret', 'password', 'token', 'passphrase']);
+/** Map keys whose whole value (a list or a map of secrets) is redacted entry by entry. */
+const SECRET_COLLECTIONS = new Map<string, string>([
+  ['apiKey', 'keys'],
+  ['basicAuth', 'users'],
+]);
+
+function redactValue(value: unknown, parentKey: string | null): unknown {
+  if (typeof value === 'string') return PRIVATE_KEY.test(value) ? '[redacted private key]' : value;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, parentKey));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  const collection = parentKey === null ? undefined : SECRET_COLLECTIONS.get(parentKey);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === collection) out[k] = Array.isArray(v) ? v.map(() => REDACTED) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).map((name) => [name, REDACTED])) : REDACTED;
+    else if (SECRET_FIELDS.has(k) && typeof v === 'string') out[k] = REDACTED;
+    else out[k] = redactValue(v, k);
+  }
+  return out;
+}
+
+export function redactSecrets<T>(value: T): T {
+  return redactValue(value, null) as T;
+}
