@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import bcrypt from 'bcryptjs';
 import { SignJWT } from 'jose';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
@@ -20,8 +21,24 @@ port: 0
 address: 127.0.0.1
 rules:
   - paths:
+      - pathPrefix: /ops
+        backend: ops
       - pathPrefix: /
         backend: orders
+---
+kind: Pipeline
+name: ops
+flow:
+  - filter: login
+    jumpIf: { invalid: END }
+  - filter: ok
+filters:
+  - name: login
+    kind: Validator
+    basicAuth: { realm: ops, users: { alice: "${bcrypt.hashSync('wonderland', 6)}" } }
+  - name: ok
+    kind: Mock
+    rules: [{ body: welcome }]
 ---
 kind: Pipeline
 name: orders
@@ -48,6 +65,17 @@ filters:
   after(async () => {
     await gw?.stop();
     await backend?.close();
+  });
+
+  it('checks bcrypt basic auth on the offload pool', async () => {
+    const basic = (u: string, p: string) => ({ authorization: `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}` });
+    const ok = await http(gw.url('api', '/ops'), { headers: basic('alice', 'wonderland') });
+    assert.deepEqual([ok.status, ok.body], [200, 'welcome']);
+    for (const [u, p] of [['alice', 'nope'], ['mallory', 'wonderland']] as const) {
+      const r = await http(gw.url('api', '/ops'), { headers: basic(u, p) });
+      assert.equal(r.status, 401);
+      assert.equal(r.headers['www-authenticate'], 'Basic realm="ops", charset="UTF-8"');
+    }
   });
 
   it('answers 401 or 400 without reaching the upstream, and forwards a valid request with its body', async () => {

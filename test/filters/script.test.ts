@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { ScriptFilter } from '../../src/dataplane/filters/script/filter';
-import { closeOffloadPool } from '../../src/dataplane/filters/script/offload-pool';
+import { closeOffloadPools } from '../../src/dataplane/offload/offload-pool';
 import { scriptSchema } from '../../src/dataplane/filters/script/schema';
 import { checked, makeContext } from '../helpers/context';
 
@@ -11,7 +11,7 @@ function script(code: string, extra: Record<string, unknown> = {}): ScriptFilter
 }
 
 describe('Script filter (offload pool)', () => {
-  after(() => closeOffloadPool());
+  after(() => closeOffloadPools());
 
   it('sets request headers and the path, and continues', async () => {
     const f = script(`module.exports = (req) => ({ setHeaders: { 'X-Tenant': req.headers['x-user'].split('@')[1], 'X-Drop': '' }, path: '/v2' + req.path })`);
@@ -40,6 +40,8 @@ describe('Script filter (offload pool)', () => {
       ['module.exports = () => { for (;;) {} }', /timed out after 100ms/],
       [`module.exports = () => ({ setHeaders: { 'Content-Length': '0' } })`, /invalid header "Content-Length"/],
       [`module.exports = () => ({ status: 42 })`, /returned status 42/],
+      [`module.exports = () => ({ status: 200, headers: { 'x-a': 'b\\r\\nx-injected: yes' }, body: 'x' })`, /answered with an invalid header "x-a"/],
+      [`module.exports = () => ({ status: 200, headers: { 'Content-Length': '1' }, body: 'hello' })`, /answered with an invalid header "Content-Length"/],
       ['module.exports = () => require("fs")', /require is not defined/],
     ] as const) {
       const ctx = makeContext();
@@ -51,6 +53,19 @@ describe('Script filter (offload pool)', () => {
     }
     const ok = makeContext();
     assert.equal(await script('module.exports = () => ({ result: "fine" })').handle(ok), 'fine', 'the pool replaced the stuck thread');
+  });
+
+  it('filters with different thread counts, and a filter closed by a config swap, never break each other', async () => {
+    const one = script('module.exports = () => ({ result: "one" })', { threads: 1 });
+    const two = script('module.exports = () => ({ result: "two" })', { threads: 2 });
+    assert.equal(await one.handle(makeContext()), 'one');
+    assert.equal(await two.handle(makeContext()), 'two');
+    // The next generation takes over the same pool before the old filter is closed.
+    const next = script('module.exports = () => ({ result: "next" })', { threads: 1 });
+    one.close();
+    assert.equal(await next.handle(makeContext()), 'next');
+    two.close();
+    next.close();
   });
 
   it('refuses a script that does not compile, at validation', () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { SignJWT } from 'jose';
 import { ValidatorFilter } from '../../src/dataplane/filters/validator/filter';
+import { closeOffloadPools } from '../../src/dataplane/offload/offload-pool';
 import { validatorSchema } from '../../src/dataplane/filters/validator/schema';
 import { checked, makeContext } from '../helpers/context';
 
@@ -23,6 +24,8 @@ const hsToken = (claims: Record<string, unknown>, exp = '5m'): Promise<string> =
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(exp).sign(Buffer.from(SECRET));
 
 describe('Validator', () => {
+  after(() => closeOffloadPools());
+
   it('checks header values and regexps with 400', async () => {
     const v = validator({ headers: { 'Content-Type': { values: ['application/json'] }, 'X-Id': { regexp: '^[0-9]+$' } } });
     assert.equal(await v.handle(makeContext({ headers: { 'content-type': 'application/json', 'x-id': '42' } })), '');

@@ -1,8 +1,7 @@
-import type { Piscina } from 'piscina';
 import { bufferRequestBody } from '../../body/buffer-request-body';
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
-import { offloadPool } from './offload-pool';
+import { acquireOffloadPool, OFFLOAD_TASKS, type OffloadLease } from '../../offload/offload-pool';
 import type { ScriptSpec } from './schema';
 import type { ScriptOutcome, ScriptRequest, ScriptResponse } from './script-source';
 
@@ -14,13 +13,17 @@ import type { ScriptOutcome, ScriptRequest, ScriptResponse } from './script-sour
  */
 export class ScriptFilter implements Filter {
   readonly kind = 'Script';
-  private readonly pool: Piscina;
+  private readonly lease: OffloadLease;
 
   constructor(
     readonly name: string,
     private readonly spec: ScriptSpec,
   ) {
-    this.pool = offloadPool(spec.threads);
+    this.lease = acquireOffloadPool(spec.threads);
+  }
+
+  close(): void {
+    this.lease.release();
   }
 
   async handle(ctx: RequestContext): Promise<string> {
@@ -64,7 +67,8 @@ export class ScriptFilter implements Filter {
   /** One call on the offload pool; null after answering 500 (or 503 when the pool's queue is full). */
   private async run(ctx: RequestContext, phase: 'request' | 'response', input: ScriptRequest | ScriptResponse): Promise<ScriptOutcome | null> {
     try {
-      return (await this.pool.run({ code: this.spec.code, phase, input }, { signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
+      const task = { code: this.spec.code, phase, input };
+      return (await this.lease.pool.run(task, { filename: OFFLOAD_TASKS.script, signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
     } catch (err) {
       const e = err as Error;
       const detail = e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message;
@@ -115,6 +119,12 @@ function apply(ctx: RequestContext, o: ScriptOutcome, name: string): string {
     if (!Number.isInteger(o.status) || o.status < 200 || o.status > 599) {
       ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" returned status ${o.status}`);
       return 'failed';
+    }
+    for (const [header, value] of Object.entries(o.headers ?? {})) {
+      if (!validHeader(header.toLowerCase(), value)) {
+        ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" answered with an invalid header ${JSON.stringify(header)}`);
+        return 'failed';
+      }
     }
     ctx.status = o.status;
     ctx.responseHeaders.items.length = 0;

@@ -13,7 +13,9 @@ interface Handlers {
   onResponse: Handler | null;
 }
 
+/** Compiled scripts by source text; bounded, since every edit of a script is a new source. */
 const compiled = new Map<string, Handlers>();
+const COMPILED_LIMIT = 64;
 
 function compile(code: string): Handlers {
   let handlers = compiled.get(code);
@@ -29,6 +31,7 @@ function compile(code: string): Handlers {
     handlers = { onRequest: pick(exported?.onRequest), onResponse: pick(exported?.onResponse) };
     if (handlers.onRequest === null && handlers.onResponse === null) throw new Error('the script must export a function, onRequest(req) or onResponse(res)');
   }
+  if (compiled.size >= COMPILED_LIMIT) compiled.delete(compiled.keys().next().value as string);
   compiled.set(code, handlers);
   return handlers;
 }

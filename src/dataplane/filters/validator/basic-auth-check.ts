@@ -1,21 +1,34 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { acquireOffloadPool, OFFLOAD_TASKS, type OffloadLease } from '../../offload/offload-pool';
 import type { RequestContext } from '../../context';
 import type { CheckFailure, RequestCheck } from './check';
 import type { BasicAuthSpec } from './schema';
 
 /** Verified credentials remembered by digest: bcrypt costs tens of milliseconds per check. */
 const CACHE_LIMIT = 1024;
+/** Compared against for unknown users, so a wrong user name costs what a wrong password costs. */
+const DUMMY_BCRYPT = '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.fFf6Zlp7Bx2xHIkFqTh1sEtOiRLC';
 
-/** `Authorization: Basic` against htpasswd-style hashes (bcrypt or {SHA}). */
+/**
+ * `Authorization: Basic` against htpasswd-style hashes (bcrypt or {SHA}).
+ * bcrypt runs on the worker's offload pool, never on its event loop: a flood
+ * of wrong passwords queues there (503 once the queue is full) instead of
+ * stalling every request of the worker.
+ */
 export class BasicAuthCheck implements RequestCheck {
   private readonly users: ReadonlyMap<string, string>;
   private readonly challenge: string;
   private readonly verified = new Set<string>();
+  private readonly lease: OffloadLease | null;
 
   constructor(spec: BasicAuthSpec) {
     this.users = new Map(Object.entries(spec.users));
     this.challenge = `Basic realm="${spec.realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
+    this.lease = [...this.users.values()].some((h) => h.startsWith('$2')) ? acquireOffloadPool(1) : null;
+  }
+
+  close(): void {
+    this.lease?.release();
   }
 
   check(ctx: RequestContext): CheckFailure | null | Promise<CheckFailure | null> {
@@ -27,11 +40,14 @@ export class BasicAuthCheck implements RequestCheck {
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     const hash = this.users.get(user);
-    if (hash === undefined) return this.refuse('unknown user or wrong password');
     const key = createHash('sha256').update(user).update('\0').update(password).digest('base64');
-    if (this.verified.has(key)) return null;
-    if (hash.startsWith('{SHA}')) return this.remember(key, shaMatches(hash, password));
-    return bcrypt.compare(password, hash).then((ok) => this.remember(key, ok));
+    if (hash !== undefined && this.verified.has(key)) return null;
+    if (hash !== undefined && hash.startsWith('{SHA}')) return this.remember(key, shaMatches(hash, password));
+    if (this.lease === null) return this.refuse('unknown user or wrong password');
+    return this.lease.pool.run({ password, hash: hash ?? DUMMY_BCRYPT }, { filename: OFFLOAD_TASKS.bcrypt }).then(
+      (ok: boolean) => this.remember(key, hash !== undefined && ok),
+      (err: Error): CheckFailure => ({ code: /queue is full/i.test(err.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `password check failed: ${err.message}` }),
+    );
   }
 
   private remember(key: string, ok: boolean): CheckFailure | null {

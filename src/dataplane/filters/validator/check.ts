@@ -12,4 +12,6 @@ export interface CheckFailure {
 /** One validator rule; null means the request passes it. */
 export interface RequestCheck {
   check(ctx: RequestContext): CheckFailure | null | Promise<CheckFailure | null>;
+  /** Releases what the check holds (an offload pool lease) when its generation is gone. */
+  close?(): void;
 }

@@ -34,6 +34,10 @@ export class ValidatorFilter implements Filter {
     return this.from(ctx, 0);
   }
 
+  close(): void {
+    for (const check of this.checks) check.close?.();
+  }
+
   /** Runs checks synchronously until one needs to wait, so header-only validators never allocate a promise. */
   private from(ctx: RequestContext, first: number): string | Promise<string> {
     const checks = this.checks;
