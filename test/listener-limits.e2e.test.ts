@@ -103,6 +103,50 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0
   });
 });
 
+describe('maxConnections on the node engine (served by worker 0 only)', () => {
+  let upstream: RecordingUpstream;
+  let gw: Gateway;
+  let port: number;
+  before(async () => {
+    upstream = new RecordingUpstream();
+    await upstream.start();
+    gw = await startGateway(
+      `
+kind: HTTPServer
+name: edge
+engine: node
+port: 0
+maxConnections: 2
+rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
+---
+kind: Pipeline
+name: p
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
+`,
+      { workers: 2 },
+    );
+    port = gw.ports.get('edge') as number;
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await upstream.close();
+  });
+
+  it('holds the whole limit in that worker, not its share of it', { timeout: 10_000 }, async () => {
+    const holders = [0, 1].map(() => net.connect(port, '127.0.0.1'));
+    for (const [i, s] of holders.entries()) {
+      s.on('error', () => undefined);
+      s.write(`POST /hold${i} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`);
+    }
+    const deadline = Date.now() + 3_000;
+    while (upstream.seen('/hold').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(upstream.seen('/hold').length, 2, 'both places of maxConnections: 2 are usable');
+    const third = await rawRequest(port, 'GET /third HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(third.text, /^HTTP\/1\.1 503 [^]*NGATE_ERR_TOO_MANY_CONNECTIONS/);
+    for (const s of holders) s.destroy();
+  });
+});
+
 describe('ngate validate on limits the engine cannot honour', () => {
   it('warns, with the field, and still accepts the file', async () => {
     const file = writeTempConfig(`kind: HTTPServer

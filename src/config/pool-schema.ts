@@ -1,3 +1,4 @@
+import { FRAMING_HEADERS, headerMap } from './header-map-schema';
 import { WEBSOCKET_DEFAULTS, websocketSchema } from './websocket-schema';
 import { bool, dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
 
@@ -35,7 +36,6 @@ export const serverSchema = object(
   {
     url: str({ pattern: /^https?:\/\/[^/\s]+\/?$/, hint: 'a URL such as http://127.0.0.1:9095' }),
     weight: withDefault(int({ min: 0, max: 1000 }), 1),
-    tags: optional(list(str())),
   },
   { name: 'a server' },
 );
@@ -122,7 +122,7 @@ export const healthCheckSchema = object(
     /** The response body (its first 64 KiB) must contain this text. */
     expectBody: optional(str()),
     /** Extra request headers for the probe (e.g. Host). */
-    headers: optional(dict(str({ nonEmpty: false }))),
+    headers: optional(headerMap({ forbid: FRAMING_HEADERS })),
     unhealthyThreshold: withDefault(int({ min: 1, max: 100 }), 3),
     healthyThreshold: withDefault(int({ min: 1, max: 100 }), 1),
   },
@@ -170,7 +170,6 @@ export const poolSchema = object(
     maxConnectionsPerWorker: withDefault(int({ min: 1, max: 100_000 }), 1024),
     /** Requests per worker that may wait for a connection beyond maxConnectionsPerWorker; more → 503. */
     maxPending: optional(int({ min: 0, max: 1_000_000 })),
-    requestHeaders: optional(dict(str({ nonEmpty: false }))),
     healthCheck: optional(healthCheckSchema),
     outlierDetection: optional(outlierDetectionSchema),
     tls: optional(upstreamTlsSchema),

@@ -34,7 +34,8 @@ export class Runtime {
           spec: s,
           router: new Router(s.rules),
           counters: env.stats.listener(s.slot),
-          maxActive: s.maxConnections > 0 ? Math.ceil(s.maxConnections / env.workers) : 0,
+          // uWS listeners share the port across workers (each takes its share); node listeners run in worker 0 only.
+          maxActive: s.maxConnections <= 0 ? 0 : s.engine === 'node' ? s.maxConnections : Math.ceil(s.maxConnections / env.workers),
           accessLog: s.accessLog === null || accessLog === null ? null : new AccessLogger(s.accessLog.path, s.accessLog.format, accessLog, s.name, compiled.generation),
         },
       ]),

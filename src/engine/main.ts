@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     health.apply(catalog);
     outliers.apply(catalog);
     membership.apply(catalog);
+    accessLogs.retain(new Set(config.servers.flatMap((s) => (s.accessLog === null ? [] : [s.accessLog.path]))));
   };
   service = new ObjectService(store, broadcaster, slots, committed, discovery);
   const result = await service.start(initial.sources);

@@ -48,8 +48,9 @@ function listenerKey(s: { name: string; address: string; port: number; engine?: 
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
+  let runtime: Runtime | null = null;
   try {
-    const runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
+    runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: [string, Listener][] = [];
     try {
@@ -72,6 +73,8 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
     prepared = { gen, runtime, compiled };
     send({ type: 'prepared', worker: workerIndex, gen });
   } catch (err) {
+    // Filters of a refused generation release what they hold (offload pool leases, timers).
+    runtime?.close();
     upstreams.abortBuild();
     send({ type: 'refused', worker: workerIndex, gen, error: (err as Error).message });
   }

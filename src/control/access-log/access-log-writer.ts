@@ -1,8 +1,9 @@
 /**
  * The coordinator's access log files: one append stream per target path
  * ('stdout' writes to standard output). SIGUSR1 reopens every file, after
- * logrotate moved it. When a disk cannot keep up, lines beyond
- * `MAX_PENDING_BYTES` are dropped and counted rather than held without bound.
+ * logrotate moved it. When a disk (or the reader of stdout) cannot keep up,
+ * lines beyond `MAX_PENDING_BYTES` are dropped and counted rather than held
+ * without bound.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { log } from '../../shared/log';
@@ -14,17 +15,22 @@ export class AccessLogWriter {
   dropped = 0;
 
   write(target: string, text: string): void {
-    if (target === 'stdout') {
-      process.stdout.write(text);
-      return;
-    }
-    const stream = this.open(target);
+    const stream = target === 'stdout' ? process.stdout : this.open(target);
     if (stream.writableLength > MAX_PENDING_BYTES) {
       if (this.dropped === 0) log('WARN', 'access log cannot keep up, dropping lines', { path: target });
       this.dropped += countLines(text);
       return;
     }
     stream.write(text);
+  }
+
+  /** Closes the files no configured server writes to any more (called after each committed config). */
+  retain(targets: ReadonlySet<string>): void {
+    for (const [path, stream] of this.files) {
+      if (targets.has(path)) continue;
+      stream.end();
+      this.files.delete(path);
+    }
   }
 
   /** Closes every file; the next line reopens it at its path (a new file after rotation). */

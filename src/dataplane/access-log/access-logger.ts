@@ -16,7 +16,7 @@ export class AccessLogger {
     this.format = compileAccessFormat(format);
   }
 
-  log(ctx: RequestContext, status: number, totalMs: number): void {
+  log(ctx: RequestContext, status: number, totalMs: number, protocol: string): void {
     const h = ctx.headers;
     const body = ctx.responseBody;
     this.buffer.add(
@@ -27,7 +27,7 @@ export class AccessLogger {
         method: ctx.method,
         path: ctx.originalPath,
         query: ctx.query,
-        protocol: 'HTTP/1.1',
+        protocol,
         status,
         bytes: body === null ? ctx.bytesOut : typeof body === 'string' ? Buffer.byteLength(body) : body.length,
         upstream: ctx.upstream,

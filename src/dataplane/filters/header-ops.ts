@@ -1,8 +1,9 @@
-import { dict, list, object, optional, str, type Infer } from '../../config/schema-kit';
+import { FRAMING_HEADERS, headerMap } from '../../config/header-map-schema';
+import { list, object, optional, str, type Infer } from '../../config/schema-kit';
 import type { HeaderList } from '../headers';
 
 export const headerOpsSchema = object(
-  { set: optional(dict(str({ nonEmpty: false }))), add: optional(dict(str({ nonEmpty: false }))), del: optional(list(str())) },
+  { set: optional(headerMap({ forbid: FRAMING_HEADERS })), add: optional(headerMap({ forbid: FRAMING_HEADERS })), del: optional(list(str())) },
   { name: 'header operations ({set}, {add}, {del})' },
 );
 export type HeaderOpsSpec = Infer<typeof headerOpsSchema>;

@@ -43,12 +43,17 @@ export abstract class Exchange {
     const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
     const elapsed = performance.now() - ctx.startTime;
     counters.end(status, elapsed);
-    if (this.logger !== null) this.logger.log(ctx, status, elapsed);
+    if (this.logger !== null) this.logger.log(ctx, status, elapsed, this.protocol());
   };
 
   /** The announced body: a length, CHUNKED (unknown length), or a framing error (see framing.ts). */
   bodyFraming(): number | string {
     return requestBodyLength(this.ctx.headers);
+  }
+
+  /** The request's protocol as an access log writes it. */
+  protocol(): string {
+    return 'HTTP/1.1';
   }
 
   /** HTTP/1.1 requires a Host field; HTTP/1.0 does not (and h2 carries :authority). */

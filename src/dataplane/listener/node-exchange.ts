@@ -35,6 +35,10 @@ export class NodeExchange extends Exchange {
   };
 
   /** HTTP/2 frames bodies with DATA frames: no Content-Length means a body of unknown length unless the stream ended with its headers. */
+  override protocol(): string {
+    return `HTTP/${this.req.httpVersionMajor}.${this.req.httpVersionMinor}`;
+  }
+
   override requiresHost(): boolean {
     return this.req.httpVersionMajor === 1 && this.req.httpVersionMinor >= 1;
   }

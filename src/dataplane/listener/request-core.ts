@@ -37,6 +37,7 @@ export class RequestCore {
     const server = runtime?.servers.get(this.serverName);
     if (server !== undefined) {
       ex.counters = server.counters;
+      ex.logger = server.accessLog;
       server.counters.begin();
     }
     this.refuseAndClose(ex, code, detail);

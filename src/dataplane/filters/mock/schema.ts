@@ -1,3 +1,4 @@
+import { FRAMING_HEADERS, headerMap } from '../../../config/header-map-schema';
 import { dict, duration, int, list, object, optional, str, withDefault, type Infer } from '../../../config/schema-kit';
 
 export const mockRuleSchema = object(
@@ -5,7 +6,7 @@ export const mockRuleSchema = object(
     path: optional(str({ pattern: /^\//, hint: 'a path starting with /' })),
     pathPrefix: optional(str({ pattern: /^\//, hint: 'a path prefix starting with /' })),
     code: withDefault(int({ min: 100, max: 599 }), 200),
-    headers: optional(dict(str({ nonEmpty: false }))),
+    headers: optional(headerMap({ forbid: FRAMING_HEADERS })),
     body: withDefault(str({ nonEmpty: false }), ''),
     delay: withDefault(duration(), 0),
   },
