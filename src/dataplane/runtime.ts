@@ -32,7 +32,10 @@ export class Runtime {
         s.name,
         {
           spec: s,
-          router: new Router(s.rules),
+          router: new Router(s.rules, (i) => {
+            const slot = s.routeSlots[i];
+            return slot === undefined ? null : env.stats.route(slot);
+          }),
           counters: env.stats.listener(s.slot),
           maxActive: s.maxConnections > 0 ? Math.ceil(s.maxConnections / env.workers) : 0,
           accessLog: s.accessLog === null || accessLog === null ? null : new AccessLogger(s.accessLog.path, s.accessLog.format, accessLog, s.name, compiled.generation),

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   let broadcaster: Broadcaster | null = null;
   let current: CompiledConfig | null = null;
   const onWorkerMessage = (msg: FromWorker): void => {
-    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners);
+    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners, msg.routes);
     else if (msg.type === 'accessLog') accessLogs.write(msg.target, msg.text);
     else broadcaster?.onMessage(msg);
   };
