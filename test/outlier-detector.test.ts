@@ -12,6 +12,7 @@ const A = 7;
 const B = 9;
 const catalog: Catalog = {
   listeners: [],
+  routes: [],
   services: [
     {
       name: 'svc',
@@ -97,7 +98,7 @@ describe('OutlierDetector', () => {
     record(0, A, 3);
     detector.tick(100);
     assert.equal(availability.available(A), false);
-    detector.apply({ listeners: [], services: [] }, 200);
+    detector.apply({ listeners: [], services: [], routes: [] }, 200);
     assert.equal(availability.available(A), true);
   });
 });

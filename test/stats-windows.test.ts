@@ -17,7 +17,7 @@ function snapshot(ms: number, count: number): { slot: number; encoded: string }[
 describe('latency windows', () => {
   it('keeps the last 10 s window, the last minute and the total apart', () => {
     const store = new StatsStore(createStatsBuffer(1), 1);
-    store.setCatalog({ services: [], listeners: [{ name: 'web', slot: 0 }] });
+    store.setCatalog({ services: [], listeners: [{ name: 'web', slot: 0 }], routes: [] });
     // Seven windows: the first one 100 ms requests, then six of 1 ms.
     store.merge([], snapshot(100, 10));
     store.rotate();

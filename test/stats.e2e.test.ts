@@ -123,7 +123,7 @@ describe('stats counters across 2 workers', () => {
     assert.deepEqual(body.clusters.map((c) => c.name), ['service1']);
     assert.deepEqual(
       body.clusters[0]?.endpoints,
-      backends.map((b) => ({ url: b.url, healthy: true, failedActiveHealthCheck: false, ejected: false, weight: 1, rq_active: 0 })),
+      backends.map((b) => ({ url: b.url, healthy: true, failedActiveHealthCheck: false, ejected: false, weight: 1, weight_percent: 100, rq_active: 0 })),
     );
     const t = await http(`${gw.admin}/clusters`);
     assert.match(t.body, new RegExp(`^service1::127\\.0\\.0\\.1:${backends[0]?.port}::health_flags::healthy$`, 'm'));

@@ -71,4 +71,15 @@ describe('ngate validate', () => {
     assert.match(r.stderr, /HTTPServer\/b port: port 18080 is already used by HTTPServer\/a/);
     assert.match(r.stderr, /Pipeline\/a name: name "a" is already used by HTTPServer\/a/);
   });
+
+  it('refuses two path rules of one server with the same name, and a name that reads as an index', async () => {
+    const rule = (name: string, p: string): string => `      - name: "${name}"\n        pathPrefix: ${p}\n        backend: p\n`;
+    const configOf = (rules: string): string => `kind: HTTPServer\nname: s\nport: 0\nrules:\n  - paths:\n${rules}---\nkind: Pipeline\nname: p\nfilters: [{name: m, kind: Mock, rules: [{code: 200}]}]\n`;
+    const dup = await runCli(['validate', writeTempConfig(configOf(rule('api', '/a') + rule('api', '/b')))]);
+    assert.equal(dup.code, 1);
+    assert.match(dup.stderr, /HTTPServer\/s rules\[0\]\.paths\[1\]\.name: route name "api" is already used in this HTTPServer/);
+    const numeric = await runCli(['validate', writeTempConfig(configOf(rule('api', '/a') + rule('7', '/c')))]);
+    assert.equal(numeric.code, 1);
+    assert.match(numeric.stderr, /HTTPServer\/s rules\[0\]\.paths\[1\]\.name: expected a route name/);
+  });
 });

@@ -43,6 +43,7 @@ export function compileConfig(objects: ObjectSpec[], generation: number): Compil
         accessLog: o.accessLog ?? null,
         rules: o.rules,
         slot: -1,
+        routeSlots: [],
       });
     }
   }

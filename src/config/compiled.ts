@@ -32,6 +32,8 @@ export interface CompiledServer {
   readonly rules: HostRuleSpec[];
   /** Stats slot of this listener, assigned by the coordinator's slot allocator (-1 before). */
   readonly slot: number;
+  /** Stats slot of each path rule, in router order (empty before the slot allocator ran). */
+  readonly routeSlots: readonly number[];
 }
 
 export interface CompiledFilter {

@@ -1,5 +1,5 @@
 import { unknownTemplateFields } from '../shared/access-log-format';
-import { bool, dict, duration, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer } from './schema-kit';
+import { bool, dict, duration, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer, type Issue, type Path } from './schema-kit';
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
 
@@ -16,6 +16,8 @@ export const staticSchema = object(
 
 export const pathRuleSchema = object(
   {
+    /** Names the rule in stats (`http.<server>.route.<name>`), else its index; starts with a letter so it never reads as an index. */
+    name: optional(str({ pattern: /^[A-Za-z_][A-Za-z0-9_-]*$/, hint: 'a route name: a letter or "_", then letters, digits, "_" and "-"' })),
     path: optional(str({ pattern: /^\//, hint: 'a path starting with /' })),
     pathPrefix: optional(str({ pattern: /^\//, hint: 'a path prefix starting with /' })),
     pathRegexp: optional(regexp()),
@@ -53,6 +55,18 @@ export const accessLogSchema = object(
   },
   { name: 'an accessLog map ({path, format})' },
 );
+
+/** Two path rules of one server with the same name would share their counters. */
+function uniqueRouteNames(rules: Infer<typeof hostRuleSchema>[], path: Path, issues: Issue[]): void {
+  const seen = new Set<string>();
+  rules.forEach((rule, i) =>
+    rule.paths.forEach((p, j) => {
+      if (p.name === undefined) return;
+      if (seen.has(p.name)) issues.push({ path: [...path, i, 'paths', j, 'name'], message: `route name "${p.name}" is already used in this HTTPServer` });
+      seen.add(p.name);
+    }),
+  );
+}
 
 export const httpServerSchema = object(
   {
@@ -94,7 +108,7 @@ export const httpServerSchema = object(
     /** Give requests without an X-Request-Id one (sent upstream and logged). */
     requestId: withDefault(bool(), true),
     accessLog: optional(accessLogSchema),
-    rules: withDefault(list(hostRuleSchema), []),
+    rules: withDefault(refine(list(hostRuleSchema), uniqueRouteNames), []),
   },
   { name: 'an HTTPServer' },
 );

@@ -125,6 +125,8 @@ export const healthCheckSchema = object(
     headers: optional(headerMap({ forbid: FRAMING_HEADERS })),
     unhealthyThreshold: withDefault(int({ min: 1, max: 100 }), 3),
     healthyThreshold: withDefault(int({ min: 1, max: 100 }), 1),
+    /** An endpoint returning to rotation (healthy again, ejection over) ramps from 10% to all of its weight over this time; 0: at once. */
+    slowStart: withDefault(duration(), 0),
   },
   { name: 'a healthCheck' },
 );

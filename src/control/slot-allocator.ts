@@ -6,7 +6,8 @@
 import type { CompiledConfig, CompiledFilter } from '../config/compiled';
 import { MAX_ENDPOINTS, MAX_SERVICES, type PoolSlots } from '../shared/sab-layout';
 import { withSlots } from '../config/proxy-pools';
-import { MAX_LISTENERS } from '../shared/stats-layout';
+import { MAX_LISTENERS, MAX_ROUTES } from '../shared/stats-layout';
+import { routeKeys } from '../config/route-keys';
 
 class NamedSlots {
   private readonly byName = new Map<string, number>();
@@ -54,14 +55,20 @@ export class SlotAllocator {
   private readonly services = new NamedSlots(MAX_SERVICES, 'services');
   private readonly endpoints = new NamedSlots(MAX_ENDPOINTS, 'endpoints');
   private readonly listeners = new NamedSlots(MAX_LISTENERS, 'HTTPServers');
+  /** Keyed by server name and route name (or index), so a route that survives a change keeps counting. */
+  private readonly routes = new NamedSlots(MAX_ROUTES, 'path rules');
 
   /** Returns a function that puts the assignment back as it is now (for a swap the workers refused). */
   snapshot(): () => void {
     const services = this.services.snapshot();
     const endpoints = this.endpoints.snapshot();
+    const listeners = this.listeners.snapshot();
+    const routes = this.routes.snapshot();
     return () => {
       services();
       endpoints();
+      listeners();
+      routes();
     };
   }
 
@@ -81,10 +88,16 @@ export class SlotAllocator {
       }),
     }));
     const usedListeners = new Set<string>();
-    const servers = compiled.servers.map((s) => ({ ...s, slot: this.listeners.get(s.name, usedListeners) }));
+    const usedRoutes = new Set<string>();
+    const servers = compiled.servers.map((s) => ({
+      ...s,
+      slot: this.listeners.get(s.name, usedListeners),
+      routeSlots: routeKeys(s.rules).map((key) => this.routes.get(`${s.name}|${key}`, usedRoutes)),
+    }));
     this.services.release(usedServices);
     this.endpoints.release(usedEndpoints);
     this.listeners.release(usedListeners);
+    this.routes.release(usedRoutes);
     return { ...compiled, servers, pipelines };
   }
 }

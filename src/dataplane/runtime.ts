@@ -32,7 +32,10 @@ export class Runtime {
         s.name,
         {
           spec: s,
-          router: new Router(s.rules),
+          router: new Router(s.rules, (i) => {
+            const slot = s.routeSlots[i];
+            return slot === undefined ? null : env.stats.route(slot);
+          }),
           counters: env.stats.listener(s.slot),
           // uWS listeners share the port across workers (each takes its share); node listeners run in worker 0 only.
           maxActive: s.maxConnections <= 0 ? 0 : s.engine === 'node' ? s.maxConnections : Math.ceil(s.maxConnections / env.workers),

@@ -13,6 +13,7 @@ import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
 import { registerStatsRoutes } from '../control/admin/stats-routes';
 import { Availability } from '../control/health/availability';
+import { SlowStart } from '../control/health/slow-start';
 import { HealthChecker } from '../control/health/health-checker';
 import { OutlierDetector } from '../control/health/outlier-detector';
 import { catalogOf } from '../control/stats/catalog';
@@ -86,7 +87,8 @@ async function main(): Promise<void> {
   const sharedState = createSharedState();
   const statsBuffer = createStatsBuffer(options.workers);
   const stats = new StatsStore(statsBuffer, options.workers);
-  const availability = new Availability(sharedState.endpoints);
+  const slowStart = new SlowStart(sharedState.endpoints);
+  const availability = new Availability(sharedState.endpoints, slowStart);
   const health = new HealthChecker(availability);
   const outliers = new OutlierDetector(stats, availability);
   const slots = new SlotAllocator();
@@ -103,7 +105,7 @@ async function main(): Promise<void> {
   let broadcaster: Broadcaster | null = null;
   let current: CompiledConfig | null = null;
   const onWorkerMessage = (msg: FromWorker): void => {
-    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners);
+    if (msg.type === 'histograms') stats.merge(msg.services, msg.listeners, msg.routes);
     else if (msg.type === 'accessLog') accessLogs.write(msg.target, msg.text);
     else broadcaster?.onMessage(msg);
   };
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     current = config;
     const catalog = catalogOf(config);
     stats.setCatalog(catalog);
+    slowStart.apply(catalog);
     health.apply(catalog);
     outliers.apply(catalog);
     membership.apply(catalog);

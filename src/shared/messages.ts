@@ -23,14 +23,21 @@ export interface HistogramSnapshot {
   readonly encoded: string;
 }
 
+/** One worker's latency since its last flush, per service, listener and route slot. */
+export interface HistogramSnapshots {
+  readonly services: HistogramSnapshot[];
+  readonly listeners: HistogramSnapshot[];
+  readonly routes: HistogramSnapshot[];
+}
+
 export type FromWorker =
   | { type: 'started'; worker: number; uws: string }
   | { type: 'prepared'; worker: number; gen: number }
   | { type: 'refused'; worker: number; gen: number; error: string }
   | { type: 'committed'; worker: number; gen: number; listeners: ListenerInfo[] }
   | { type: 'drained'; worker: number; inFlight: number }
-  /** Each second: the latency recorded since the last one, per service and per listener slot. */
-  | { type: 'histograms'; worker: number; services: HistogramSnapshot[]; listeners: HistogramSnapshot[] }
+  /** Each second: the latency recorded since the last one, per service, listener and route slot. */
+  | ({ type: 'histograms'; worker: number } & HistogramSnapshots)
   /** Formatted access log lines for one target (a file path or 'stdout'), batched. */
   | { type: 'accessLog'; target: string; text: string }
   | { type: 'fatal'; worker: number; error: string };

@@ -7,6 +7,8 @@
  * Endpoint slots (Int32):
  *   [endpoint * ENDPOINT_STRIDE + HEALTH]    1 healthy, 0 unhealthy — written by the coordinator only
  *   [endpoint * ENDPOINT_STRIDE + IN_FLIGHT] requests in flight across workers (Atomics.add/sub)
+ *   [endpoint * ENDPOINT_STRIDE + RAMP]      slow start: 0 outside a ramp (full weight), else the
+ *                                            percent (1-99) of its weight it takes now — coordinator only
  * Strides are 16 Int32 = 64 bytes so that two slots never share a cache line.
  */
 export const MAX_SERVICES = 4096;
@@ -18,6 +20,7 @@ export const RR_CURSOR = 0;
 export const ENDPOINT_STRIDE = 16;
 export const HEALTH = 0;
 export const IN_FLIGHT = 1;
+export const RAMP = 2;
 
 const SERVICE_BYTES = MAX_SERVICES * SERVICE_STRIDE * 4;
 const ENDPOINT_BYTES = MAX_ENDPOINTS * ENDPOINT_STRIDE * 4;

@@ -48,6 +48,16 @@ export const LISTENER_COUNTERS = [
   'downstream_cx_upgrades_active',
 ] as const;
 
+/** Per path rule of an HTTPServer (`http.<server>.route.<name or index>.*`). */
+export const ROUTE_COUNTERS = [
+  'downstream_rq_total',
+  'downstream_rq_1xx',
+  'downstream_rq_2xx',
+  'downstream_rq_3xx',
+  'downstream_rq_4xx',
+  'downstream_rq_5xx',
+] as const;
+
 /**
  * Per endpoint, for passive health (outlier ejection): answers that count as
  * success, and failures (connect failure, timeout, reset, 5xx).
@@ -60,6 +70,7 @@ export const LISTENER_GAUGES: ReadonlySet<string> = new Set(['downstream_rq_acti
 /** Histograms, in microseconds in the workers, shown in milliseconds. */
 export const CLUSTER_HISTOGRAM = 'upstream_rq_time';
 export const LISTENER_HISTOGRAM = 'downstream_rq_time';
+export const ROUTE_HISTOGRAM = 'downstream_rq_time';
 
 /** Quantiles shown for every histogram. */
 export const QUANTILES = [50, 90, 99, 99.9, 100] as const;
@@ -73,3 +84,4 @@ function offsets<const T extends readonly string[]>(names: T): Offsets<T> {
 export const CLUSTER = offsets(CLUSTER_COUNTERS);
 export const LISTENER = offsets(LISTENER_COUNTERS);
 export const ENDPOINT = offsets(ENDPOINT_COUNTERS);
+export const ROUTE = offsets(ROUTE_COUNTERS);

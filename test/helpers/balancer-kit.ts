@@ -12,6 +12,8 @@ const fakeDispatcher = {} as Dispatcher;
 export interface TestPool {
   readonly endpoints: Endpoint[];
   readonly cursor: ServiceCursor;
+  /** The endpoint slots (slot i = endpoint i), as the coordinator writes them. */
+  readonly shared: Int32Array;
   setHealthy(i: number, up: boolean): void;
   setInFlight(i: number, n: number): void;
 }
@@ -26,6 +28,7 @@ export function testPool(weights: number[]): TestPool {
   return {
     endpoints,
     cursor: new ServiceCursor(new Int32Array(16), 0),
+    shared,
     setHealthy: (i, up) => (shared[i * ENDPOINT_STRIDE + HEALTH] = up ? 1 : 0),
     setInFlight: (i, n) => (shared[i * ENDPOINT_STRIDE + IN_FLIGHT] = n),
   };

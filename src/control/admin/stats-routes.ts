@@ -1,7 +1,7 @@
 /** /stats (Envoy text, ?format=json, ?filter=regex), /stats/prometheus, /clusters, /config_dump. */
 import type { CompiledConfig } from '../../config/compiled';
 import { redactSecrets } from './redact';
-import { ENDPOINT_STRIDE, IN_FLIGHT } from '../../shared/sab-layout';
+import { ENDPOINT_STRIDE, IN_FLIGHT, RAMP } from '../../shared/sab-layout';
 import type { Availability } from '../health/availability';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
 import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
@@ -55,6 +55,8 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
           failedActiveHealthCheck: src.availability.is(e.slot, 'failedActive'),
           ejected: src.availability.is(e.slot, 'ejected'),
           weight: e.weight,
+          /** Percent of its weight it takes now: below 100 during a slow-start ramp. */
+          weight_percent: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + RAMP) || 100,
           rq_active: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT),
         })),
       };
@@ -68,6 +70,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
         const flags = [e.failedActiveHealthCheck ? '/failed_active_hc' : '', e.ejected ? '/failed_outlier_check' : ''].join('');
         lines.push(`${c.name}::${host}::health_flags::${flags === '' ? 'healthy' : flags}`);
         lines.push(`${c.name}::${host}::weight::${e.weight}`);
+        lines.push(`${c.name}::${host}::weight_percent::${e.weight_percent}`);
         lines.push(`${c.name}::${host}::rq_active::${e.rq_active}`);
       }
     }

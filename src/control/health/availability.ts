@@ -2,7 +2,8 @@
  * Whether each endpoint takes traffic: the coordinator's one writer of the
  * shared HEALTH slot. An endpoint is available unless its active check
  * failed or it is ejected (passive health); each flip counts as a
- * membership change of its service.
+ * membership change of its service. An endpoint returning to rotation
+ * starts its slow-start ramp first, so no worker sees it at full weight.
  */
 import { ENDPOINT_STRIDE, HEALTH } from '../../shared/sab-layout';
 
@@ -13,11 +14,20 @@ interface State {
 
 export type Cause = keyof State;
 
+/** Told when an endpoint enters (`begin`, before workers can pick it) or leaves rotation. */
+export interface RotationHook {
+  begin(service: string, slot: number): void;
+  end(slot: number): void;
+}
+
 export class Availability {
   private readonly states = new Map<number, State>();
   private readonly changes = new Map<string, number>();
 
-  constructor(private readonly health: Int32Array) {}
+  constructor(
+    private readonly health: Int32Array,
+    private readonly rotation: RotationHook | null = null,
+  ) {}
 
   is(slot: number, cause: Cause): boolean {
     return this.states.get(slot)?.[cause] ?? false;
@@ -40,7 +50,9 @@ export class Availability {
     const i = slot * ENDPOINT_STRIDE + HEALTH;
     const next = up ? 1 : 0;
     if (this.health[i] === next) return;
+    if (next === 1) this.rotation?.begin(service, slot);
     Atomics.store(this.health, i, next);
+    if (next === 0) this.rotation?.end(slot);
     this.changes.set(service, this.changeCount(service) + 1);
   }
 

@@ -1,11 +1,13 @@
 /**
  * What the coordinator needs to name the stats slots: every service (Proxy
- * pool: main, candidate or mirror) with its endpoints and health-check settings, and every listener,
+ * pool: main, candidate or mirror) with its endpoints and health-check settings, every listener
+ * and every path rule,
  * read from the compiled config once the slot allocator has filled it in.
  */
 import type { CompiledConfig } from '../../config/compiled';
 import type { HealthCheckSpec, OutlierDetectionSpec } from '../../config/pool-schema';
 import { proxyPools, slotsOf } from '../../config/proxy-pools';
+import { routeKeys } from '../../config/route-keys';
 
 export interface EndpointInfo {
   readonly url: string;
@@ -26,9 +28,18 @@ export interface ListenerStatsInfo {
   readonly slot: number;
 }
 
+/** One path rule of an HTTPServer: `http.<server>.route.<route>.*`. */
+export interface RouteStatsInfo {
+  readonly server: string;
+  /** Its `name`, else its index among the server's path rules. */
+  readonly route: string;
+  readonly slot: number;
+}
+
 export interface Catalog {
   readonly services: ServiceInfo[];
   readonly listeners: ListenerStatsInfo[];
+  readonly routes: RouteStatsInfo[];
 }
 
 export function catalogOf(compiled: CompiledConfig): Catalog {
@@ -51,5 +62,10 @@ export function catalogOf(compiled: CompiledConfig): Catalog {
       }
     }
   }
-  return { services: [...services.values()], listeners: compiled.servers.map((s) => ({ name: s.name, slot: s.slot })) };
+  const routes = compiled.servers.flatMap((s) => routeKeys(s.rules).map((route, i) => ({ server: s.name, route, slot: s.routeSlots[i] ?? -1 })));
+  return {
+    services: [...services.values()],
+    listeners: compiled.servers.map((s) => ({ name: s.name, slot: s.slot })),
+    routes: routes.filter((r) => r.slot >= 0),
+  };
 }

@@ -49,6 +49,16 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** Per-route stats are families of their own (`envoy_http_route_*`) so that sums over a listener's family never count a request twice. */
+function metricOf(v: { scope: 'cluster' | 'http'; stat: string; route: string | null }): string {
+  return v.route === null ? `envoy_${v.scope}_${v.stat}` : `envoy_${v.scope}_route_${v.stat}`;
+}
+
+function labelsOf(v: { scope: 'cluster' | 'http'; object: string; route: string | null }): string {
+  const own = `${LABEL[v.scope]}="${escapeLabel(v.object)}"`;
+  return v.route === null ? own : `${own},envoy_route_name="${escapeLabel(v.route)}"`;
+}
+
 /** Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it. */
 export function prometheus(snap: StatsSnapshot): string {
   const families = new Map<string, { type: string; samples: string[] }>();
@@ -61,18 +71,18 @@ export function prometheus(snap: StatsSnapshot): string {
     return f.samples;
   };
   for (const v of snap.values) {
-    const metric = `envoy_${v.scope}_${v.stat}`;
-    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${LABEL[v.scope]}="${escapeLabel(v.object)}"} ${num(v.value)}`);
+    const metric = metricOf(v);
+    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${labelsOf(v)}} ${num(v.value)}`);
   }
-  for (const h of snap.histograms) histogramSamples(h, family(`envoy_${h.scope}_${h.stat}`, 'histogram'));
+  for (const h of snap.histograms) histogramSamples(h, family(metricOf(h), 'histogram'));
   let out = '';
   for (const [name, f] of families) out += `# TYPE ${name} ${f.type}\n${f.samples.join('\n')}\n`;
   return out;
 }
 
 function histogramSamples(h: HistogramValue, out: string[]): void {
-  const metric = `envoy_${h.scope}_${h.stat}`;
-  const label = `${LABEL[h.scope]}="${escapeLabel(h.object)}"`;
+  const metric = metricOf(h);
+  const label = labelsOf(h);
   for (const b of h.buckets) out.push(`${metric}_bucket{${label},le="${b.le}"} ${b.count}`);
   out.push(`${metric}_bucket{${label},le="+Inf"} ${h.count}`);
   out.push(`${metric}_sum{${label}} ${num(h.sum)}`);

@@ -4,7 +4,7 @@
  */
 import type { Histogram, JsHistogram } from 'hdr-histogram-js';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
-import { CLUSTER_COUNTERS, CLUSTER_GAUGES, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES } from '../../shared/stats-names';
+import { CLUSTER_COUNTERS, CLUSTER_GAUGES, CLUSTER_HISTOGRAM, LISTENER_COUNTERS, LISTENER_GAUGES, LISTENER_HISTOGRAM, QUANTILES, ROUTE_COUNTERS, ROUTE_HISTOGRAM } from '../../shared/stats-names';
 import type { LatencySeries, StatsStore } from './stats-store';
 
 export interface StatValue {
@@ -14,6 +14,8 @@ export interface StatValue {
   readonly scope: 'cluster' | 'http';
   readonly object: string;
   readonly stat: string;
+  /** The path rule (name or index) of a per-route stat of an HTTPServer, else null. */
+  readonly route: string | null;
   readonly value: number;
   readonly gauge: boolean;
 }
@@ -23,6 +25,7 @@ export interface HistogramValue {
   readonly scope: 'cluster' | 'http';
   readonly object: string;
   readonly stat: string;
+  readonly route: string | null;
   /** Milliseconds at each of QUANTILES since start, null when nothing was recorded. */
   readonly quantiles: (number | null)[];
   /** The same over the last complete window (WINDOW_MS), null when it recorded nothing. */
@@ -54,7 +57,7 @@ export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membershi
   const values: StatValue[] = [];
   const histograms: HistogramValue[] = [];
   const add = (scope: 'cluster' | 'http', object: string, stat: string, value: number, gauge: boolean): void => {
-    values.push({ name: `${scope}.${object}.${stat}`, scope, object, stat, value, gauge });
+    values.push({ name: `${scope}.${object}.${stat}`, scope, object, stat, route: null, value, gauge });
   };
   for (const s of store.catalog.services) {
     const counters = store.service(s.slot);
@@ -73,6 +76,13 @@ export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membershi
     LISTENER_COUNTERS.forEach((stat, i) => add('http', l.name, stat, counters[i] as number, LISTENER_GAUGES.has(stat)));
     histograms.push(histogramValue('http', l.name, LISTENER_HISTOGRAM, store.histogram('listener', l.slot)));
   }
+  for (const r of store.catalog.routes) {
+    const counters = store.route(r.slot);
+    ROUTE_COUNTERS.forEach((stat, i) => {
+      values.push({ name: `http.${r.server}.route.${r.route}.${stat}`, scope: 'http', object: r.server, stat, route: r.route, value: counters[i] as number, gauge: false });
+    });
+    histograms.push(histogramValue('http', r.server, ROUTE_HISTOGRAM, store.histogram('route', r.slot), r.route));
+  }
   values.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { values, histograms };
 }
@@ -82,16 +92,16 @@ function quantilesOf(h: Histogram | null): (number | null)[] {
   return QUANTILES.map((q) => (q === 100 ? h.maxValue : h.getValueAtPercentile(q)) / 1000);
 }
 
-function histogramValue(scope: 'cluster' | 'http', object: string, stat: string, series: LatencySeries | null): HistogramValue {
-  const name = `${scope}.${object}.${stat}`;
+function histogramValue(scope: 'cluster' | 'http', object: string, stat: string, series: LatencySeries | null, route: string | null = null): HistogramValue {
+  const name = route === null ? `${scope}.${object}.${stat}` : `${scope}.${object}.route.${route}.${stat}`;
   const h = series?.total ?? null;
   const interval = quantilesOf(series?.window ?? null);
   const minute = quantilesOf(series?.minute ?? null);
   if (h === null || h.totalCount === 0) {
-    return { name, scope, object, stat, quantiles: quantilesOf(null), interval, minute, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
+    return { name, scope, object, stat, route, quantiles: quantilesOf(null), interval, minute, count: 0, sum: 0, buckets: BUCKETS.map((le) => ({ le, count: 0 })) };
   }
   const sum = (h.mean * h.totalCount) / 1000;
-  return { name, scope, object, stat, quantiles: quantilesOf(h), interval, minute, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
+  return { name, scope, object, stat, route, quantiles: quantilesOf(h), interval, minute, count: h.totalCount, sum, buckets: bucketsOf(h as JsHistogram) };
 }
 
 function bucketsOf(h: JsHistogram): { le: number; count: number }[] {

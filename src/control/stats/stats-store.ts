@@ -7,11 +7,20 @@
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
 import type { HistogramSnapshot } from '../../shared/messages';
-import { CLUSTER_COUNTERS, CLUSTER_GAUGES, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES } from '../../shared/stats-names';
-import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
+import { CLUSTER_COUNTERS, CLUSTER_GAUGES, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES, ROUTE_COUNTERS } from '../../shared/stats-names';
+import { clusterOffset, endpointOffset, listenerOffset, routeOffset, workerBlock } from '../../shared/stats-layout';
 import type { Catalog } from './catalog';
 
-type Kind = 'service' | 'listener';
+type Kind = 'service' | 'listener' | 'route';
+
+const NO_GAUGES: ReadonlySet<string> = new Set();
+
+/** Counter names, gauges and block offset of each kind of slot. */
+const LAYOUT: Record<Kind, { names: readonly string[]; gauges: ReadonlySet<string>; offset: (slot: number) => number }> = {
+  service: { names: CLUSTER_COUNTERS, gauges: CLUSTER_GAUGES, offset: clusterOffset },
+  listener: { names: LISTENER_COUNTERS, gauges: LISTENER_GAUGES, offset: listenerOffset },
+  route: { names: ROUTE_COUNTERS, gauges: NO_GAUGES, offset: routeOffset },
+};
 
 /** Length of the histogram interval window (Envoy's "interval" next to "cumulative"). */
 export const WINDOW_MS = 10_000;
@@ -32,10 +41,10 @@ export interface LatencySeries {
 
 export class StatsStore {
   private readonly blocks: Float64Array[];
-  private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>() };
-  private readonly baselines = { service: new Map<number, Float64Array>(), listener: new Map<number, Float64Array>() };
-  private readonly histograms = { service: new Map<number, LatencySeries>(), listener: new Map<number, LatencySeries>() };
-  catalog: Catalog = { services: [], listeners: [] };
+  private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>(), route: new Map<number, string>() };
+  private readonly baselines = { service: new Map<number, Float64Array>(), listener: new Map<number, Float64Array>(), route: new Map<number, Float64Array>() };
+  private readonly histograms = { service: new Map<number, LatencySeries>(), listener: new Map<number, LatencySeries>(), route: new Map<number, LatencySeries>() };
+  catalog: Catalog = { services: [], listeners: [], routes: [] };
 
   constructor(buffer: SharedArrayBuffer, workers: number) {
     this.blocks = Array.from({ length: workers }, (_, w) => workerBlock(buffer, w));
@@ -44,7 +53,7 @@ export class StatsStore {
 
   /** Closes the current window: it becomes the interval shown, a new one starts. */
   rotate(): void {
-    for (const map of [this.histograms.service, this.histograms.listener]) {
+    for (const map of [this.histograms.service, this.histograms.listener, this.histograms.route]) {
       for (const s of map.values()) {
         // Reuse the histogram that leaves the minute, so rotation allocates nothing once warm.
         const done = s.recent.length >= WINDOWS_PER_MINUTE ? (s.recent.shift() as Histogram) : newLatencyHistogram();
@@ -66,6 +75,7 @@ export class StatsStore {
     this.catalog = catalog;
     this.rename('service', new Map(catalog.services.map((s) => [s.slot, s.name])));
     this.rename('listener', new Map(catalog.listeners.map((l) => [l.slot, l.name])));
+    this.rename('route', new Map(catalog.routes.map((r) => [r.slot, `${r.server}|${r.route}`])));
   }
 
   /** Counters of one service slot, summed over the workers, in CLUSTER_COUNTERS order. */
@@ -75,6 +85,11 @@ export class StatsStore {
 
   listener(slot: number): number[] {
     return this.sum('listener', slot);
+  }
+
+  /** Counters of one route slot, summed over the workers, in ROUTE_COUNTERS order. */
+  route(slot: number): number[] {
+    return this.sum('route', slot);
   }
 
   /** Passive-health outcomes of one endpoint slot summed over the workers (monotonic: callers use deltas). */
@@ -93,9 +108,10 @@ export class StatsStore {
     return this.histograms[kind].get(slot) ?? null;
   }
 
-  merge(services: HistogramSnapshot[], listeners: HistogramSnapshot[]): void {
+  merge(services: HistogramSnapshot[], listeners: HistogramSnapshot[], routes: HistogramSnapshot[] = []): void {
     this.mergeInto('service', services);
     this.mergeInto('listener', listeners);
+    this.mergeInto('route', routes);
   }
 
   private mergeInto(kind: Kind, snaps: HistogramSnapshot[]): void {
@@ -128,8 +144,8 @@ export class StatsStore {
   }
 
   private raw(kind: Kind, slot: number): number[] {
-    const count = kind === 'service' ? CLUSTER_COUNTERS.length : LISTENER_COUNTERS.length;
-    const base = kind === 'service' ? clusterOffset(slot) : listenerOffset(slot);
+    const count = LAYOUT[kind].names.length;
+    const base = LAYOUT[kind].offset(slot);
     const out = new Array<number>(count).fill(0);
     for (const b of this.blocks) for (let i = 0; i < count; i++) out[i] = (out[i] as number) + (b[base + i] as number);
     return out;
@@ -139,8 +155,7 @@ export class StatsStore {
     const out = this.raw(kind, slot);
     const baseline = this.baselines[kind].get(slot);
     if (baseline === undefined) return out;
-    const names: readonly string[] = kind === 'service' ? CLUSTER_COUNTERS : LISTENER_COUNTERS;
-    const gauges = kind === 'service' ? CLUSTER_GAUGES : LISTENER_GAUGES;
+    const { names, gauges } = LAYOUT[kind];
     return out.map((v, i) => (gauges.has(names[i] as string) ? v : v - (baseline[i] as number)));
   }
 }

@@ -16,12 +16,21 @@ export function available(ep: Endpoint): boolean {
   return ep.weight > 0 && ep.healthy;
 }
 
-/** Sum of the weights of the available endpoints (0: none can be picked). */
+/** Sum of the effective (slow-start scaled) weights of the available endpoints (0: none can be picked). */
 export function availableWeight(eps: readonly Endpoint[]): number {
   let total = 0;
   for (let i = 0; i < eps.length; i++) {
     const ep = eps[i] as Endpoint;
-    if (available(ep)) total += ep.weight;
+    if (available(ep)) total += ep.effectiveWeight;
   }
   return total;
+}
+
+/**
+ * Slow start for the policies that ignore weights (roundRobin): an endpoint
+ * whose turn comes takes it with probability rampPercent / 100.
+ */
+export function admitted(ep: Endpoint): boolean {
+  const pct = ep.rampPercent;
+  return pct >= 100 || Math.random() * 100 < pct;
 }

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../shared/sab-layout';
+import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT, RAMP } from '../../shared/sab-layout';
 
 /** One upstream endpoint of a service, as a worker sees it; health and in-flight live in shared memory. */
 export class Endpoint {
@@ -25,6 +25,18 @@ export class Endpoint {
   /** Health as last published by the coordinator. */
   get healthy(): boolean {
     return this.shared[this.base + HEALTH] === 1;
+  }
+
+  /** Percent of its weight it takes now: below 100 while it ramps up after returning to rotation (slow start). */
+  get rampPercent(): number {
+    const ramp = this.shared[this.base + RAMP] as number;
+    return ramp === 0 ? 100 : ramp;
+  }
+
+  /** The configured weight scaled by the slow-start ramp (what weighted policies use). */
+  get effectiveWeight(): number {
+    const ramp = this.shared[this.base + RAMP] as number;
+    return ramp === 0 ? this.weight : (this.weight * ramp) / 100;
   }
 
   /** Requests in flight to this endpoint across all workers. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { RuntimeHolder } from '../runtime';
-import type { ListenerCounters } from '../stats/counters';
+import type { ListenerCounters, RouteCounters } from '../stats/counters';
 import type { AccessLogger } from '../access-log/access-logger';
 import { requestBodyLength } from './framing';
 
@@ -22,6 +22,8 @@ export abstract class Exchange {
   bodyComplete = true;
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
+  /** The matched path rule's counters once the router found it. */
+  routeCounters: RouteCounters | null = null;
   logger: AccessLogger | null = null;
   /** The listener's busy-connection count once this request holds a place in it (maxConnections). */
   active: ActiveCount | null = null;
@@ -43,6 +45,7 @@ export abstract class Exchange {
     const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
     const elapsed = performance.now() - ctx.startTime;
     counters.end(status, elapsed);
+    if (this.routeCounters !== null) this.routeCounters.end(status, elapsed);
     if (this.logger !== null) this.logger.log(ctx, status, elapsed, this.protocol());
   };
 

@@ -76,6 +76,7 @@ export class RequestCore {
     const ctx = ex.ctx;
     const route = server.router.find(ctx);
     if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
+    ex.routeCounters = route.counters;
     if (route.site !== null) {
       route.rewrite(ctx);
       route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));

@@ -1,6 +1,7 @@
 import type { HeaderMatchSpec, PathRuleSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { StaticSite } from '../static/site';
+import type { RouteCounters } from '../stats/counters';
 
 type ValueMatcher = (value: string | undefined) => boolean;
 
@@ -31,6 +32,8 @@ export class Route {
   readonly backend: string;
   /** The static site this rule serves, null for a pipeline rule. */
   readonly site: StaticSite | null;
+  /** This rule's stats slot, resolved when the runtime is built (null: no slot assigned). */
+  readonly counters: RouteCounters | null;
   private readonly kind: PathKind;
   private readonly path: string;
   private readonly re: RegExp | null;
@@ -39,8 +42,9 @@ export class Route {
   private readonly query: [string, ValueMatcher][];
   private readonly rewriteTarget: string | null;
 
-  constructor(spec: PathRuleSpec, index: number) {
+  constructor(spec: PathRuleSpec, index: number, counters: RouteCounters | null = null) {
     this.index = index;
+    this.counters = counters;
     this.backend = spec.backend ?? '';
     this.site = spec.static === undefined ? null : new StaticSite(spec.static);
     if (spec.path !== undefined) {

@@ -2,6 +2,12 @@ import type { HostRuleSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { compileHostMatcher, normalizeHost, type HostMatcher } from './host-matcher';
 import { Route } from './route';
+import type { RouteCounters } from '../stats/counters';
+
+/** The counters of the path rule at a router index, null when it has no stats slot. */
+export type RouteCountersOf = (index: number) => RouteCounters | null;
+
+const NO_COUNTERS: RouteCountersOf = () => null;
 
 interface HostRule {
   readonly matchesHost: HostMatcher;
@@ -16,12 +22,12 @@ export class Router {
   private readonly rules: readonly HostRule[];
   readonly routes: readonly Route[];
 
-  constructor(specs: HostRuleSpec[]) {
+  constructor(specs: HostRuleSpec[], countersOf: RouteCountersOf = NO_COUNTERS) {
     const all: Route[] = [];
     this.rules = Object.freeze(
       specs.map((spec) => {
         const routes = spec.paths.map((p) => {
-          const r = new Route(p, all.length);
+          const r = new Route(p, all.length, countersOf(all.length));
           all.push(r);
           return r;
         });

@@ -5,7 +5,7 @@
  */
 import type { Histogram } from 'hdr-histogram-js';
 import type { ErrorCode } from '../../shared/errors';
-import { CLUSTER, COMMON_CODES, ENDPOINT, LISTENER } from '../../shared/stats-names';
+import { CLUSTER, COMMON_CODES, ENDPOINT, LISTENER, ROUTE } from '../../shared/stats-names';
 
 /** status → offset of its `upstream_rq_<code>` counter, -1 when the code has none. */
 const CODE_OFFSET = new Int8Array(600).fill(-1);
@@ -111,5 +111,24 @@ export class ListenerCounters {
 
   upgradeClosed(): void {
     add(this.block, this.base + LISTENER.downstream_cx_upgrades_active, -1);
+  }
+}
+
+/** One path rule's counters: the route found by the router carries them, the request's end records them. */
+export class RouteCounters {
+  constructor(
+    private readonly block: Float64Array,
+    private readonly base: number,
+    private readonly latency: Histogram,
+  ) {}
+
+  /** The response is written (status 0: the client went away); `ms` is the whole request time. */
+  end(status: number, ms: number): void {
+    const b = this.block;
+    const base = this.base;
+    add(b, base + ROUTE.downstream_rq_total, 1);
+    const cls = (status / 100) | 0;
+    if (cls >= 1 && cls <= 5) add(b, base + ROUTE.downstream_rq_1xx + cls - 1, 1);
+    this.latency.recordValue(toMicros(ms));
   }
 }

@@ -1,12 +1,12 @@
 /**
  * This worker's stats: its counter block in shared memory and one latency
- * histogram per service and per listener slot. Each second the histograms
+ * histogram per service, listener and route slot. Each second the histograms
  * that recorded something are sent to the coordinator and reset.
  */
 import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { clusterOffset, endpointOffset, listenerOffset, workerBlock } from '../../shared/stats-layout';
-import type { HistogramSnapshot } from '../../shared/messages';
-import { ListenerCounters, ServiceCounters } from './counters';
+import { clusterOffset, endpointOffset, listenerOffset, routeOffset, workerBlock } from '../../shared/stats-layout';
+import type { HistogramSnapshot, HistogramSnapshots } from '../../shared/messages';
+import { ListenerCounters, RouteCounters, ServiceCounters } from './counters';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
 
 export const FLUSH_INTERVAL_MS = 1000;
@@ -15,6 +15,7 @@ export class WorkerStats {
   private readonly block: Float64Array;
   private readonly serviceHist = new Map<number, Histogram>();
   private readonly listenerHist = new Map<number, Histogram>();
+  private readonly routeHist = new Map<number, Histogram>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(buffer: SharedArrayBuffer, worker: number) {
@@ -29,15 +30,19 @@ export class WorkerStats {
     return new ListenerCounters(this.block, listenerOffset(slot), histogramOf(this.listenerHist, slot));
   }
 
-  /** Snapshots of every histogram that recorded something since the last call, which are then reset. */
-  takeSnapshots(): { services: HistogramSnapshot[]; listeners: HistogramSnapshot[] } {
-    return { services: drain(this.serviceHist), listeners: drain(this.listenerHist) };
+  route(slot: number): RouteCounters {
+    return new RouteCounters(this.block, routeOffset(slot), histogramOf(this.routeHist, slot));
   }
 
-  startFlushing(send: (snap: { services: HistogramSnapshot[]; listeners: HistogramSnapshot[] }) => void): void {
+  /** Snapshots of every histogram that recorded something since the last call, which are then reset. */
+  takeSnapshots(): HistogramSnapshots {
+    return { services: drain(this.serviceHist), listeners: drain(this.listenerHist), routes: drain(this.routeHist) };
+  }
+
+  startFlushing(send: (snap: HistogramSnapshots) => void): void {
     this.timer = setInterval(() => {
       const snap = this.takeSnapshots();
-      if (snap.services.length > 0 || snap.listeners.length > 0) send(snap);
+      if (snap.services.length > 0 || snap.listeners.length > 0 || snap.routes.length > 0) send(snap);
     }, FLUSH_INTERVAL_MS);
     this.timer.unref();
   }

@@ -1,7 +1,7 @@
 import { RequestContext } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
-import type { ListenerCounters } from '../stats/counters';
+import type { ListenerCounters, RouteCounters } from '../stats/counters';
 import { statusLine } from '../listener/status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsSocketContext, UwsWebSocketBehavior } from '../listener/uws-api';
 import { WS_MESSAGE_CEILING } from '../../config/websocket-schema';
@@ -22,6 +22,7 @@ export interface BridgeData {
 class Handshake {
   finished = false;
   counters: ListenerCounters | null = null;
+  routeCounters: RouteCounters | null = null;
   constructor(
     readonly res: UwsHttpResponse,
     readonly ctx: RequestContext,
@@ -34,7 +35,9 @@ class Handshake {
     if (this.finished) return;
     this.finished = true;
     this.holder.inFlight--;
-    this.counters?.end(status, performance.now() - this.ctx.startTime);
+    const elapsed = performance.now() - this.ctx.startTime;
+    this.counters?.end(status, elapsed);
+    this.routeCounters?.end(status, elapsed);
   }
 }
 
@@ -87,6 +90,7 @@ function upgrade(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'ht
     hs.counters = server.counters;
     server.counters.begin();
     const route = server.router.find(ctx);
+    if (route !== null) hs.routeCounters = route.counters;
     if (route === null) ctx.fail('NGATE_ERR_NO_ROUTE');
     else if (route.site !== null) ctx.fail('NGATE_ERR_BAD_REQUEST', 'a static route does not take WebSocket upgrades');
     else {

@@ -15,8 +15,8 @@ export class LeastRequestBalancer implements Balancer {
     const total = availableWeight(eps);
     if (total === 0) return null;
     const a = this.draw(Math.random() * total, null);
-    if (a === null || total === a.weight) return a;
-    const b = this.draw(Math.random() * (total - a.weight), a);
+    if (a === null || total === a.effectiveWeight) return a;
+    const b = this.draw(Math.random() * (total - a.effectiveWeight), a);
     return b !== null && b.inFlight < a.inFlight ? b : a;
   }
 
@@ -28,7 +28,7 @@ export class LeastRequestBalancer implements Balancer {
       const ep = eps[i] as Endpoint;
       if (ep === skip || !available(ep)) continue;
       last = ep;
-      r -= ep.weight;
+      r -= ep.effectiveWeight;
       if (r < 0) return ep;
     }
     return last;

@@ -1,7 +1,11 @@
 import { available, type Balancer } from '../balancer';
 import type { Endpoint } from '../endpoint';
 
-/** Uniform random over available endpoints (weights other than 0 are ignored). */
+/**
+ * Uniform random over available endpoints (weights other than 0 are
+ * ignored), except that one ramping up (slow start) counts for its
+ * rampPercent out of 100.
+ */
 export class RandomBalancer implements Balancer {
   constructor(private readonly endpoints: readonly Endpoint[]) {}
 
@@ -9,16 +13,21 @@ export class RandomBalancer implements Balancer {
     const eps = this.endpoints;
     const n = eps.length;
     if (n === 0) return null;
-    // A random start and a scan: unbiased while all are up, never loops when some are down.
-    const start = (Math.random() * n) | 0;
-    let count = 0;
-    for (let i = 0; i < n; i++) if (available(eps[i] as Endpoint)) count++;
-    if (count === 0) return null;
-    let k = (Math.random() * count) | 0;
+    let total = 0;
     for (let i = 0; i < n; i++) {
-      const ep = eps[(start + i) % n] as Endpoint;
-      if (available(ep) && k-- === 0) return ep;
+      const ep = eps[i] as Endpoint;
+      if (available(ep)) total += ep.rampPercent;
     }
-    return null;
+    if (total === 0) return null;
+    let r = Math.random() * total;
+    let last: Endpoint | null = null;
+    for (let i = 0; i < n; i++) {
+      const ep = eps[i] as Endpoint;
+      if (!available(ep)) continue;
+      last = ep;
+      r -= ep.rampPercent;
+      if (r < 0) return ep;
+    }
+    return last;
   }
 }

@@ -15,7 +15,7 @@ export class WeightedRandomBalancer implements Balancer {
       const ep = eps[i] as Endpoint;
       if (!available(ep)) continue;
       last = ep;
-      r -= ep.weight;
+      r -= ep.effectiveWeight;
       if (r < 0) return ep;
     }
     return last;

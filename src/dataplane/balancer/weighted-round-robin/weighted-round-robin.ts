@@ -24,8 +24,9 @@ export class WeightedRoundRobinBalancer implements Balancer {
     for (let i = 0; i < eps.length; i++) {
       const ep = eps[i] as Endpoint;
       if (!available(ep)) continue;
-      cw[i] = (cw[i] as number) + ep.weight;
-      total += ep.weight;
+      const w = ep.effectiveWeight;
+      cw[i] = (cw[i] as number) + w;
+      total += w;
       if (best === -1 || (cw[i] as number) > (cw[best] as number)) best = i;
     }
     if (best === -1) return null;
