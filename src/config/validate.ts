@@ -196,6 +196,7 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
     }
   } else {
     if (raw.pipelining !== undefined) c.add(['pipelining'], 'the node engine always serves pipelined requests (in order); this value applies only with engine: uws', c.warnings);
+    if (spec.https && spec.protocols !== undefined) c.add(['protocols'], 'a TLS port offers h2 and http/1.1 by ALPN; protocols applies only to cleartext ports', c.warnings);
   }
   return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }
