@@ -100,7 +100,9 @@ export class NodeTls {
    * and, through `server.setSecureContext`, the default context and the
    * client-certificate settings. Open connections keep what they negotiated.
    */
-  prepare(material: ServerTls, server: { setSecureContext(options: TlsOptions): void }): () => void {
+  prepare(material: ServerTls, server: { setSecureContext(options: TlsOptions): void }): (() => void) | null {
+    // The same material (any other object changed): nothing to switch.
+    if (material.id === this.material.id) return null;
     const next = buildSniContexts(material);
     return () => {
       this.contexts = next;
