@@ -161,9 +161,9 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
   );
   let tls: ServerTls | undefined;
   if (spec.https) {
-    if (spec.clientCA !== undefined && spec.clientAuth === 'require') {
+    if (spec.engine === 'uws' && spec.clientCA !== undefined && spec.clientAuth === 'require') {
       // Measured: uWS checks a certificate the client sends against ca_file_name but accepts a client that sends none.
-      c.add(['clientAuth'], 'the uWebSockets.js engine verifies a client certificate when one is sent but cannot require one; set clientAuth: optional');
+      c.add(['clientAuth'], 'the uWebSockets.js engine verifies a client certificate when one is sent but cannot require one; set clientAuth: optional, or engine: node to require one');
       ok = false;
     }
     tls = loadServerTls(spec, c.file, (p, m) => c.add(p, m));
@@ -196,10 +196,7 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
     }
   } else {
     if (raw.pipelining !== undefined) c.add(['pipelining'], 'the node engine always serves pipelined requests (in order); this value applies only with engine: uws', c.warnings);
-    if (spec.https) {
-      c.add(['engine'], 'HTTPS listeners run on engine: uws in this version (the node engine has no TLS yet)');
-      ok = false;
-    }
+    if (spec.https && spec.protocols !== undefined) c.add(['protocols'], 'a TLS port offers h2 and http/1.1 by ALPN; protocols applies only to cleartext ports', c.warnings);
   }
   return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }

@@ -33,18 +33,20 @@ const holder = new RuntimeHolder();
 const upstreams = new PoolRegistry();
 const listeners = new Map<string, Listener>();
 const accessLog = new AccessLogBuffer((target, text) => send({ type: 'accessLog', target, text }));
-let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig } | null = null;
+let prepared: { gen: number; runtime: Runtime; compiled: CompiledConfig; updates: (() => void)[] } | null = null;
 
 function send(msg: FromWorker): void {
   port?.postMessage(msg);
 }
 
 /**
- * A listener is kept across generations while this stays the same: new TLS material or a changed
- * engine is a new listener (node listeners cannot rebind a port still open: that swap is refused).
+ * A listener is kept across generations while this stays the same: a changed engine is a new listener
+ * (node listeners cannot rebind a port still open: that swap is refused). New TLS material is a new
+ * uWS listener; a node listener takes it in place (prepareUpdate), so only https on/off counts there.
  */
 function listenerKey(s: { name: string; address: string; port: number; engine?: string; pipelining?: string; tls?: { id: string } | null }): string {
-  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}|${s.pipelining ?? 'close'}|${s.tls?.id ?? ''}`;
+  const tls = s.engine === 'node' ? (s.tls === null || s.tls === undefined ? '' : 'tls') : (s.tls?.id ?? '');
+  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}|${s.pipelining ?? 'close'}|${tls}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
@@ -53,9 +55,16 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
     runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: [string, Listener][] = [];
+    // In-place changes of kept listeners, applied at commit.
+    const updates: (() => void)[] = [];
     try {
       for (const s of compiled.servers) {
-        if (listeners.has(listenerKey(s))) continue;
+        const kept = listeners.get(listenerKey(s));
+        if (kept !== undefined) {
+          const update = kept.prepareUpdate?.(s) ?? null;
+          if (update !== null) updates.push(update);
+          continue;
+        }
         // node:http on Node 20 cannot share a port across threads (no SO_REUSEPORT): worker 0 serves node-engine listeners.
         if (s.engine === 'node' && workerIndex !== 0) continue;
         const l: Listener = s.engine === 'node' ? new NodeListener(s, holder) : new UwsListener(uws, s.name, s.address, s.port, holder, s.pipelining === 'hold', s.tls);
@@ -70,7 +79,7 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
       }
       throw err;
     }
-    prepared = { gen, runtime, compiled };
+    prepared = { gen, runtime, compiled, updates };
     send({ type: 'prepared', worker: workerIndex, gen });
   } catch (err) {
     // Filters of a refused generation release what they hold (offload pool leases, timers).
@@ -84,6 +93,7 @@ function commit(gen: number): void {
   if (prepared === null || prepared.gen !== gen) return;
   const old = holder.current;
   holder.current = prepared.runtime;
+  for (const update of prepared.updates) update();
   const keep = new Set(prepared.compiled.servers.map(listenerKey));
   prepared = null;
   for (const [key, l] of listeners) {

@@ -7,7 +7,8 @@ import { scriptSchema } from '../../src/dataplane/filters/script/schema';
 import { checked, makeContext } from '../helpers/context';
 
 function script(code: string, extra: Record<string, unknown> = {}): ScriptFilter {
-  return new ScriptFilter('s', checked(scriptSchema, { name: 's', kind: 'Script', code, ...extra }));
+  // A generous deadline unless a case sets one: the pool's first thread may still be starting on a busy machine.
+  return new ScriptFilter('s', checked(scriptSchema, { name: 's', kind: 'Script', code, timeout: '10s', ...extra }));
 }
 
 describe('Script filter (offload pool)', () => {

@@ -9,6 +9,7 @@ import type { RuntimeHolder } from '../runtime';
 import type { Listener } from './listener';
 import { NodeExchange, poisoned } from './node-exchange';
 import { createNodeServers, type NodeServers } from './node-servers';
+import { NodeTls } from './node-tls';
 import { RequestCore } from './request-core';
 import { statusLine } from './status-line';
 
@@ -34,6 +35,9 @@ export class NodeListener implements Listener {
   private readonly core: RequestCore;
   private readonly servers: NodeServers;
   private readonly maxHeaderCount: number;
+  private readonly scheme: 'http' | 'https';
+  /** Certificates and client checks of a TLS listener; replaced in place on a certificate change. */
+  private readonly tls: NodeTls | null;
 
   constructor(
     spec: CompiledServer,
@@ -44,12 +48,27 @@ export class NodeListener implements Listener {
     this.port = spec.port;
     this.maxHeaderCount = spec.maxHeaderCount;
     this.core = new RequestCore(spec.name);
+    this.tls = spec.tls === null ? null : new NodeTls(spec.tls);
+    this.scheme = this.tls === null ? 'http' : 'https';
     this.servers = createNodeServers(
       spec,
       (req, res) => this.handle(req, res),
       (err, socket) => this.clientError(err, socket),
-      null,
+      this.tls?.serverOptions() ?? null,
     );
+    // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.
+    if (this.tls !== null) this.servers.secure?.prependListener('secureConnection', this.tls.checkOptionalClient);
+  }
+
+  /**
+   * A new generation of this HTTPServer: new TLS material is built now
+   * (throws, refusing the swap, when OpenSSL rejects it) and takes effect
+   * for new connections at commit, without rebinding the port.
+   */
+  prepareUpdate(spec: CompiledServer): (() => void) | null {
+    const server = this.servers.secure;
+    if (this.tls === null || server === null || spec.tls === null) return null;
+    return this.tls.prepare(spec.tls, server);
   }
 
   listen(): Promise<void> {
@@ -68,6 +87,8 @@ export class NodeListener implements Listener {
   close(): void {
     this.servers.listening.close();
     this.servers.http1?.closeIdleConnections();
+    // node:http2's TLS server keeps node:http's connection list for its HTTP/1.1 connections.
+    (this.servers.secure as Partial<Pick<http.Server, 'closeIdleConnections'>> | null)?.closeIdleConnections?.();
     for (const session of this.servers.sessions) session.close();
   }
 
@@ -98,7 +119,7 @@ export class NodeListener implements Listener {
       q < 0 ? '' : url.slice(q + 1),
       headers,
       remote.startsWith('::ffff:') ? remote.slice(7) : remote,
-      'http',
+      this.scheme,
       null,
       0,
       performance.now(),

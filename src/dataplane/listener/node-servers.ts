@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import type { SecureContextOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import type { CompiledServer } from '../../config/compiled';
 
 export type NodeRequestHandler = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -10,8 +10,10 @@ export type NodeRequestHandler = (req: http.IncomingMessage | http2.Http2ServerR
 export interface NodeServers {
   /** The server bound to the port. */
   readonly listening: net.Server;
-  /** The node:http server parsing HTTP/1.x (null when the port speaks h2c only). */
+  /** The node:http server parsing HTTP/1.x (null when the port speaks h2c only, or TLS). */
   readonly http1: http.Server | null;
+  /** The TLS server (HTTP/1.1 and h2 by ALPN), null on a cleartext port. */
+  readonly secure: http2.Http2SecureServer | null;
   /** Open HTTP/2 sessions, sent GOAWAY on close. */
   readonly sessions: Set<http2.ServerHttp2Session>;
 }
@@ -33,12 +35,14 @@ function http1Options(spec: CompiledServer): http.ServerOptions {
 }
 
 function applyHttp1Timeouts(server: http.Server | http2.Http2SecureServer, spec: CompiledServer): void {
-  const s = server as http.Server;
+  const s = server as http.Server & { connectionsCheckingInterval?: number };
   s.keepAliveTimeout = spec.keepAlive ? spec.keepAliveTimeout : 1;
   s.headersTimeout = spec.headersTimeout;
   s.requestTimeout = spec.requestTimeout;
   // One more than the limit, so a request over it is seen (and refused) rather than silently truncated.
   s.maxHeadersCount = spec.maxHeaderCount + 1;
+  // Read when listening starts (the TLS server takes no http.ServerOptions): same interval as http1Options.
+  s.connectionsCheckingInterval = Math.max(100, Math.min(1_000, spec.headersTimeout / 4));
 }
 
 function http2Settings(spec: CompiledServer): http2.ServerOptions {
@@ -62,13 +66,15 @@ function trackSessions(server: http2.Http2Server | http2.Http2SecureServer, sess
  *   preface (prior knowledge), to node:http otherwise.
  * - cleartext, one protocol: that server listens directly.
  */
-export function createNodeServers(spec: CompiledServer, handler: NodeRequestHandler, onClientError: (err: Error, socket: net.Socket) => void, secure: SecureContextOptions | null): NodeServers {
+export function createNodeServers(spec: CompiledServer, handler: NodeRequestHandler, onClientError: (err: Error, socket: net.Socket) => void, secure: TlsOptions | null): NodeServers {
   const sessions = new Set<http2.ServerHttp2Session>();
   if (secure !== null) {
-    const server = http2.createSecureServer({ ...secure, ...http2Settings(spec), allowHTTP1: true, minVersion: 'TLSv1.2' }, handler);
+    const server = http2.createSecureServer({ ...secure, ...http2Settings(spec), allowHTTP1: true, minVersion: 'TLSv1.2', handshakeTimeout: spec.headersTimeout }, handler);
     applyHttp1Timeouts(server, spec);
+    // HTTP/1.1 requests over TLS go through node:http's parser, which reports its errors here.
+    server.on('clientError', onClientError);
     trackSessions(server, sessions, spec);
-    return { listening: server, http1: null, sessions };
+    return { listening: server, http1: null, secure: server, sessions };
   }
   const wantsH1 = spec.protocols.includes('http1');
   const wantsH2c = spec.protocols.includes('h2c');
@@ -79,8 +85,8 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
   }
   const h2 = wantsH2c ? http2.createServer(http2Settings(spec), handler) : null;
   if (h2 !== null) trackSessions(h2, sessions, spec);
-  if (h1 !== null && h2 === null) return { listening: h1, http1: h1, sessions };
-  if (h2 !== null && h1 === null) return { listening: h2, http1: null, sessions };
+  if (h1 !== null && h2 === null) return { listening: h1, http1: h1, secure: null, sessions };
+  if (h2 !== null && h1 === null) return { listening: h2, http1: null, secure: null, sessions };
   const sniffer = net.createServer({ noDelay: true }, (socket) => {
     // A connection that never sends a byte is cut like slow headers.
     socket.setTimeout(spec.headersTimeout, () => socket.destroy());
@@ -103,5 +109,5 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
   // listens, so start them when it does (and stop them on close).
   sniffer.once('listening', () => (h1 as http.Server).emit('listening'));
   sniffer.once('close', () => (h1 as http.Server).close(() => undefined));
-  return { listening: sniffer, http1: h1, sessions };
+  return { listening: sniffer, http1: h1, secure: null, sessions };
 }

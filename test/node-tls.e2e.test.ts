@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as https from 'node:https';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { startBackend, type Backend, type BackendHandler } from './helpers/backends';
+import { issue, makeCa, type Ca } from './helpers/certs';
+import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { h2Request, tlsGet } from './helpers/tls-client';
+
+/** Downstream TLS on the node engine: HTTP/1.1 and h2 by ALPN on one port, SNI, mTLS, certificate changes in place. */
+
+const docs = (...objects: object[]): string => objects.map((o) => stringify(o)).join('---\n');
+
+function pipeline(url: string): object {
+  return { kind: 'Pipeline', name: 'p', filters: [{ name: 'proxy', kind: 'Proxy', mainPool: { servers: [{ url }] } }] };
+}
+
+function nodeHttps(name: string, extra: Record<string, unknown>): object {
+  return { kind: 'HTTPServer', name, port: 0, engine: 'node', https: true, ...extra, rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] };
+}
+
+function configDir(files: Record<string, string>): { dir: string; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ngate-node-tls-test-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+  return { dir, file: path.join(dir, 'config.yaml') };
+}
+
+/** An HTTP/1.1 backend that reflects what it got: status 201 under /created, the protocol it was spoken to in, the forwarded scheme. */
+const reflect: BackendHandler = (req, res, body) => {
+  res.statusCode = req.url?.startsWith('/created') === true ? 201 : 200;
+  res.setHeader('x-upstream-http', req.httpVersion);
+  res.setHeader('x-seen-proto', String(req.headers['x-forwarded-proto']));
+  res.setHeader('x-seen-custom', String(req.headers['x-custom'] ?? ''));
+  res.end(`${req.method} ${req.url} ${body.toString()}`);
+};
+
+const ca: Ca = makeCa();
+const main = issue(ca, 'main', { dns: ['main.test'], ips: ['127.0.0.1'] });
+const siteA = issue(ca, 'site-a', { dns: ['a.test'] });
+const siteB = issue(ca, 'site-b', { dns: ['b.test', '*.wild.test'] });
+
+describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  let port: number;
+  let dir: { dir: string; file: string };
+
+  before(async () => {
+    backend = await startBackend(1, reflect);
+    dir = configDir({ 'main.crt': main.cert, 'main.key': main.key, 'b.crt': siteB.cert, 'b.key': siteB.key });
+    const server = nodeHttps('edge', { certs: { main: 'main.crt', a: siteA.cert, b: 'b.crt' }, keys: { main: 'main.key', a: siteA.key, b: 'b.key' } });
+    writeFileSync(dir.file, docs(server, pipeline(backend.url)));
+    // Two workers: the node listener lives in worker 0 only, the other must leave the port alone.
+    gw = await startGateway('', { configFile: dir.file, workers: 2 });
+    port = gw.ports.get('edge') as number;
+  });
+  after(async () => {
+    assert.equal(await gw?.stop(), 0);
+    await backend?.close();
+  });
+
+  it('serves HTTPS/1.1 end to end with X-Forwarded-Proto: https', async () => {
+    const r = await tlsGet(port, { ca: ca.cert, path: '/hello?x=1' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'GET /hello?x=1 ');
+    assert.equal(r.peerCN, 'main');
+    assert.equal(backend.seen.at(-1)?.headers['x-forwarded-proto'], 'https');
+  });
+
+  it('speaks HTTP/2 to a client that offers h2 by ALPN and HTTP/1.1 to the backend', async () => {
+    const r = await h2Request(port, { ca: ca.cert, method: 'POST', path: '/created/item', headers: { 'x-custom': 'over h2', 'content-type': 'text/plain' }, body: 'hello h2' });
+    assert.equal(r.alpn, 'h2');
+    assert.equal(r.status, 201);
+    assert.equal(r.body, 'POST /created/item hello h2');
+    assert.equal(r.headers['x-upstream-http'], '1.1');
+    assert.equal(r.headers['x-seen-proto'], 'https');
+    assert.equal(r.headers['x-seen-custom'], 'over h2');
+    assert.equal(r.peerCN, 'main');
+    const seen = backend.seen.at(-1);
+    assert.equal(seen?.method, 'POST');
+    assert.equal(seen?.body, 'hello h2');
+  });
+
+  it('picks the certificate by SNI (exact, one-label wildcard, first pair as default) for HTTP/1.1 and h2', async () => {
+    const cases: [string | undefined, string][] = [
+      ['a.test', 'site-a'],
+      ['B.test', 'site-b'],
+      ['x.wild.test', 'site-b'],
+      ['main.test', 'main'],
+      ['unknown.test', 'main'],
+      ['deep.x.wild.test', 'main'],
+      [undefined, 'main'],
+    ];
+    for (const [servername, cn] of cases) {
+      const h1 = await tlsGet(port, { ca: ca.cert, servername });
+      assert.equal(h1.status, 200, String(servername));
+      assert.equal(h1.peerCN, cn, `HTTP/1.1 SNI ${String(servername)}`);
+    }
+    // ALPN still offers h2 after the SNI callback switched the context.
+    const h2 = await h2Request(port, { ca: ca.cert, servername: 'a.test', path: '/sni' });
+    assert.equal(h2.alpn, 'h2');
+    assert.equal(h2.status, 200);
+    assert.equal(h2.peerCN, 'site-a');
+  });
+
+  it('speaks TLS 1.2 and 1.3 and refuses TLS 1.1', async () => {
+    assert.equal((await tlsGet(port, { ca: ca.cert, maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2');
+    assert.equal((await tlsGet(port, { ca: ca.cert })).protocol, 'TLSv1.3');
+    await assert.rejects(tlsGet(port, { ca: ca.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }), (err: NodeJS.ErrnoException) => {
+      // The server's alert, not a client that could not offer TLS 1.1.
+      assert.match(err.message, /alert protocol version/i);
+      return true;
+    });
+  });
+
+  it('takes new certificates from SIGHUP for new connections on the same listener; an open connection keeps working', async () => {
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal((await tlsGet(port, { ca: ca.cert, agent })).peerCN, 'main');
+      const rotated = issue(ca, 'main-rotated', { dns: ['main.test'] });
+      const rotatedB = issue(ca, 'site-b-rotated', { dns: ['b.test'] });
+      writeFileSync(path.join(dir.dir, 'main.crt'), rotated.cert);
+      writeFileSync(path.join(dir.dir, 'main.key'), rotated.key);
+      writeFileSync(path.join(dir.dir, 'b.crt'), rotatedB.cert);
+      writeFileSync(path.join(dir.dir, 'b.key'), rotatedB.key);
+      process.kill(gw.child.pid as number, 'SIGHUP');
+      await gw.waitForLog(/reload applied/);
+      assert.equal((await tlsGet(port, { ca: ca.cert })).peerCN, 'main-rotated');
+      assert.equal((await tlsGet(port, { ca: ca.cert, servername: 'b.test' })).peerCN, 'site-b-rotated');
+      assert.equal((await h2Request(port, { ca: ca.cert, servername: 'b.test' })).peerCN, 'site-b-rotated');
+      // The wildcard left the new b certificate: x.wild.test falls back to the default.
+      assert.equal((await tlsGet(port, { ca: ca.cert, servername: 'x.wild.test' })).peerCN, 'main-rotated');
+      assert.equal((await tlsGet(port, { ca: ca.cert, servername: 'a.test' })).peerCN, 'site-a');
+      // The keep-alive connection made before the change is still open and served.
+      const again = await tlsGet(port, { ca: ca.cert, agent });
+      assert.equal(again.status, 200);
+      assert.equal(again.peerCN, 'main');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('node engine TLS: client certificates', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  const client = issue(ca, 'client-1', { client: true });
+  const strangerCa = makeCa('stranger CA');
+  const stranger = issue(strangerCa, 'stranger', { client: true });
+  const withCert = { ca: ca.cert, cert: client.cert, key: client.key };
+  const withStranger = { ca: ca.cert, cert: stranger.cert, key: stranger.key };
+
+  before(async () => {
+    backend = await startBackend(1, reflect);
+    const base = { certs: { main: main.cert }, keys: { main: main.key }, clientCA: ca.cert };
+    // clientAuth defaults to require.
+    gw = await startGateway(docs(nodeHttps('require', base), nodeHttps('optional', { ...base, clientAuth: 'optional' }), pipeline(backend.url)));
+  });
+  after(async () => {
+    assert.equal(await gw?.stop(), 0);
+    await backend?.close();
+  });
+
+  it('clientAuth require: no certificate and an untrusted one are refused at the handshake, a trusted one is served', async () => {
+    const port = gw.ports.get('require') as number;
+    const before = backend.seen.length;
+    // TLS 1.3: the server's alert arrives after the client's Finished, before any response.
+    const required = { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' };
+    await assert.rejects(tlsGet(port, { ca: ca.cert }), required);
+    await assert.rejects(h2Request(port, { ca: ca.cert }), required);
+    // An untrusted certificate: node cuts the connection right after the handshake.
+    await assert.rejects(tlsGet(port, withStranger));
+    await assert.rejects(h2Request(port, withStranger));
+    assert.equal(backend.seen.length, before, 'no refused client reached the backend');
+    assert.equal((await tlsGet(port, withCert)).status, 200);
+    const h2 = await h2Request(port, { ...withCert, path: '/mtls' });
+    assert.equal(h2.status, 200);
+    assert.equal(h2.alpn, 'h2');
+  });
+
+  it('clientAuth optional: no certificate and a trusted one are served, an untrusted one is refused', async () => {
+    const port = gw.ports.get('optional') as number;
+    assert.equal((await tlsGet(port, { ca: ca.cert })).status, 200);
+    assert.equal((await tlsGet(port, withCert)).status, 200);
+    const before = backend.seen.length;
+    await assert.rejects(tlsGet(port, withStranger));
+    await assert.rejects(h2Request(port, withStranger));
+    assert.equal(backend.seen.length, before);
+  });
+
+  it('takes a new certificate and client CA through the object API without a restart', async () => {
+    const port = gw.ports.get('require') as number;
+    const nextCa = makeCa('next client CA');
+    const nextClient = issue(nextCa, 'client-2', { client: true });
+    const next = issue(ca, 'via-api', { dns: ['main.test'] });
+    const body = stringify(nodeHttps('require', { certs: { main: next.cert }, keys: { main: next.key }, clientCA: nextCa.cert }));
+    const r = await runCli(['object', 'update', '--server', gw.admin], body);
+    assert.equal(r.code, 0, r.stderr);
+    const served = await tlsGet(port, { ca: ca.cert, cert: nextClient.cert, key: nextClient.key });
+    assert.equal(served.status, 200);
+    assert.equal(served.peerCN, 'via-api');
+    // The old client CA no longer opens the door.
+    await assert.rejects(tlsGet(port, withCert));
+  });
+});
+
+describe('node engine TLS: validation', () => {
+  it('accepts https and clientAuth require on engine node', async () => {
+    const { file } = configDir({});
+    writeFileSync(file, docs(nodeHttps('m', { certs: { main: main.cert }, keys: { main: main.key }, clientCA: ca.cert }), pipeline('http://127.0.0.1:1')));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
