@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamTls } from '../../config/tls-material';
-import { TlsPool, tlsConnector } from './upstream-tls';
+import type { UpstreamClient } from '../../config/pool-schema';
+import { TlsPool, tlsConnector, tlsOptions } from './upstream-tls';
+import { H1Pool } from './h1/pool';
+
+/** What the data path needs of an upstream pool: undici's Pool and the native H1Pool both fit. */
+export interface UpstreamDispatcher {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
+  close(): Promise<void>;
+}
 
 export interface UpstreamOptions {
   readonly connectTimeout: number;
@@ -10,6 +19,7 @@ export interface UpstreamOptions {
   readonly maxConnections: number;
   /** The pool's TLS settings for https:// origins (null: verify with the system CAs). */
   readonly tls: UpstreamTls | null;
+  readonly client: UpstreamClient;
 }
 
 function tlsKey(tls: UpstreamTls | null): string {
@@ -22,14 +32,24 @@ function tlsKey(tls: UpstreamTls | null): string {
  * no generation uses any more are closed gracefully (in-flight finish).
  */
 export class PoolRegistry {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamDispatcher>();
   private building = new Set<string>();
 
-  get(origin: string, opts: UpstreamOptions): Pool {
-    const key = `${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${tlsKey(opts.tls)}`;
+  get(origin: string, opts: UpstreamOptions): UpstreamDispatcher {
+    const key = `${opts.client}|${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${tlsKey(opts.tls)}`;
     this.building.add(key);
     let pool = this.pools.get(key);
-    if (pool === undefined) {
+    if (pool === undefined && opts.client === 'native') {
+      const url = new URL(origin);
+      pool = new H1Pool(origin, {
+        connections: opts.maxConnections,
+        connectTimeout: opts.connectTimeout,
+        timeout: opts.timeout,
+        keepAliveTimeout: opts.keepAliveTimeout,
+        tls: url.protocol === 'https:' ? tlsOptions(url, opts.tls) : null,
+      });
+      this.pools.set(key, pool);
+    } else if (pool === undefined) {
       const options: Pool.Options = {
         connections: opts.maxConnections,
         pipelining: 1,

@@ -51,6 +51,7 @@ export class ProxyFilter implements Filter {
       timeout: pool.timeout,
       keepAliveTimeout: pool.keepAliveTimeout,
       maxConnections: pool.maxConnectionsPerWorker,
+      client: pool.client,
       // Validation replaced the tls paths with the PEM text they hold.
       tls: (pool.tls as UpstreamTls | undefined) ?? null,
     };
