@@ -12,6 +12,9 @@ export interface ConnectionOwner {
   closed(conn: H1Connection): void;
 }
 
+/** Bodies up to this size are copied behind the head into one buffer. */
+const ONE_WRITE = 16 * 1024;
+
 function socketError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -76,10 +79,19 @@ export class H1Connection implements ResponseSink {
     const socket = this.socket;
     const payload = req.payload;
     if (payload !== null && payload.length > 0) {
-      socket.cork();
-      socket.write(req.head, 'latin1');
-      socket.write(payload);
-      socket.uncork();
+      if (payload.length <= ONE_WRITE) {
+        // One buffer, one write: cheaper than a writev of two for small bodies.
+        const headLength = Buffer.byteLength(req.head, 'latin1');
+        const out = Buffer.allocUnsafe(headLength + payload.length);
+        out.write(req.head, 0, 'latin1');
+        payload.copy(out, headLength);
+        socket.write(out);
+      } else {
+        socket.cork();
+        socket.write(req.head, 'latin1');
+        socket.write(payload);
+        socket.uncork();
+      }
     } else {
       socket.write(req.head, 'latin1');
     }

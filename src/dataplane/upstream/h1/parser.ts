@@ -38,7 +38,7 @@ const enum Mode {
   Done,
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: ([^\r\n]*))?$/;
+const STRAY = /\r(?!\n)|(?<!\r)\n|\0/;
 const HEX = /^[0-9a-fA-F]{1,8}$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
@@ -46,13 +46,31 @@ const DIGITS = /^[0-9]{1,15}$/;
 const TOKEN = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
 
-function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 127 || TOKEN[c] === 0) return false;
+/** The header name at text[start, end) in lowercase; fails unless it is a token. */
+function tokenLower(text: string, start: number, end: number): string {
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || TOKEN[c] === 0) fail('invalid header name');
+    if (c >= 65 && c <= 90) upper = true;
   }
-  return true;
+  const name = text.slice(start, end);
+  return upper ? name.toLowerCase() : name;
+}
+
+function digit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+/** The status code of "HTTP/1.x NNN[ reason]"; fails on anything else. */
+function statusOf(line: string): number {
+  const minor = line.charCodeAt(7);
+  if (!line.startsWith('HTTP/1.') || (minor !== 48 && minor !== 49) || line.charCodeAt(8) !== 32) fail('invalid status line', 'HPE_INVALID_STATUS');
+  const a = digit(line.charCodeAt(9));
+  const b = digit(line.charCodeAt(10));
+  const c = digit(line.charCodeAt(11));
+  if (a < 1 || b < 0 || c < 0 || (line.length > 12 && line.charCodeAt(12) !== 32)) fail('invalid status line', 'HPE_INVALID_STATUS');
+  return a * 100 + b * 10 + c;
 }
 
 function fail(message: string, code = 'HPE_INVALID_HEADER_TOKEN'): never {
@@ -192,12 +210,12 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): void {
+    // One scan of the whole head for bytes no line may hold: a CR or LF outside CRLF, or NUL.
+    if (STRAY.test(text)) fail('invalid character in the response head', 'HPE_INVALID_HEADER_TOKEN');
     let eol = text.indexOf('\r\n');
     const statusLine = eol === -1 ? text : text.slice(0, eol);
-    const m = STATUS_LINE.exec(statusLine);
-    if (m === null) fail('invalid status line', 'HPE_INVALID_STATUS');
-    const http10 = m[1] === '0';
-    const status = Number(m[2]);
+    const status = statusOf(statusLine);
+    const http10 = statusLine.charCodeAt(7) === 48;
     const headers: string[] = [];
     let length = -1;
     let chunked = false;
@@ -206,14 +224,11 @@ export class ResponseParser {
     while (eol !== -1) {
       const start = eol + 2;
       eol = text.indexOf('\r\n', start);
-      const line = eol === -1 ? text.slice(start) : text.slice(start, eol);
-      const colon = line.indexOf(':');
-      if (colon <= 0) fail('invalid header line');
-      const name = line.slice(0, colon);
-      if (!isToken(name)) fail('invalid header name');
-      const value = line.slice(colon + 1).trim();
-      if (value.includes('\n') || value.includes('\r') || value.includes('\0')) fail('invalid header value', 'HPE_INVALID_HEADER_TOKEN');
-      const lower = name.toLowerCase();
+      const end = eol === -1 ? text.length : eol;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon >= end) fail('invalid header line');
+      const lower = tokenLower(text, start, colon);
+      const value = text.slice(colon + 1, end).trim();
       headers.push(lower, value);
       switch (lower) {
         case 'content-length':
@@ -259,6 +274,6 @@ export class ResponseParser {
     if (mode === Mode.UntilClose) this.keepAlive = false;
     this.remaining = length;
     this.mode = mode;
-    this.sink.onHead(status, m[3] ?? '', headers);
+    this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : '', headers);
   }
 }
