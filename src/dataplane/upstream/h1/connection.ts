@@ -15,6 +15,16 @@ export interface ConnectionOwner {
 /** Bodies up to this size are copied behind the head into one buffer. */
 const ONE_WRITE = 16 * 1024;
 
+/** The head and a body chunk as one buffer: one write instead of a writev of two. */
+function withHead(head: string, chunk: Buffer): Buffer {
+  if (chunk.length > ONE_WRITE) return Buffer.concat([Buffer.from(head, 'latin1'), chunk]);
+  const headLength = Buffer.byteLength(head, 'latin1');
+  const out = Buffer.allocUnsafe(headLength + chunk.length);
+  out.write(head, 0, 'latin1');
+  chunk.copy(out, headLength);
+  return out;
+}
+
 function socketError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -58,6 +68,8 @@ export class H1Connection implements ResponseSink {
       socket.setKeepAlive(true, 60_000);
       if (this.deadlineKind === Deadline.Connect) this.deadlineKind = this.req === null ? Deadline.None : Deadline.Response;
       this.deadline = owner.now + owner.timeout;
+      const req = this.req;
+      if (req !== null && req.stream !== null) this.streamBody(req, req.stream);
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEndOfStream());
@@ -76,33 +88,38 @@ export class H1Connection implements ResponseSink {
       this.deadlineKind = Deadline.Response;
       this.deadline = this.owner.now + this.owner.timeout;
     }
+    const stream = req.stream;
+    if (stream !== null) {
+      // The body is read only once the connection stands: after a connect failure the stream is
+      // untouched and a retry can still send it. The head goes out with the first body bytes.
+      if (this.connected) this.streamBody(req, stream);
+      if (req.paused) this.pause();
+      return;
+    }
     const socket = this.socket;
     const payload = req.payload;
-    if (payload !== null && payload.length > 0) {
-      if (payload.length <= ONE_WRITE) {
-        // One buffer, one write: cheaper than a writev of two for small bodies.
-        const headLength = Buffer.byteLength(req.head, 'latin1');
-        const out = Buffer.allocUnsafe(headLength + payload.length);
-        out.write(req.head, 0, 'latin1');
-        payload.copy(out, headLength);
-        socket.write(out);
-      } else {
-        socket.cork();
-        socket.write(req.head, 'latin1');
-        socket.write(payload);
-        socket.uncork();
-      }
-    } else {
-      socket.write(req.head, 'latin1');
-    }
-    if (req.stream !== null) this.streamBody(req, req.stream);
+    if (payload !== null && payload.length > 0) socket.write(withHead(req.head, payload));
+    else socket.write(req.head, 'latin1');
     if (req.paused) this.pause();
   }
 
   private streamBody(req: H1Request, body: Readable): void {
     const socket = this.socket;
+    let whole: boolean;
+    try {
+      whole = req.takeBuffered();
+    } catch (err) {
+      return this.failRequest(err as Error);
+    }
+    if (whole) {
+      const payload = req.payload as Buffer;
+      if (payload.length > 0) socket.write(withHead(req.head, payload));
+      else socket.write(req.head, 'latin1');
+      return;
+    }
     const chunked = req.streamLength === -1;
     let sent = 0;
+    let head: string | null = req.head;
     this.sending = body;
     const onDrain = (): void => {
       body.resume();
@@ -124,20 +141,22 @@ export class H1Connection implements ResponseSink {
       let ok: boolean;
       if (chunked) {
         socket.cork();
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(`${head ?? ''}${chunk.length.toString(16)}\r\n`, 'latin1');
         socket.write(chunk);
         ok = socket.write('\r\n', 'latin1');
         socket.uncork();
-      } else ok = socket.write(chunk);
+      } else ok = socket.write(head === null ? chunk : withHead(head, chunk));
+      head = null;
       if (!ok) body.pause();
     };
     const onEnd = (): void => {
       cleanup();
       if (this.req !== req) return;
-      if (chunked) socket.write('0\r\n\r\n', 'latin1');
-      else if (sent !== req.streamLength) {
-        this.failRequest(socketError('request body length does not match content-length', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+      if (!chunked && sent !== req.streamLength) {
+        return this.failRequest(socketError('request body length does not match content-length', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
       }
+      if (chunked) socket.write(`${head ?? ''}0\r\n\r\n`, 'latin1');
+      else if (head !== null) socket.write(head, 'latin1');
     };
     const onError = (err: Error): void => {
       cleanup();

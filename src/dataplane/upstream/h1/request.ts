@@ -4,8 +4,26 @@ import type { Dispatcher } from 'undici';
 import { requestHead } from './serialize';
 import type { H1Connection } from './connection';
 
-/** Bodies with a known length up to this size are collected first and written with the head in one go. */
-const SMALL_BODY = 64 * 1024;
+/**
+ * Bodies already read whole, by stream: a retried attempt (after a connect
+ * failure, when nothing was sent) finds the bytes its stream no longer holds.
+ */
+const taken = new WeakMap<Readable, Buffer>();
+
+/**
+ * The whole body when the stream already holds all of it (a small request
+ * that arrived in one read), else null; as undici does, it is then sent with
+ * a Content-Length.
+ */
+function bufferedBody(stream: Readable): Buffer | null {
+  const seen = taken.get(stream);
+  if (seen !== undefined) return seen;
+  const state = (stream as Readable & { _readableState?: { ended?: boolean; objectMode?: boolean } })._readableState;
+  if (state === undefined || state.ended !== true || state.objectMode === true || stream.readableDidRead) return null;
+  const data = (stream.read() as Buffer | null) ?? Buffer.alloc(0);
+  taken.set(stream, data);
+  return data;
+}
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
@@ -34,8 +52,6 @@ export class H1Request implements Dispatcher.DispatchController {
   private state = 0; // 0 active, 1 finished, 2 aborted
   private pausedFlag = false;
   private abortReason: Error | null = null;
-  private parts: Buffer[] | null = null;
-  private partsLength = 0;
 
   constructor(
     private readonly owner: RequestOwner,
@@ -61,7 +77,7 @@ export class H1Request implements Dispatcher.DispatchController {
     return this.state === 0;
   }
 
-  /** Builds the head, starts the handler, and either queues the request or first collects a small body. */
+  /** Builds the head, starts the handler and queues the request. */
   start(): void {
     this.handler.onRequestStart?.(this, {});
     if (this.state !== 0) return;
@@ -72,12 +88,17 @@ export class H1Request implements Dispatcher.DispatchController {
         this.payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
         this.head = requestHead(this.opts, this.owner.authority, this.payload.length).text;
       } else {
-        const head = requestHead(this.opts, this.owner.authority, -1);
-        this.head = head.text;
-        this.streamLength = head.length;
         const stream = body as Readable;
-        if (head.length >= 0 && head.length <= SMALL_BODY) return this.collect(stream, head.length);
-        this.stream = stream;
+        const whole = bufferedBody(stream);
+        if (whole !== null) {
+          this.payload = whole;
+          this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+        } else {
+          const head = requestHead(this.opts, this.owner.authority, -1);
+          this.head = head.text;
+          this.streamLength = head.length;
+          this.stream = stream;
+        }
       }
     } catch (err) {
       return this.fail(err as Error);
@@ -85,46 +106,26 @@ export class H1Request implements Dispatcher.DispatchController {
     this.owner.enqueue(this);
   }
 
-  private collect(stream: Readable, length: number): void {
-    if (length === 0) {
-      this.payload = Buffer.alloc(0);
-      this.owner.enqueue(this);
-      return;
-    }
-    this.parts = [];
-    stream.on('data', (chunk: Buffer) => {
-      if (this.parts === null) return;
-      this.parts.push(chunk);
-      this.partsLength += chunk.length;
-    });
-    stream.once('end', () => {
-      const parts = this.parts;
-      if (parts === null || this.state !== 0) return;
-      this.parts = null;
-      if (this.partsLength !== length) {
-        this.fail(Object.assign(new Error('request body length does not match content-length'), { code: 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' }));
-        return;
-      }
-      this.payload = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
-      this.owner.enqueue(this);
-    });
-    stream.once('error', (err: Error) => {
-      this.parts = null;
-      this.fail(err);
-    });
-    stream.once('close', () => {
-      if (this.parts !== null) {
-        this.parts = null;
-        this.fail(Object.assign(new Error('request body closed early'), { code: 'UND_ERR_SOCKET' }));
-      }
-    });
+  /**
+   * Just before the body is read: a stream that by now holds all of its
+   * bytes is sent whole with a Content-Length instead (throws when that
+   * contradicts the announced length).
+   */
+  takeBuffered(): boolean {
+    const stream = this.stream;
+    if (stream === null) return false;
+    const whole = bufferedBody(stream);
+    if (whole === null) return false;
+    this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+    this.payload = whole;
+    this.stream = null;
+    return true;
   }
 
   abort(reason: Error): void {
     if (this.state !== 0) return;
     this.state = 2;
     this.abortReason = reason;
-    this.parts = null;
     const conn = this.conn;
     this.conn = null;
     if (conn !== null) conn.destroy();
@@ -148,7 +149,6 @@ export class H1Request implements Dispatcher.DispatchController {
   fail(err: Error): void {
     if (this.state !== 0) return;
     this.state = 2;
-    this.parts = null;
     this.conn = null;
     this.handler.onResponseError?.(this, err);
   }
