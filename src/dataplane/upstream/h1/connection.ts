@@ -105,38 +105,23 @@ export class H1Connection implements ResponseSink {
 
   private streamBody(req: H1Request, body: Readable): void {
     const socket = this.socket;
-    let whole: boolean;
-    try {
-      whole = req.takeBuffered();
-    } catch (err) {
-      return this.failRequest(err as Error);
-    }
-    if (whole) {
-      const payload = req.payload as Buffer;
-      if (payload.length > 0) socket.write(withHead(req.head, payload));
-      else socket.write(req.head, 'latin1');
-      return;
-    }
     const chunked = req.streamLength === -1;
     let sent = 0;
     let head: string | null = req.head;
     this.sending = body;
-    const onDrain = (): void => {
-      body.resume();
-    };
     const cleanup = (): void => {
-      body.off('data', onData);
+      body.off('readable', onReadable);
       body.off('end', onEnd);
       body.off('error', onError);
-      socket.off('drain', onDrain);
+      socket.off('drain', onReadable);
       if (this.sending === body) this.sending = null;
     };
-    const onData = (chunk: Buffer): void => {
-      if (this.req !== req) return cleanup();
+    const send = (chunk: Buffer): boolean => {
       sent += chunk.length;
       if (!chunked && sent > req.streamLength) {
         cleanup();
-        return this.failRequest(socketError('request body longer than content-length', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+        this.failRequest(socketError('request body longer than content-length', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+        return false;
       }
       let ok: boolean;
       if (chunked) {
@@ -147,7 +132,29 @@ export class H1Connection implements ResponseSink {
         socket.uncork();
       } else ok = socket.write(head === null ? chunk : withHead(head, chunk));
       head = null;
-      if (!ok) body.pause();
+      return ok;
+    };
+    // 'readable' comes a tick after the bytes: a small body has usually arrived whole by then.
+    const onReadable = (): void => {
+      if (this.req !== req) return cleanup();
+      if (head !== null) {
+        let whole: boolean;
+        try {
+          whole = req.takeBuffered();
+        } catch (err) {
+          cleanup();
+          return this.failRequest(err as Error);
+        }
+        if (whole) {
+          cleanup();
+          const payload = req.payload as Buffer;
+          if (payload.length > 0) socket.write(withHead(req.head, payload));
+          else socket.write(req.head, 'latin1');
+          return;
+        }
+      }
+      let chunk: Buffer | null;
+      while ((chunk = body.read() as Buffer | null) !== null) if (!send(chunk)) return; // 'drain' reads on
     };
     const onEnd = (): void => {
       cleanup();
@@ -162,10 +169,10 @@ export class H1Connection implements ResponseSink {
       cleanup();
       if (this.req === req) this.failRequest(err);
     };
-    body.on('data', onData);
+    body.on('readable', onReadable);
     body.once('end', onEnd);
     body.once('error', onError);
-    socket.on('drain', onDrain);
+    socket.on('drain', onReadable);
   }
 
   pause(): void {
