@@ -134,9 +134,16 @@ export class H1Connection implements ResponseSink {
       head = null;
       return ok;
     };
-    // 'readable' comes a tick after the bytes: a small body has usually arrived whole by then.
+    let waited = false;
     const onReadable = (): void => {
       if (this.req !== req) return cleanup();
+      if (head !== null && !waited) {
+        // The engine may deliver the last bytes of a small body in a later callback of the same
+        // read: wait for the end of this I/O turn, so a body that arrived whole goes in one write.
+        waited = true;
+        setImmediate(onReadable);
+        return;
+      }
       if (head !== null) {
         let whole: boolean;
         try {
