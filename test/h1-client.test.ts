@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
+import * as nodeHttp from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,11 @@ import type { Dispatcher } from 'undici';
 import { ResponseParser, type ResponseSink } from '../src/dataplane/upstream/h1/parser';
 import { H1Pool } from '../src/dataplane/upstream/h1/pool';
 import { requestHead } from '../src/dataplane/upstream/h1/serialize';
+import { poolSchema } from '../src/config/pool-schema';
+import type { Issue } from '../src/config/schema-kit';
+import { startBackend, type Backend } from './helpers/backends';
+import { startGateway, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
 
 interface Parsed {
   status: number;
@@ -118,6 +123,20 @@ describe('h1 response parser', () => {
   });
 });
 
+describe('pool client option', () => {
+  it('defaults to the native client, accepts undici, and refuses anything else', () => {
+    const check = (extra: Record<string, unknown>): { value: unknown; issues: Issue[] } => {
+      const issues: Issue[] = [];
+      return { value: poolSchema.check({ servers: [{ url: 'http://127.0.0.1:1' }], ...extra }, [], issues), issues };
+    };
+    assert.equal((check({}).value as { client: string }).client, 'native');
+    assert.equal((check({ client: 'undici' }).value as { client: string }).client, 'undici');
+    const bad = check({ client: 'curl' });
+    assert.equal(bad.value, undefined);
+    assert.match(bad.issues[0]?.message ?? '', /expected one of native, undici/);
+  });
+});
+
 describe('h1 request head', () => {
   it('adds host, framing and keep-alive, and refuses header injection', () => {
     const h = requestHead({ method: 'POST', path: '/a?b', headers: ['x-a', '1'] }, '127.0.0.1:9', 3).text;
@@ -153,13 +172,13 @@ function exchange(pool: H1Pool, opts: Dispatcher.DispatchOptions, pauseFirst = f
 }
 
 describe('h1 pool against a Node server', () => {
-  let server: http.Server;
+  let server: nodeHttp.Server;
   let origin = '';
   const sockets = new Set<unknown>();
   let pool: H1Pool;
 
   before(async () => {
-    server = http.createServer((req, res) => {
+    server = nodeHttp.createServer((req, res) => {
       sockets.add(req.socket);
       const parts: Buffer[] = [];
       req.on('data', (c: Buffer) => parts.push(c));
@@ -209,5 +228,49 @@ describe('h1 pool against a Node server', () => {
     const dead = new H1Pool('http://127.0.0.1:1', { connections: 1, connectTimeout: 1_000, timeout: 1_000, keepAliveTimeout: 1_000, tls: null });
     await assert.rejects(exchange(dead, { method: 'GET', path: '/', headers: [] }), { code: 'ECONNREFUSED' });
     await dead.close();
+  });
+});
+
+describe('both upstream clients through the gateway', () => {
+  let gw: Gateway;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend(1);
+    gw = await startGateway(`
+kind: HTTPServer
+name: edge
+port: 0
+rules:
+  - paths:
+      - { pathPrefix: /n/, backend: n }
+      - { pathPrefix: /u/, backend: u }
+---
+kind: Pipeline
+name: n
+filters: [{ name: proxy, kind: Proxy, mainPool: { client: native, servers: [{ url: "${backend.url}" }] } }]
+---
+kind: Pipeline
+name: u
+filters: [{ name: proxy, kind: Proxy, mainPool: { client: undici, servers: [{ url: "${backend.url}" }] } }]
+`);
+  });
+
+  after(async () => {
+    await gw.stop();
+    await backend.close();
+  });
+
+  it('forwards the same GET and POST either way', async () => {
+    for (const prefix of ['n', 'u']) {
+      const get = await http(gw.url('edge', `/${prefix}/a?b=1`));
+      assert.equal(get.status, 200);
+      assert.equal(get.body, `backend 1 GET /${prefix}/a?b=1`);
+      const post = await http(gw.url('edge', `/${prefix}/p`), { method: 'POST', body: 'x'.repeat(1024) });
+      assert.equal(post.body, `backend 1 POST /${prefix}/p`);
+      const seen = backend.seen.at(-1);
+      assert.equal(seen?.bodyBytes, 1024);
+      assert.equal(seen?.headers.via, '1.1 ngate');
+    }
   });
 });
