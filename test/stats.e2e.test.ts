@@ -86,6 +86,12 @@ describe('stats counters across 2 workers', () => {
     assert.equal(bytes, N * 'backend 1'.length);
     // Both backends took their round-robin share.
     assert.equal(backends[0]?.seen.length, N / 2);
+    // Keep-alive connections of the upstream client, reported by its pools: at least one per backend.
+    const cxTotal = Number(stats.get('cluster.service1.upstream_cx_total'));
+    assert.ok(cxTotal >= 2 && cxTotal <= N, `upstream_cx_total ${cxTotal}`);
+    const cxActive = Number(stats.get('cluster.service1.upstream_cx_active'));
+    assert.ok(cxActive >= 0 && cxActive <= cxTotal, `upstream_cx_active ${cxActive}`);
+    assert.equal(stats.get('cluster.service1.upstream_cx_http2_total'), '0');
   });
 
   it('/stats?format=json has the same counters', async () => {

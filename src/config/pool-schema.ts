@@ -158,6 +158,11 @@ export const upstreamTlsSchema = object(
 );
 export type UpstreamTlsSpec = Infer<typeof upstreamTlsSchema>;
 
+/** Upstream client implementations a pool may use. */
+export const UPSTREAM_CLIENTS = ['native', 'undici'] as const;
+export type UpstreamClient = (typeof UPSTREAM_CLIENTS)[number];
+export const DEFAULT_UPSTREAM_CLIENT: UpstreamClient = 'native';
+
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
@@ -170,6 +175,8 @@ export const poolSchema = object(
     connectTimeout: withDefault(duration(), 2_000),
     keepAliveTimeout: withDefault(duration(), 4_000),
     maxConnectionsPerWorker: withDefault(int({ min: 1, max: 100_000 }), 1024),
+    /** The upstream HTTP/1.1 client: ngate's own keep-alive client, or undici's Pool. */
+    client: withDefault(oneOf(UPSTREAM_CLIENTS), DEFAULT_UPSTREAM_CLIENT),
     /** Requests per worker that may wait for a connection beyond maxConnectionsPerWorker; more → 503. */
     maxPending: optional(int({ min: 0, max: 1_000_000 })),
     healthCheck: optional(healthCheckSchema),

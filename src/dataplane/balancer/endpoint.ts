@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from '../upstream/pool-registry';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT, RAMP } from '../../shared/sab-layout';
 
 /** One upstream endpoint of a service, as a worker sees it; health and in-flight live in shared memory. */
@@ -8,11 +8,11 @@ export class Endpoint {
   /** Value of the upstream authority, e.g. "127.0.0.1:9095". */
   readonly authority: string;
   readonly weight: number;
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: UpstreamDispatcher;
   private readonly shared: Int32Array;
   private readonly base: number;
 
-  constructor(index: number, url: string, weight: number, dispatcher: Dispatcher, shared: Int32Array, slot: number) {
+  constructor(index: number, url: string, weight: number, dispatcher: UpstreamDispatcher, shared: Int32Array, slot: number) {
     this.index = index;
     this.url = url;
     this.authority = new URL(url).host;

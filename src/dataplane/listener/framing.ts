@@ -5,10 +5,28 @@ export const CHUNKED = -1;
 
 /** Plain decimal only: no sign, no hex, no exponent, no list; 15 digits stay below 2^53. */
 const DIGITS = /^\d{1,15}$/;
-/** RFC 9110 token characters; names arrive lowercased from the engine. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** RFC 9110 token characters; names arrive lowercased from the engine (uppercase is refused). */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") TOKEN[c.charCodeAt(0)] = 1;
+
+/** Plain loops over char codes: cheaper than a regex call for short header names and values. */
+function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TOKEN[c] === 0) return false;
+  }
+  return true;
+}
+
 /** Control characters other than HTAB (RFC 9110 §5.5): NUL, CR, LF, DEL and the rest. */
-const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
+function hasCtl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
 /** host [":" port] with a reg-name, IPv4 or bracketed IPv6 literal; no userinfo, path or spaces. */
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d{0,5})?$/;
 /** OWS around a field value is not part of it (RFC 9110 §5.5). */
@@ -29,18 +47,32 @@ export interface HeaderLimits {
  * `chunked, chunked` are refused rather than interpreted.
  */
 export function requestBodyLength(headers: HeaderList): number | string {
-  const lengths = headers.getAll('content-length');
-  const te = headers.getAll('transfer-encoding');
-  if (lengths.length > 1) return 'more than one Content-Length';
-  if (lengths.length === 1 && te.length > 0) return 'both Content-Length and Transfer-Encoding';
-  if (te.length > 1) return 'more than one Transfer-Encoding';
-  if (te.length === 1) {
-    if ((te[0] as string).replace(OWS, '').toLowerCase() !== 'chunked') return `unsupported Transfer-Encoding ${JSON.stringify(te[0])}`;
+  // One pass, no arrays: most requests carry neither field.
+  const items = headers.items;
+  let length: string | undefined;
+  let lengths = 0;
+  let te: string | undefined;
+  let tes = 0;
+  for (let i = 0; i < items.length; i += 2) {
+    const name = items[i] as string;
+    if (name === 'content-length') {
+      lengths++;
+      length = items[i + 1] as string;
+    } else if (name === 'transfer-encoding') {
+      tes++;
+      te = items[i + 1] as string;
+    }
+  }
+  if (lengths > 1) return 'more than one Content-Length';
+  if (lengths === 1 && tes > 0) return 'both Content-Length and Transfer-Encoding';
+  if (tes > 1) return 'more than one Transfer-Encoding';
+  if (te !== undefined) {
+    if (te.replace(OWS, '').toLowerCase() !== 'chunked') return `unsupported Transfer-Encoding ${JSON.stringify(te)}`;
     return CHUNKED;
   }
-  if (lengths.length === 1) {
-    const v = (lengths[0] as string).replace(OWS, '');
-    if (!DIGITS.test(v)) return `invalid Content-Length ${JSON.stringify(lengths[0])}`;
+  if (length !== undefined) {
+    const v = length.replace(OWS, '');
+    if (!DIGITS.test(v)) return `invalid Content-Length ${JSON.stringify(length)}`;
     return Number(v);
   }
   return 0;
@@ -57,8 +89,8 @@ export function requestHeaderError(headers: HeaderList, requireHost = true): str
   let host = -1;
   for (let i = 0; i < items.length; i += 2) {
     const name = items[i] as string;
-    if (!TOKEN.test(name)) return `invalid header name ${JSON.stringify(name)}`;
-    if (CTL.test(items[i + 1] as string)) return `control character in header ${name}`;
+    if (!isToken(name)) return `invalid header name ${JSON.stringify(name)}`;
+    if (hasCtl(items[i + 1] as string)) return `control character in header ${name}`;
     if (name === 'host') {
       if (host !== -1) return 'more than one Host';
       host = i + 1;

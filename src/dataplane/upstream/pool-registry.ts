@@ -1,10 +1,19 @@
 import { createHash } from 'node:crypto';
-import { buildConnector, Pool } from 'undici';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
+import type { UpstreamClient } from '../../config/pool-schema';
 import type { UpstreamTls } from '../../config/tls-material';
 import { countingConnector, type ConnectionObserver } from './counting-connector';
-import { TlsPool, tlsConnector } from './upstream-tls';
+import { H1Pool } from './h1/pool';
+import { TlsPool, tlsConnector, tlsOptions } from './upstream-tls';
 
 export type { ConnectionObserver } from './counting-connector';
+
+/** What the data path needs of an upstream pool: undici's Pool and the native H1Pool both fit. */
+export interface UpstreamDispatcher {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
+  close(): Promise<void>;
+}
 
 export interface UpstreamOptions {
   readonly connectTimeout: number;
@@ -13,6 +22,8 @@ export interface UpstreamOptions {
   readonly maxConnections: number;
   /** The pool's TLS settings for https:// origins (null: verify with the system CAs). */
   readonly tls: UpstreamTls | null;
+  /** HTTP/1.1 client: ngate's own (`native`) or undici. HTTP/2 pools always use undici. */
+  readonly client: UpstreamClient;
   /** 'h2': HTTP/2, prior knowledge (h2c) on http://, ALPN on https://. */
   readonly protocol: 'http1' | 'h2';
   /** With h2: streams multiplexed on one connection before undici opens another. */
@@ -32,18 +43,29 @@ function tlsKey(tls: UpstreamTls | null): string {
  * DNS discovery dropped drains).
  */
 export class PoolRegistry {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamDispatcher>();
   private building = new Set<string>();
 
   /** `service` names the owner of `observer` (its stats slot); pools are not shared across services. */
-  get(origin: string, opts: UpstreamOptions, service: number, observer: ConnectionObserver): Pool {
-    const key = `${service}|${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${opts.protocol}|${opts.maxConcurrentStreams}|${tlsKey(opts.tls)}`;
+  get(origin: string, opts: UpstreamOptions, service: number, observer: ConnectionObserver): UpstreamDispatcher {
+    const h2 = opts.protocol === 'h2';
+    const client = h2 ? 'undici' : opts.client;
+    const key = `${service}|${client}|${origin}|${opts.connectTimeout}|${opts.timeout}|${opts.keepAliveTimeout}|${opts.maxConnections}|${opts.protocol}|${opts.maxConcurrentStreams}|${tlsKey(opts.tls)}`;
     this.building.add(key);
     let pool = this.pools.get(key);
-    if (pool === undefined) {
-      const h2 = opts.protocol === 'h2';
-      const url = new URL(origin);
-      const secure = url.protocol === 'https:';
+    if (pool !== undefined) return pool;
+    const url = new URL(origin);
+    const secure = url.protocol === 'https:';
+    if (client === 'native') {
+      pool = new H1Pool(origin, {
+        connections: opts.maxConnections,
+        connectTimeout: opts.connectTimeout,
+        timeout: opts.timeout,
+        keepAliveTimeout: opts.keepAliveTimeout,
+        tls: secure ? tlsOptions(url, opts.tls) : null,
+        observer,
+      });
+    } else {
       const connect = secure
         ? tlsConnector(url, opts.tls, opts.connectTimeout, h2)
         : buildConnector({ timeout: opts.connectTimeout, allowH2: h2, useH2c: h2 } as buildConnector.BuildOptions);
@@ -61,8 +83,8 @@ export class PoolRegistry {
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
       pool = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
-      this.pools.set(key, pool);
     }
+    this.pools.set(key, pool);
     return pool;
   }
 

@@ -7,6 +7,7 @@
  * then verified against the certificate's IP names).
  */
 import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
 import { Pool, buildConnector, type Dispatcher } from 'undici';
 import type { UpstreamTls } from '../../config/tls-material';
 
@@ -15,6 +16,17 @@ export function sniName(origin: URL, tls: UpstreamTls | null): string | null {
   if (tls?.serverName != null) return tls.serverName;
   const host = origin.hostname.replace(/^\[|\]$/g, '');
   return isIP(host) === 0 ? host : null;
+}
+
+/** tls.connect options for an origin (without host and port): verification, client certificate, SNI. */
+export function tlsOptions(origin: URL, tls: UpstreamTls | null): ConnectionOptions {
+  const servername = sniName(origin, tls);
+  return {
+    rejectUnauthorized: tls === null || !tls.insecureSkipVerify,
+    ...(tls?.ca != null ? { ca: tls.ca } : {}),
+    ...(tls?.cert != null && tls.key != null ? { cert: tls.cert, key: tls.key } : {}),
+    ...(servername !== null ? { servername } : {}),
+  };
 }
 
 export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeout: number, allowH2 = false): buildConnector.connector {

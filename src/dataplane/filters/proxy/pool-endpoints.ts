@@ -21,6 +21,7 @@ export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): Bui
     timeout: pool.timeout,
     keepAliveTimeout: pool.keepAliveTimeout,
     maxConnections: pool.maxConnectionsPerWorker,
+    client: pool.client,
     // Validation replaced the tls paths with the PEM text they hold.
     tls: (pool.tls as UpstreamTls | undefined) ?? null,
     protocol: pool.protocol,

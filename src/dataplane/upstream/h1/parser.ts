@@ -1,0 +1,279 @@
+/**
+ * Incremental HTTP/1.1 response parser for upstream connections. Strict on
+ * purpose: anything ambiguous about framing (CL with TE, differing lengths,
+ * malformed status lines or header names, oversized heads) is an error, and
+ * the connection it came from is never reused.
+ */
+
+/** Largest response head accepted (status line + headers), as Node's default. */
+export const MAX_HEAD = 16 * 1024;
+
+/** A response the upstream framed wrongly; upstreamErrorCode maps the name to a protocol error. */
+export class HttpParserError extends Error {
+  override readonly name = 'HTTPParserError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ResponseSink {
+  /** The final response head; `headers` is a flat [name, value, ...] list with lowercase names. */
+  onHead(status: number, reason: string, headers: string[]): void;
+  onBody(chunk: Buffer): void;
+  /** The response is complete; `extra`: bytes followed it (the connection must not be reused). */
+  onEnd(extra: boolean): void;
+}
+
+const enum Mode {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+const STRAY = /\r(?!\n)|(?<!\r)\n|\0/;
+const HEX = /^[0-9a-fA-F]{1,8}$/;
+const DIGITS = /^[0-9]{1,15}$/;
+
+/** RFC 9110 token characters. */
+const TOKEN = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+/** The header name at text[start, end) in lowercase; fails unless it is a token. */
+function tokenLower(text: string, start: number, end: number): string {
+  let upper = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || TOKEN[c] === 0) fail('invalid header name');
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  const name = text.slice(start, end);
+  return upper ? name.toLowerCase() : name;
+}
+
+function digit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : -1;
+}
+
+/** The status code of "HTTP/1.x NNN[ reason]"; fails on anything else. */
+function statusOf(line: string): number {
+  const minor = line.charCodeAt(7);
+  if (!line.startsWith('HTTP/1.') || (minor !== 48 && minor !== 49) || line.charCodeAt(8) !== 32) fail('invalid status line', 'HPE_INVALID_STATUS');
+  const a = digit(line.charCodeAt(9));
+  const b = digit(line.charCodeAt(10));
+  const c = digit(line.charCodeAt(11));
+  if (a < 1 || b < 0 || c < 0 || (line.length > 12 && line.charCodeAt(12) !== 32)) fail('invalid status line', 'HPE_INVALID_STATUS');
+  return a * 100 + b * 10 + c;
+}
+
+function fail(message: string, code = 'HPE_INVALID_HEADER_TOKEN'): never {
+  throw new HttpParserError(message, code);
+}
+
+export class ResponseParser {
+  private mode = Mode.Done;
+  private bodyless = false;
+  private head: Buffer | null = null;
+  private remaining = 0;
+  private line = '';
+  /** Whether the connection may carry another request after this response. */
+  keepAlive = true;
+  /** Seconds from a `Keep-Alive: timeout=N` hint, 0 when none. */
+  keepAliveHint = 0;
+
+  constructor(private readonly sink: ResponseSink) {}
+
+  /** Prepares for the response to a new request; `bodyless` for HEAD. */
+  start(bodyless: boolean): void {
+    this.mode = Mode.Head;
+    this.bodyless = bodyless;
+    this.head = null;
+    this.keepAlive = true;
+    this.keepAliveHint = 0;
+  }
+
+  get done(): boolean {
+    return this.mode === Mode.Done;
+  }
+
+  /** Whether the body ends at the connection's end (an EOF completes it instead of cutting it). */
+  get untilClose(): boolean {
+    return this.mode === Mode.UntilClose;
+  }
+
+  /** Whether no byte of the current response arrived yet. */
+  get pristine(): boolean {
+    return this.mode === Mode.Head && this.head === null;
+  }
+
+  /** Feeds bytes; throws HttpParserError on a framing error. */
+  execute(chunk: Buffer): void {
+    let buf = chunk;
+    let pos = 0;
+    while (pos < buf.length) {
+      switch (this.mode) {
+        case Mode.Head: {
+          let data = buf.subarray(pos);
+          let from = 0;
+          const prev = this.head;
+          if (prev !== null) {
+            from = Math.max(0, prev.length - 3);
+            data = Buffer.concat([prev, data]);
+          }
+          const end = data.indexOf('\r\n\r\n', from, 'latin1');
+          if (end === -1) {
+            if (data.length > MAX_HEAD) fail('response headers too large', 'UND_ERR_HEADERS_OVERFLOW');
+            // Copy: a partial head outlives the socket's chunk.
+            this.head = prev === null ? Buffer.from(data) : data;
+            return;
+          }
+          if (end > MAX_HEAD) fail('response headers too large', 'UND_ERR_HEADERS_OVERFLOW');
+          this.head = null;
+          buf = data;
+          pos = end + 4;
+          this.parseHead(data.toString('latin1', 0, end));
+          if ((this.mode as Mode) === Mode.Done) return this.sink.onEnd(pos < buf.length);
+          break;
+        }
+        case Mode.Length: {
+          const n = Math.min(this.remaining, buf.length - pos);
+          this.remaining -= n;
+          const piece = buf.subarray(pos, pos + n);
+          pos += n;
+          if (this.remaining === 0) this.mode = Mode.Done;
+          this.sink.onBody(piece);
+          if (this.mode === Mode.Done) return this.sink.onEnd(pos < buf.length);
+          break;
+        }
+        case Mode.ChunkSize:
+        case Mode.Trailers:
+        case Mode.ChunkDataEnd: {
+          const nl = buf.indexOf(10, pos);
+          if (nl === -1) {
+            this.line += buf.toString('latin1', pos, buf.length);
+            if (this.line.length > MAX_HEAD) fail('chunk line too long', 'HPE_INVALID_CHUNK_SIZE');
+            return;
+          }
+          const line = this.line + buf.toString('latin1', pos, nl);
+          this.line = '';
+          pos = nl + 1;
+          if (line.charCodeAt(line.length - 1) !== 13) fail('bare LF in chunked framing', 'HPE_LF_EXPECTED');
+          this.chunkLine(line.slice(0, -1));
+          if ((this.mode as Mode) === Mode.Done) return this.sink.onEnd(pos < buf.length);
+          break;
+        }
+        case Mode.ChunkData: {
+          const n = Math.min(this.remaining, buf.length - pos);
+          this.remaining -= n;
+          const piece = buf.subarray(pos, pos + n);
+          pos += n;
+          if (this.remaining === 0) this.mode = Mode.ChunkDataEnd;
+          this.sink.onBody(piece);
+          break;
+        }
+        case Mode.UntilClose:
+          this.sink.onBody(pos === 0 ? buf : buf.subarray(pos));
+          return;
+        case Mode.Done:
+          // Bytes nobody asked for: the caller decides (never reuse the socket).
+          fail('data after the response', 'HPE_INVALID_CONSTANT');
+      }
+    }
+  }
+
+  private chunkLine(line: string): void {
+    if (this.mode === Mode.ChunkDataEnd) {
+      if (line.length !== 0) fail('chunk data longer than its size', 'HPE_INVALID_CHUNK_SIZE');
+      this.mode = Mode.ChunkSize;
+      return;
+    }
+    if (this.mode === Mode.Trailers) {
+      if (line.length === 0) this.mode = Mode.Done;
+      return;
+    }
+    const semi = line.indexOf(';');
+    const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
+    if (!HEX.test(hex)) fail('invalid chunk size', 'HPE_INVALID_CHUNK_SIZE');
+    const size = parseInt(hex, 16);
+    if (size === 0) this.mode = Mode.Trailers;
+    else {
+      this.remaining = size;
+      this.mode = Mode.ChunkData;
+    }
+  }
+
+  private parseHead(text: string): void {
+    // One scan of the whole head for bytes no line may hold: a CR or LF outside CRLF, or NUL.
+    if (STRAY.test(text)) fail('invalid character in the response head', 'HPE_INVALID_HEADER_TOKEN');
+    let eol = text.indexOf('\r\n');
+    const statusLine = eol === -1 ? text : text.slice(0, eol);
+    const status = statusOf(statusLine);
+    const http10 = statusLine.charCodeAt(7) === 48;
+    const headers: string[] = [];
+    let length = -1;
+    let chunked = false;
+    let te = false;
+    let conn: string | null = null;
+    while (eol !== -1) {
+      const start = eol + 2;
+      eol = text.indexOf('\r\n', start);
+      const end = eol === -1 ? text.length : eol;
+      const colon = text.indexOf(':', start);
+      if (colon <= start || colon >= end) fail('invalid header line');
+      const lower = tokenLower(text, start, colon);
+      const value = text.slice(colon + 1, end).trim();
+      headers.push(lower, value);
+      switch (lower) {
+        case 'content-length':
+          for (const part of value.split(',')) {
+            const v = part.trim();
+            if (!DIGITS.test(v)) fail('invalid content-length', 'HPE_INVALID_CONTENT_LENGTH');
+            const n = Number(v);
+            if (length !== -1 && n !== length) fail('differing content-length values', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+            length = n;
+          }
+          break;
+        case 'transfer-encoding': {
+          te = true;
+          const last = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase();
+          chunked = last === 'chunked';
+          break;
+        }
+        case 'connection':
+          conn = conn === null ? value.toLowerCase() : `${conn},${value.toLowerCase()}`;
+          break;
+        case 'keep-alive': {
+          const t = /timeout=(\d+)/i.exec(value);
+          if (t !== null) this.keepAliveHint = Number(t[1]);
+          break;
+        }
+      }
+    }
+    if (status < 200) {
+      // 100 was never asked for (Expect is answered at the edge) and upgrades are not forwarded.
+      if (status === 100 || status === 101) fail(status === 100 ? 'bad response' : 'bad upgrade', 'HPE_INVALID_STATUS');
+      return; // 102/103: interim; the final response follows (mode stays Head).
+    }
+    if (te && length !== -1) fail('content-length with transfer-encoding', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+    if (conn !== null && /(?:^|,)\s*close\s*(?:,|$)/.test(conn)) this.keepAlive = false;
+    else if (http10 && (conn === null || !/(?:^|,)\s*keep-alive\s*(?:,|$)/.test(conn))) this.keepAlive = false;
+    let mode: Mode;
+    if (this.bodyless || status === 204 || status === 304) mode = Mode.Done;
+    else if (chunked) mode = Mode.ChunkSize;
+    else if (te) mode = Mode.UntilClose;
+    else if (length > 0) mode = Mode.Length;
+    else if (length === 0) mode = Mode.Done;
+    else mode = Mode.UntilClose;
+    if (mode === Mode.UntilClose) this.keepAlive = false;
+    this.remaining = length;
+    this.mode = mode;
+    this.sink.onHead(status, statusLine.length > 13 ? statusLine.slice(13) : '', headers);
+  }
+}

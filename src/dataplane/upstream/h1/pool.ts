@@ -1,0 +1,210 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Dispatcher } from 'undici';
+import type { ConnectionObserver } from '../counting-connector';
+import { H1Connection, Deadline, type ConnectionOwner } from './connection';
+import { H1Request, type RequestOwner } from './request';
+import { MirrorRequest, type MirrorResponse } from './mirror-request';
+
+export interface H1PoolOptions {
+  readonly connections: number;
+  readonly connectTimeout: number;
+  /** Headers timeout and body idle timeout. */
+  readonly timeout: number;
+  readonly keepAliveTimeout: number;
+  /** TLS options for an https:// origin (host and port are added), null for http://. */
+  readonly tls: ConnectionOptions | null;
+  /** Told of every connection established and closed (the cluster's cx counters). */
+  readonly observer?: ConnectionObserver;
+}
+
+/** Requests waiting for a connection beyond this many fail instead of queueing without bound. */
+const MAX_QUEUED = 65_536;
+
+function closedError(): Error {
+  return Object.assign(new Error('the pool is closed'), { code: 'UND_ERR_CLOSED' });
+}
+
+/**
+ * A worker's keep-alive HTTP/1.1 connections to one origin: idle connections
+ * on a LIFO stack (the warmest socket first), at most `connections` of them,
+ * then a bounded FIFO of waiting requests. Timeouts are deadlines checked by
+ * one coarse tick per pool instead of a timer per request.
+ */
+export class H1Pool implements ConnectionOwner, RequestOwner {
+  readonly authority: string;
+  now = performance.now();
+  readonly timeout: number;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly all = new Set<H1Connection>();
+  private readonly idle: H1Connection[] = [];
+  private queue: H1Request[] = [];
+  private queueHead = 0;
+  private ticker: NodeJS.Timeout | null = null;
+  private readonly tickMs: number;
+  private closing = false;
+  private onDrained: (() => void) | null = null;
+  private tlsSession: Buffer | undefined;
+
+  constructor(
+    origin: string,
+    private readonly opts: H1PoolOptions,
+  ) {
+    const url = new URL(origin);
+    this.authority = url.host;
+    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    this.timeout = opts.timeout;
+    // A deadline fires between its time and one tick later.
+    this.tickMs = Math.max(10, Math.min(250, Math.floor(Math.min(opts.connectTimeout, opts.timeout, opts.keepAliveTimeout) / 5)));
+  }
+
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const req = new H1Request(this, opts, handler);
+    if (this.closing) {
+      queueMicrotask(() => req.fail(closedError()));
+      return false;
+    }
+    req.start();
+    return true;
+  }
+
+  /** The small request/response API the mirror uses; the body is only drained. */
+  request(opts: Dispatcher.RequestOptions): Promise<MirrorResponse> {
+    const m = new MirrorRequest();
+    this.dispatch(opts, m);
+    return m.response;
+  }
+
+  enqueue(req: H1Request): void {
+    if (!req.active) return;
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const conn = idle.pop() as H1Connection;
+      if (conn.dead) continue;
+      conn.assign(req);
+      return;
+    }
+    if (this.all.size < this.opts.connections) {
+      this.open().assign(req);
+      return;
+    }
+    if (this.queue.length - this.queueHead >= MAX_QUEUED) {
+      req.fail(Object.assign(new Error('too many requests waiting for an upstream connection'), { code: 'UND_ERR_POOL_FULL' }));
+      return;
+    }
+    req.queued = true;
+    this.queue.push(req);
+  }
+
+  release(conn: H1Connection, hintMs: number): void {
+    if (this.closing) return conn.destroy();
+    const next = this.nextQueued();
+    if (next !== null) {
+      conn.assign(next);
+      return;
+    }
+    const idleMs = hintMs < 0 ? this.opts.keepAliveTimeout : Math.min(hintMs, this.opts.keepAliveTimeout);
+    if (idleMs <= 0) return conn.destroy();
+    conn.deadlineKind = Deadline.Idle;
+    conn.deadline = this.now + idleMs;
+    this.idle.push(conn);
+  }
+
+  closed(conn: H1Connection): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    if (this.all.size === 0) {
+      this.stopTicker();
+      if (this.onDrained !== null) this.onDrained();
+    }
+    // A request that waited for a free slot gets a fresh connection.
+    if (!this.closing && this.all.size < this.opts.connections) {
+      const next = this.nextQueued();
+      if (next !== null) this.open().assign(next);
+    }
+  }
+
+  /** Graceful: idle connections close now, busy ones after their response. */
+  close(): Promise<void> {
+    this.closing = true;
+    for (const conn of this.idle.splice(0)) conn.destroy();
+    if (this.all.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onDrained = resolve));
+  }
+
+  private nextQueued(): H1Request | null {
+    const q = this.queue;
+    while (this.queueHead < q.length) {
+      const req = q[this.queueHead] as H1Request;
+      q[this.queueHead++] = undefined as unknown as H1Request;
+      req.queued = false;
+      if (req.active) {
+        this.compact();
+        return req;
+      }
+    }
+    this.compact();
+    return null;
+  }
+
+  private compact(): void {
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private open(): H1Connection {
+    let socket: Socket;
+    let event: 'connect' | 'secureConnect';
+    const tls = this.opts.tls;
+    if (tls === null) {
+      socket = netConnect({ host: this.host, port: this.port });
+      event = 'connect';
+    } else {
+      const options: ConnectionOptions = { ...tls, host: this.host, port: this.port, ALPNProtocols: ['http/1.1'] };
+      if (this.tlsSession !== undefined) options.session = this.tlsSession;
+      const s = tlsConnect(options);
+      s.on('session', (session: Buffer) => (this.tlsSession = session));
+      socket = s;
+      event = 'secureConnect';
+    }
+    const observer = this.opts.observer;
+    if (observer !== undefined) {
+      socket.once(event, () => {
+        observer.connected(false);
+        socket.once('close', () => observer.disconnected());
+      });
+    }
+    this.now = performance.now();
+    const conn = new H1Connection(this, socket, this.opts.connectTimeout, event);
+    this.all.add(conn);
+    this.startTicker();
+    return conn;
+  }
+
+  private startTicker(): void {
+    if (this.ticker !== null) return;
+    this.ticker = setInterval(() => this.tick(), this.tickMs);
+    this.ticker.unref();
+  }
+
+  private stopTicker(): void {
+    if (this.ticker === null) return;
+    clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private tick(): void {
+    const now = (this.now = performance.now());
+    for (const conn of this.all) {
+      if (conn.deadlineKind !== Deadline.None && conn.deadline <= now) conn.expire();
+    }
+  }
+}

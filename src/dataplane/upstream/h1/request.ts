@@ -1,0 +1,179 @@
+import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { requestHead } from './serialize';
+import type { H1Connection } from './connection';
+
+/**
+ * Bodies already read whole, by stream: a retried attempt (after a connect
+ * failure, when nothing was sent) finds the bytes its stream no longer holds.
+ */
+const taken = new WeakMap<Readable, Buffer>();
+
+/**
+ * The whole body when the stream already holds all of it (a small request
+ * that arrived in one read), else null; as undici does, it is then sent with
+ * a Content-Length.
+ */
+function bufferedBody(stream: Readable): Buffer | null {
+  const seen = taken.get(stream);
+  if (seen !== undefined) return seen;
+  const state = (stream as Readable & { _readableState?: { ended?: boolean; objectMode?: boolean } })._readableState;
+  if (state === undefined || state.ended !== true || state.objectMode === true || stream.readableDidRead) return null;
+  const data = (stream.read() as Buffer | null) ?? Buffer.alloc(0);
+  taken.set(stream, data);
+  return data;
+}
+
+const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+
+export interface RequestOwner {
+  /** The request is ready to go on a connection. */
+  enqueue(req: H1Request): void;
+  readonly authority: string;
+}
+
+/**
+ * One request through the native pool; it is also the controller the
+ * handler gets (abort, pause, resume), like undici's.
+ */
+export class H1Request implements Dispatcher.DispatchController {
+  head = '';
+  /** The whole body when known up front (collected or given), else null. */
+  payload: Buffer | null = null;
+  /** A body still to be streamed after the head (unknown or large length). */
+  stream: Readable | null = null;
+  /** The announced Content-Length of a streamed body, -1: sent chunked. */
+  streamLength = -1;
+  readonly bodyless: boolean;
+  conn: H1Connection | null = null;
+  /** Waiting in the pool's queue. */
+  queued = false;
+  private state = 0; // 0 active, 1 finished, 2 aborted
+  private pausedFlag = false;
+  private abortReason: Error | null = null;
+
+  constructor(
+    private readonly owner: RequestOwner,
+    private readonly opts: Dispatcher.DispatchOptions,
+    private readonly handler: Dispatcher.DispatchHandler,
+  ) {
+    this.bodyless = opts.method === 'HEAD';
+  }
+
+  get aborted(): boolean {
+    return this.state === 2;
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  get reason(): Error | null {
+    return this.abortReason;
+  }
+
+  get active(): boolean {
+    return this.state === 0;
+  }
+
+  /** Builds the head, starts the handler and queues the request. */
+  start(): void {
+    this.handler.onRequestStart?.(this, {});
+    if (this.state !== 0) return;
+    const body = this.opts.body;
+    try {
+      if (body == null) this.head = requestHead(this.opts, this.owner.authority, -2).text;
+      else if (typeof body === 'string' || body instanceof Uint8Array) {
+        this.payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
+        this.head = requestHead(this.opts, this.owner.authority, this.payload.length).text;
+      } else {
+        const stream = body as Readable;
+        const whole = bufferedBody(stream);
+        if (whole !== null) {
+          this.payload = whole;
+          this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+        } else {
+          const head = requestHead(this.opts, this.owner.authority, -1);
+          this.head = head.text;
+          this.streamLength = head.length;
+          this.stream = stream;
+        }
+      }
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    this.owner.enqueue(this);
+  }
+
+  /**
+   * Just before the body is read: a stream that by now holds all of its
+   * bytes is sent whole with a Content-Length instead (throws when that
+   * contradicts the announced length).
+   */
+  takeBuffered(): boolean {
+    const stream = this.stream;
+    if (stream === null) return false;
+    const whole = bufferedBody(stream);
+    if (whole === null) return false;
+    this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+    this.payload = whole;
+    this.stream = null;
+    return true;
+  }
+
+  abort(reason: Error): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.abortReason = reason;
+    const conn = this.conn;
+    this.conn = null;
+    if (conn !== null) conn.destroy();
+    this.stream?.destroy();
+    this.handler.onResponseError?.(this, reason);
+  }
+
+  pause(): void {
+    if (this.pausedFlag) return;
+    this.pausedFlag = true;
+    this.conn?.pause();
+  }
+
+  resume(): void {
+    if (!this.pausedFlag) return;
+    this.pausedFlag = false;
+    this.conn?.resume();
+  }
+
+  /** The request failed (connection error, timeout, bad response): the handler hears it once. */
+  fail(err: Error): void {
+    if (this.state !== 0) return;
+    this.state = 2;
+    this.conn = null;
+    this.handler.onResponseError?.(this, err);
+  }
+
+  onHead(status: number, reason: string, flat: string[]): void {
+    const headers: Record<string, string | string[]> = {};
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i] as string;
+      const value = flat[i + 1] as string;
+      const prev = headers[name];
+      if (prev === undefined) headers[name] = value;
+      else if (typeof prev === 'string') headers[name] = [prev, value];
+      else prev.push(value);
+    }
+    this.handler.onResponseStart?.(this, status, headers as IncomingHttpHeaders, reason);
+  }
+
+  onData(chunk: Buffer): void {
+    this.handler.onResponseData?.(this, chunk);
+  }
+
+  finish(): void {
+    if (this.state !== 0) return;
+    this.state = 1;
+    this.conn = null;
+    this.handler.onResponseEnd?.(this, NO_TRAILERS);
+  }
+}

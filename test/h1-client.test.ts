@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import * as nodeHttp from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { Dispatcher } from 'undici';
+import { ResponseParser, type ResponseSink } from '../src/dataplane/upstream/h1/parser';
+import { H1Pool } from '../src/dataplane/upstream/h1/pool';
+import { requestHead } from '../src/dataplane/upstream/h1/serialize';
+import { poolSchema } from '../src/config/pool-schema';
+import type { Issue } from '../src/config/schema-kit';
+import { startBackend, type Backend } from './helpers/backends';
+import { startGateway, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
+
+interface Parsed {
+  status: number;
+  headers: string[];
+  body: string;
+  ended: boolean;
+  extra: boolean;
+}
+
+function parse(wire: string, split: number[] = [], bodyless = false): Parsed {
+  const out: Parsed = { status: 0, headers: [], body: '', ended: false, extra: false };
+  const sink: ResponseSink = {
+    onHead: (status, _reason, headers) => {
+      out.status = status;
+      out.headers = headers;
+    },
+    onBody: (chunk) => (out.body += chunk.toString('latin1')),
+    onEnd: (extra) => {
+      out.ended = true;
+      out.extra = extra;
+    },
+  };
+  const p = new ResponseParser(sink);
+  p.start(bodyless);
+  const bytes = Buffer.from(wire, 'latin1');
+  let from = 0;
+  for (const at of [...split, bytes.length]) {
+    if (out.ended) break;
+    p.execute(bytes.subarray(from, at));
+    from = at;
+  }
+  return out;
+}
+
+const CHUNKED = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\ntrailer: x\r\n\r\n';
+
+describe('h1 response parser', () => {
+  it('parses a Content-Length response with lowercase flat headers', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Multi: a\r\nx-multi: b\r\n\r\nhello');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers, ['content-length', '5', 'x-multi', 'a', 'x-multi', 'b']);
+    assert.equal(r.body, 'hello');
+    assert.equal(r.ended, true);
+    assert.equal(r.extra, false);
+  });
+
+  it('parses chunked bodies split at every byte boundary', () => {
+    const bytes = Buffer.byteLength(CHUNKED);
+    for (let i = 1; i < bytes; i++) {
+      const r = parse(CHUNKED, [i]);
+      assert.equal(r.body, 'hello world', `split at ${i}`);
+      assert.equal(r.ended, true);
+    }
+    const oneByOne = parse(
+      CHUNKED,
+      Array.from({ length: bytes - 1 }, (_, i) => i + 1),
+    );
+    assert.equal(oneByOne.body, 'hello world');
+  });
+
+  it('skips 102/103 interim responses and reports extra bytes', () => {
+    const r = parse('HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\nokXX');
+    assert.equal(r.status, 201);
+    assert.equal(r.body, 'ok');
+    assert.equal(r.extra, true);
+  });
+
+  it('treats 204, 304 and HEAD responses as bodyless', () => {
+    assert.equal(parse('HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n').ended, true);
+    assert.equal(parse('HTTP/1.1 304 Not Modified\r\n\r\n').ended, true);
+    const head = parse('HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello', [], true);
+    assert.equal(head.body, '');
+    assert.equal(head.extra, true);
+  });
+
+  it('rejects ambiguous or malformed responses', () => {
+    for (const wire of [
+      'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ncontent-length: 3\r\ncontent-length: 5\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ncontent-length: 3, 4\r\n\r\n',
+      'HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n',
+      'HTTP/1.1 abc OK\r\n\r\n',
+      'HTTP/2 200 OK\r\n\r\n',
+      'garbage\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nbad name: x\r\n\r\n',
+      'HTTP/1.1 200 OK\r\n folded\r\n\r\n',
+      'HTTP/1.1 100 Continue\r\n\r\n',
+      'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+      `HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+    ]) {
+      assert.throws(() => parse(wire), { name: 'HTTPParserError' }, JSON.stringify(wire.slice(0, 60)));
+    }
+  });
+
+  it('knows when a connection may be reused', () => {
+    const sink: ResponseSink = { onHead: () => undefined, onBody: () => undefined, onEnd: () => undefined };
+    const p = new ResponseParser(sink);
+    p.start(false);
+    p.execute(Buffer.from('HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 0\r\n\r\n'));
+    assert.equal(p.keepAlive, false);
+    p.start(false);
+    p.execute(Buffer.from('HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n'));
+    assert.equal(p.keepAlive, false);
+    p.start(false);
+    p.execute(Buffer.from('HTTP/1.1 200 OK\r\nkeep-alive: timeout=5\r\ncontent-length: 0\r\n\r\n'));
+    assert.equal(p.keepAlive, true);
+    assert.equal(p.keepAliveHint, 5);
+  });
+});
+
+describe('pool client option', () => {
+  it('defaults to the native client, accepts undici, and refuses anything else', () => {
+    const check = (extra: Record<string, unknown>): { value: unknown; issues: Issue[] } => {
+      const issues: Issue[] = [];
+      return { value: poolSchema.check({ servers: [{ url: 'http://127.0.0.1:1' }], ...extra }, [], issues), issues };
+    };
+    assert.equal((check({}).value as { client: string }).client, 'native');
+    assert.equal((check({ client: 'undici' }).value as { client: string }).client, 'undici');
+    const bad = check({ client: 'curl' });
+    assert.equal(bad.value, undefined);
+    assert.match(bad.issues[0]?.message ?? '', /expected one of native, undici/);
+  });
+});
+
+describe('h1 request head', () => {
+  it('adds host, framing and keep-alive, and refuses header injection', () => {
+    const h = requestHead({ method: 'POST', path: '/a?b', headers: ['x-a', '1'] }, '127.0.0.1:9', 3).text;
+    assert.equal(h, 'POST /a?b HTTP/1.1\r\nx-a: 1\r\nhost: 127.0.0.1:9\r\ncontent-length: 3\r\nconnection: keep-alive\r\n\r\n');
+    const chunked = requestHead({ method: 'PUT', path: '/', headers: ['host', 'h'] }, 'x', -1).text;
+    assert.match(chunked, /transfer-encoding: chunked\r\n/);
+    assert.throws(() => requestHead({ method: 'GET', path: '/', headers: ['x-a', 'v\r\nx-b: 1'] }, 'x', -2));
+  });
+});
+
+/** Collects one exchange through a dispatcher. */
+function exchange(pool: H1Pool, opts: Dispatcher.DispatchOptions, pauseFirst = false): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: Record<string, unknown> = {};
+    const parts: Buffer[] = [];
+    pool.dispatch(opts, {
+      onResponseStart: (_c, s, h) => {
+        status = s;
+        headers = h as Record<string, unknown>;
+      },
+      onResponseData: (c, chunk) => {
+        parts.push(chunk);
+        if (pauseFirst && parts.length === 1) {
+          c.pause();
+          setImmediate(() => c.resume());
+        }
+      },
+      onResponseEnd: () => resolve({ status, body: Buffer.concat(parts).toString(), headers }),
+      onResponseError: (_c, err) => reject(err),
+    });
+  });
+}
+
+describe('h1 pool against a Node server', () => {
+  let server: nodeHttp.Server;
+  let origin = '';
+  const sockets = new Set<unknown>();
+  let pool: H1Pool;
+
+  before(async () => {
+    server = nodeHttp.createServer((req, res) => {
+      sockets.add(req.socket);
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(parts).toString();
+        if (req.url === '/big') {
+          res.end('x'.repeat(300_000));
+          return;
+        }
+        res.setHeader('x-te', req.headers['transfer-encoding'] ?? '');
+        res.end(`${req.method} ${req.url} ${body}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    pool = new H1Pool(origin, { connections: 2, connectTimeout: 1_000, timeout: 5_000, keepAliveTimeout: 4_000, tls: null });
+  });
+
+  after(async () => {
+    await pool.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reuses connections and queues beyond the connection limit', async () => {
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => exchange(pool, { method: 'GET', path: `/${i}`, headers: [] })));
+    all.forEach((r, i) => assert.equal(r.body, `GET /${i} `));
+    assert.equal(sockets.size, 2, 'ten requests over two connections');
+  });
+
+  it('sends bodies: a given buffer, a small stream with a length, a chunked stream', async () => {
+    assert.equal((await exchange(pool, { method: 'POST', path: '/b', headers: [], body: Buffer.from('abc') })).body, 'POST /b abc');
+    const small = await exchange(pool, { method: 'POST', path: '/s', headers: ['content-length', '6'], body: Readable.from([Buffer.from('abc'), Buffer.from('def')]) });
+    assert.equal(small.body, 'POST /s abcdef');
+    const big = Buffer.alloc(200_000, 'y').toString();
+    const streamed = await exchange(pool, { method: 'PUT', path: '/c', headers: [], body: Readable.from([Buffer.from(big), Buffer.from('z')]) });
+    assert.equal(streamed.body, `PUT /c ${big}z`);
+    assert.equal(streamed.headers['x-te'], 'chunked');
+  });
+
+  it('pauses and resumes a large response', async () => {
+    const r = await exchange(pool, { method: 'GET', path: '/big', headers: [] }, true);
+    assert.equal(r.body.length, 300_000);
+  });
+
+  it('fails a request whose connection is refused', async () => {
+    const dead = new H1Pool('http://127.0.0.1:1', { connections: 1, connectTimeout: 1_000, timeout: 1_000, keepAliveTimeout: 1_000, tls: null });
+    await assert.rejects(exchange(dead, { method: 'GET', path: '/', headers: [] }), { code: 'ECONNREFUSED' });
+    await dead.close();
+  });
+});
+
+describe('both upstream clients through the gateway', () => {
+  let gw: Gateway;
+  let backend: Backend;
+
+  before(async () => {
+    backend = await startBackend(1);
+    gw = await startGateway(`
+kind: HTTPServer
+name: edge
+port: 0
+rules:
+  - paths:
+      - { pathPrefix: /n/, backend: n }
+      - { pathPrefix: /u/, backend: u }
+---
+kind: Pipeline
+name: n
+filters: [{ name: proxy, kind: Proxy, mainPool: { client: native, servers: [{ url: "${backend.url}" }] } }]
+---
+kind: Pipeline
+name: u
+filters: [{ name: proxy, kind: Proxy, mainPool: { client: undici, servers: [{ url: "${backend.url}" }] } }]
+`);
+  });
+
+  after(async () => {
+    await gw.stop();
+    await backend.close();
+  });
+
+  it('forwards the same GET and POST either way', async () => {
+    for (const prefix of ['n', 'u']) {
+      const get = await http(gw.url('edge', `/${prefix}/a?b=1`));
+      assert.equal(get.status, 200);
+      assert.equal(get.body, `backend 1 GET /${prefix}/a?b=1`);
+      const post = await http(gw.url('edge', `/${prefix}/p`), { method: 'POST', body: 'x'.repeat(1024) });
+      assert.equal(post.body, `backend 1 POST /${prefix}/p`);
+      const seen = backend.seen.at(-1);
+      assert.equal(seen?.bodyBytes, 1024);
+      assert.equal(seen?.headers.via, '1.1 ngate');
+    }
+  });
+});
