@@ -36,6 +36,9 @@ export const serverSchema = object(
   {
     url: str({ pattern: /^https?:\/\/[^/\s]+\/?$/, hint: 'a URL such as http://127.0.0.1:9095' }),
     weight: withDefault(int({ min: 0, max: 1000 }), 1),
+    // For an https:// server written as an address: the name SNI and verification use. DNS discovery
+    // sets it to the name it resolved, so a discovered endpoint is still checked against its host name.
+    serverName: optional(str({ hint: 'a host name for SNI and verification (overrides tls.serverName)' })),
   },
   { name: 'a server' },
 );

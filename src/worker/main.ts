@@ -16,6 +16,7 @@ import { PoolRegistry } from '../dataplane/upstream/pool-registry';
 import { viewSharedState } from '../shared/sab-layout';
 import { WorkerStats } from '../dataplane/stats/worker-stats';
 import { AccessLogBuffer } from '../dataplane/access-log/access-log-buffer';
+import { goAway, openUpstreams } from '../dataplane/websocket/idle-sweeper';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
@@ -127,9 +128,11 @@ function drain(timeoutMs: number): void {
   holder.draining = true;
   for (const l of listeners.values()) l.close();
   listeners.clear();
+  // Open WebSockets get 1001 "going away" from ngate, and their upstream close handshakes are awaited.
+  goAway();
   const deadline = Date.now() + timeoutMs;
   const check = (): void => {
-    if (holder.inFlight <= 0 || Date.now() >= deadline) {
+    if ((holder.inFlight <= 0 && openUpstreams() <= 0) || Date.now() >= deadline) {
       accessLog.flush();
       send({ type: 'drained', worker: workerIndex, inFlight: holder.inFlight });
       return;

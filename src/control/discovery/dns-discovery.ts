@@ -116,14 +116,18 @@ export class DnsDiscovery implements Discovery {
     if (pool === null || pool.discovery !== 'dns') return f;
     const servers: ServerSpec[] = [];
     const seen = new Set<string>();
+    const poolName = (pool.tls as { serverName?: string | null } | undefined)?.serverName ?? undefined;
     for (const s of pool.servers) {
       const url = new URL(s.url);
-      const addresses = discovered(url.hostname) ? (this.hosts.get(url.hostname)?.addresses ?? []) : [url.hostname];
+      const isDiscovered = discovered(url.hostname);
+      const addresses = isDiscovered ? (this.hosts.get(url.hostname)?.addresses ?? []) : [url.hostname];
+      // An https server now dialled by address keeps its host name for SNI and verification (tls.serverName wins).
+      const serverName = s.serverName ?? (isDiscovered && url.protocol === 'https:' && poolName === undefined ? url.hostname : undefined);
       for (const a of addresses) {
         const expanded = `${url.protocol}//${a}${url.port === '' ? '' : `:${url.port}`}`;
         if (seen.has(expanded)) continue;
         seen.add(expanded);
-        servers.push({ ...s, url: expanded });
+        servers.push(serverName === undefined ? { ...s, url: expanded } : { ...s, url: expanded, serverName });
       }
     }
     return { ...f, spec: { ...f.spec, mainPool: { ...pool, servers } } };

@@ -12,7 +12,7 @@ import type { ListenerInfo } from '../../shared/messages';
 import type { SwapResult } from '../broadcast';
 import type { SlotAllocator } from '../slot-allocator';
 import type { Discovery } from '../discovery/dns-discovery';
-import { pairWithRaw, readSources, type ObjectStore } from './object-store';
+import { pairWithRaw, readSources, type ObjectStore, type StoredObject } from './object-store';
 import { resolvePorts } from './resolve-ports';
 
 export type ChangeOutcome =
@@ -28,8 +28,9 @@ function refuse(status: number, error: string, errors: ConfigError[] = []): Chan
   return { ok: false, status, error, errors };
 }
 
-function running(value: Record<string, unknown>): SourcedObject {
-  return { value, file: 'running objects', line: () => undefined };
+/** A running object applied again, still read relative to the file it came from. */
+function running(o: StoredObject): SourcedObject {
+  return { value: o.raw, file: o.file ?? 'running objects', line: () => undefined };
 }
 
 function nameOf(o: SourcedObject): string | undefined {
@@ -123,7 +124,7 @@ export class ObjectService {
   }
 
   private runningSources(): SourcedObject[] {
-    return this.store.list().map((o) => running(o.raw));
+    return this.store.list().map(running);
   }
 
   private serial(fn: () => Promise<ChangeOutcome>): Promise<ChangeOutcome> {

@@ -15,6 +15,8 @@ export const RUNNING_OBJECTS_FILE = 'running_objects.yaml';
 export interface StoredObject {
   readonly spec: ObjectSpec;
   readonly raw: Record<string, unknown>;
+  /** The file it was read from: relative paths in it (certificates, static roots) resolve against it on every re-apply. */
+  readonly file: string | undefined;
 }
 
 export interface SourceLoad {
@@ -38,12 +40,15 @@ export function readSources(files: string[]): SourceLoad {
 
 /** validateObjects keeps the order of valid objects; names are unique, so match by name. */
 export function pairWithRaw(specs: ObjectSpec[], sources: SourcedObject[]): StoredObject[] {
-  const rawByName = new Map<string, Record<string, unknown>>();
+  const byName = new Map<string, SourcedObject>();
   for (const s of sources) {
     const v = s.value as Record<string, unknown> | null;
-    if (v !== null && typeof v === 'object' && typeof v.name === 'string' && !rawByName.has(v.name)) rawByName.set(v.name, v);
+    if (v !== null && typeof v === 'object' && typeof v.name === 'string' && !byName.has(v.name)) byName.set(v.name, s);
   }
-  return specs.map((spec) => ({ spec, raw: rawByName.get(spec.name) ?? {} }));
+  return specs.map((spec) => {
+    const source = byName.get(spec.name);
+    return { spec, raw: (source?.value as Record<string, unknown> | undefined) ?? {}, file: source?.file };
+  });
 }
 
 export class ObjectStore {

@@ -3,7 +3,7 @@ import type { Endpoint } from '../balancer/endpoint';
 import type { ListenerCounters } from '../stats/counters';
 import type { WebsocketSpec } from '../../config/websocket-schema';
 import type { UwsWebSocket } from '../listener/uws-api';
-import { trackIdle, untrackIdle } from './idle-sweeper';
+import { GOING_AWAY_REASON, shuttingDown, trackIdle, untrackIdle, upstreamClosed, upstreamOpened } from './idle-sweeper';
 import type { BridgeData } from './behavior';
 
 /** Buffered bytes toward a side above which the other side stops being read, and below which it resumes. */
@@ -65,6 +65,10 @@ export class Bridge {
     trackIdle(this);
     const up = this.upstream;
     up.on('message', (data: Buffer, isBinary: boolean) => this.fromUpstream(data, isBinary));
+    if (up.readyState !== WebSocket.CLOSED) {
+      upstreamOpened();
+      up.once('close', upstreamClosed);
+    }
     up.on('close', (code: number, reason: Buffer) => this.upstreamClose(code, reason.toString()));
     up.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.failCode = 1009;
@@ -74,6 +78,8 @@ export class Bridge {
     up.on('pong', this.touch);
     if (up.readyState === WebSocket.OPEN) up.resume();
     else this.upstreamClose(1006, '');
+    // Opened after a drain began (its handshake was in flight): it goes away at once.
+    if (shuttingDown()) this.closeBoth(1001, GOING_AWAY_REASON);
   }
 
   readonly touch = (): void => {

@@ -7,6 +7,10 @@ import { BALANCERS } from '../../balancer/registry';
 import { ServiceCursor } from '../../balancer/service-cursor';
 import type { FilterEnv } from '../../pipeline/filter';
 import type { ServiceCounters } from '../../stats/counters';
+import type { UpstreamOptions } from '../../upstream/pool-registry';
+
+/** A pool without `tls`: verify with the system CAs (a server's own serverName still applies). */
+const SYSTEM_CAS: UpstreamTls = { insecureSkipVerify: false, ca: null, cert: null, key: null, serverName: null };
 
 export interface BuiltPool {
   readonly endpoints: readonly Endpoint[];
@@ -16,14 +20,15 @@ export interface BuiltPool {
 
 /** A pool's endpoints (keep-alive pools from the worker's registry), balancer and counters, built once per generation. */
 export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): BuiltPool {
-  const opts = {
+  // Validation replaced the tls paths with the PEM text they hold.
+  const tls = (pool.tls as UpstreamTls | undefined) ?? null;
+  const opts: UpstreamOptions = {
     connectTimeout: pool.connectTimeout,
     timeout: pool.timeout,
     keepAliveTimeout: pool.keepAliveTimeout,
     maxConnections: pool.maxConnectionsPerWorker,
     client: pool.client,
-    // Validation replaced the tls paths with the PEM text they hold.
-    tls: (pool.tls as UpstreamTls | undefined) ?? null,
+    tls,
     protocol: pool.protocol,
     maxConcurrentStreams: pool.maxConcurrentStreams,
   };
@@ -31,7 +36,8 @@ export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): Bui
   const counters = env.stats.service(slots.service, slots.endpoints);
   const endpoints = pool.servers.map((s, i) => {
     const origin = new URL(s.url).origin;
-    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, opts, slots.service, counters), env.shared.endpoints, slots.endpoints[i] as number);
+    const own = s.serverName === undefined ? opts : { ...opts, tls: { ...(tls ?? SYSTEM_CAS), serverName: s.serverName } };
+    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, own, slots.service, counters), env.shared.endpoints, slots.endpoints[i] as number);
   });
   return {
     endpoints,
