@@ -5,6 +5,12 @@ import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
 import { nextRequestId } from '../request-id';
 import { bodyless } from './status-line';
 
+/** Why `RequestCore.admit` refused a request (allocated only on refusal). */
+export interface Refusal {
+  readonly code: ErrorCode;
+  readonly detail: string;
+}
+
 /**
  * The engine-neutral request path of one HTTPServer: framing checks,
  * clientMaxBodySize, router, static sites, pipeline, local error answers and
@@ -43,23 +49,39 @@ export class RequestCore {
     this.refuseAndClose(ex, code, detail);
   }
 
-  private dispatch(ex: Exchange, runtime: Runtime | null): void {
+  /**
+   * The checks every request of this server passes before routing, plain
+   * requests and WebSocket upgrades alike: it attaches the server's counters
+   * and access log, takes a maxConnections place (`ex.active`; a WebSocket
+   * keeps it for its whole life), applies the header limits and Host /
+   * control-character rules, and adds an x-request-id. While draining, new
+   * upgrades are refused (a plain request is still served, with close).
+   */
+  admit(ex: Exchange, server: ServerRuntime): Refusal | null {
     const ctx = ex.ctx;
-    const server = runtime?.servers.get(this.serverName);
-    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     ex.counters = server.counters;
     ex.logger = server.accessLog;
     server.counters.begin();
+    if (ctx.websocket !== null && ex.holder.draining) return { code: 'NGATE_ERR_SHUTTING_DOWN', detail: 'no new WebSockets while draining' };
     if (server.maxActive > 0) {
-      if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);
+      if (this.active.n >= server.maxActive) return { code: 'NGATE_ERR_TOO_MANY_CONNECTIONS', detail: `${server.maxActive} busy in this worker` };
       this.active.n++;
       ex.active = this.active;
     }
     const tooLarge = headerLimitError(ctx.headers, server.spec);
-    if (tooLarge !== null) return this.refuseAndClose(ex, 'NGATE_ERR_HEADERS_TOO_LARGE', tooLarge);
+    if (tooLarge !== null) return { code: 'NGATE_ERR_HEADERS_TOO_LARGE', detail: tooLarge };
     const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
-    if (malformed !== null) return this.refuseAndClose(ex, 'NGATE_ERR_BAD_REQUEST', malformed);
+    if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
+    return null;
+  }
+
+  private dispatch(ex: Exchange, runtime: Runtime | null): void {
+    const ctx = ex.ctx;
+    const server = runtime?.servers.get(this.serverName);
+    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
+    const refusal = this.admit(ex, server);
+    if (refusal !== null) return this.refuseAndClose(ex, refusal.code, refusal.detail);
     const length = ex.bodyFraming();
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;

@@ -128,7 +128,7 @@ export class UwsListener implements Listener {
   listen(): Promise<void> {
     let app;
     // Upgrade requests (GET with Sec-WebSocket-Key) go to `ws`; uWS yields every other request to `any`.
-    const behavior = websocketBehavior(this.serverName, this.holder, this.scheme);
+    const behavior = websocketBehavior(this.core, this.holder, this.scheme);
     try {
       app = createApp(this.uws, this.tls, (a) => a.any('/*', (res, req) => this.handle(res, req)).ws('/*', behavior));
     } catch (err) {

@@ -1,7 +1,9 @@
+import type { Readable } from 'node:stream';
 import { RequestContext } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
-import type { ListenerCounters, RouteCounters } from '../stats/counters';
+import { Exchange } from '../listener/exchange';
+import type { RequestCore } from '../listener/request-core';
 import { statusLine } from '../listener/status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsSocketContext, UwsWebSocketBehavior } from '../listener/uws-api';
 import { WS_MESSAGE_CEILING } from '../../config/websocket-schema';
@@ -18,26 +20,42 @@ export interface BridgeData {
   readonly bridge: Bridge;
 }
 
-/** One upgrade request from the uWS handler until the client got its 101 or an HTTP answer. */
-class Handshake {
-  finished = false;
-  counters: ListenerCounters | null = null;
-  routeCounters: RouteCounters | null = null;
+/**
+ * One upgrade request from the uWS handler until the client got its 101 or
+ * an HTTP answer. As an Exchange it shares the request core's admission
+ * (`RequestCore.admit`), counters and access log; its `finish` runs once
+ * the handshake is answered, but on a 101 the maxConnections place moves to
+ * the bridge, which gives it back when the WebSocket closes.
+ */
+class Handshake extends Exchange {
   constructor(
     readonly res: UwsHttpResponse,
-    readonly ctx: RequestContext,
+    ctx: RequestContext,
+    holder: RuntimeHolder,
     readonly up: WsUpgrade,
     readonly context: UwsSocketContext,
-    readonly holder: RuntimeHolder,
-  ) {}
+  ) {
+    super(ctx, holder);
+  }
 
-  finish(status: number): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.holder.inFlight--;
-    const elapsed = performance.now() - this.ctx.startTime;
-    this.counters?.end(status, elapsed);
-    this.routeCounters?.end(status, elapsed);
+  readBody(): Readable {
+    throw new Error('a WebSocket upgrade has no request body');
+  }
+
+  /** Deferred like every uWS refusal, so bytes pipelined behind the upgrade are never dispatched. */
+  refuse(respond: (ex: Exchange) => void): void {
+    setImmediate(respond, this);
+  }
+
+  /** The HTTP answer to an upgrade that did not become a WebSocket; the connection always closes. */
+  write(status: number): void {
+    const { ctx, res } = this;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      writeHeaders(res, ctx);
+      res.end(ctx.responseBody ?? '', true);
+    });
+    this.finish();
   }
 }
 
@@ -49,7 +67,7 @@ class Handshake {
  * gets the pipeline's HTTP answer (401/403 from a filter, 502/504, or the
  * upstream's own refusal) and the connection closes.
  */
-export function websocketBehavior(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'https'): UwsWebSocketBehavior<BridgeData> {
+export function websocketBehavior(core: RequestCore, holder: RuntimeHolder, scheme: 'http' | 'https'): UwsWebSocketBehavior<BridgeData> {
   return {
     maxPayloadLength: WS_MESSAGE_CEILING,
     maxBackpressure: UWS_MAX_BACKPRESSURE,
@@ -57,7 +75,7 @@ export function websocketBehavior(serverName: string, holder: RuntimeHolder, sch
     // only a backstop at its maximum (0 would disable it, but then uWS cuts long HTTP uploads on this listener).
     idleTimeout: UWS_IDLE_BACKSTOP_S,
     sendPingsAutomatically: false,
-    upgrade: (res, req, context) => upgrade(serverName, holder, scheme, res, req, context),
+    upgrade: (res, req, context) => upgrade(core, holder, scheme, res, req, context),
     open: (ws) => ws.getUserData().bridge.opened(ws),
     message: (ws, message, isBinary) => ws.getUserData().bridge.fromClient(message, isBinary),
     drain: (ws) => ws.getUserData().bridge.drained(),
@@ -67,7 +85,7 @@ export function websocketBehavior(serverName: string, holder: RuntimeHolder, sch
   };
 }
 
-function upgrade(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'https', res: UwsHttpResponse, req: UwsHttpRequest, context: UwsSocketContext): void {
+function upgrade(core: RequestCore, holder: RuntimeHolder, scheme: 'http' | 'https', res: UwsHttpResponse, req: UwsHttpRequest, context: UwsSocketContext): void {
   const runtime = holder.current;
   holder.inFlight++;
   const headers = new HeaderList();
@@ -75,20 +93,23 @@ function upgrade(serverName: string, holder: RuntimeHolder, scheme: 'http' | 'ht
   const ctx = new RequestContext('GET', req.getUrl(), req.getQuery() ?? '', headers, decoder.decode(res.getRemoteAddressAsText()), scheme, null, 0, performance.now());
   const up = new WsUpgrade(req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'));
   ctx.websocket = up;
-  const hs = new Handshake(res, ctx, up, context, holder);
+  const hs = new Handshake(res, ctx, holder, up, context);
   res.onAborted(() => {
     ctx.abort();
     up.discard();
-    hs.finish(0);
+    hs.finish();
   });
   try {
-    const server = runtime?.servers.get(serverName);
+    const server = runtime?.servers.get(core.serverName);
     if (runtime === null || server === undefined) {
       ctx.fail('NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
       return complete(hs);
     }
-    hs.counters = server.counters;
-    server.counters.begin();
+    const refusal = core.admit(hs, server);
+    if (refusal !== null) {
+      ctx.fail(refusal.code, refusal.detail);
+      return hs.refuse(completeFn);
+    }
     const route = server.router.find(ctx);
     if (route !== null) hs.routeCounters = route.counters;
     if (route === null) ctx.fail('NGATE_ERR_NO_ROUTE');
@@ -122,6 +143,8 @@ function internalError(hs: Handshake, err: unknown): void {
   complete(hs);
 }
 
+const completeFn = (ex: Exchange): void => complete(ex as Handshake);
+
 /** Answers the upgrade: a 101 and the bridge when the upstream accepted and no filter refused after it, else HTTP. */
 function complete(hs: Handshake): void {
   const { ctx, res, up } = hs;
@@ -135,28 +158,25 @@ function complete(hs: Handshake): void {
   if (!accepted) {
     up.discard();
     ctx.streamedBody?.cancel();
-    const status = ctx.status === 0 ? 200 : ctx.status;
-    res.cork(() => {
-      res.writeStatus(statusLine(status));
-      writeHeaders(res, ctx);
-      res.end(ctx.responseBody ?? '', true);
-    });
-    hs.finish(status);
+    if (ctx.status === 0) ctx.status = 200;
+    hs.write(ctx.status);
     return;
   }
   const limits = up.limits;
   const endpoint = up.endpoint;
   if (limits === null || endpoint === null || hs.counters === null) throw new Error('upgrade accepted without limits, endpoint or counters');
-  const bridge = new Bridge(upstream, endpoint, hs.counters, limits);
-  // The bridge owns the upstream socket and the endpoint's in-flight count from here.
+  // The bridge owns the upstream socket, the endpoint's in-flight count and the maxConnections place from here.
+  const bridge = new Bridge(upstream, endpoint, hs.counters, limits, hs.active);
+  hs.active = null;
   up.upstream = null;
   up.endpoint = null;
+  ctx.status = 101;
   res.cork(() => {
     res.writeStatus('101 Switching Protocols');
     writeHeaders(res, ctx);
     res.upgrade<BridgeData>({ bridge }, up.key, up.protocol, up.extensions, hs.context);
   });
-  hs.finish(101);
+  hs.finish();
 }
 
 function writeHeaders(res: UwsHttpResponse, ctx: RequestContext): void {

@@ -3,6 +3,7 @@ import type { Endpoint } from '../balancer/endpoint';
 import type { ListenerCounters } from '../stats/counters';
 import type { WebsocketSpec } from '../../config/websocket-schema';
 import type { UwsWebSocket } from '../listener/uws-api';
+import type { ActiveCount } from '../listener/exchange';
 import { GOING_AWAY_REASON, shuttingDown, trackIdle, untrackIdle, upstreamClosed, upstreamOpened } from './idle-sweeper';
 import type { BridgeData } from './behavior';
 
@@ -56,6 +57,8 @@ export class Bridge {
     private readonly endpoint: Endpoint,
     private readonly counters: ListenerCounters,
     readonly limits: WebsocketSpec,
+    /** The listener's maxConnections count this WebSocket holds a place in until it closes (null: unlimited). */
+    private active: ActiveCount | null = null,
   ) {}
 
   /** uWS `open`: both sides are up; start the flow. */
@@ -151,6 +154,8 @@ export class Bridge {
     this.client = null;
     this.counters.upgradeClosed();
     this.endpoint.end();
+    if (this.active !== null) this.active.n--;
+    this.active = null;
     untrackIdle(this);
     if (this.upstreamClosed) return;
     this.upstreamClosed = true;
