@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { UpstreamDispatcher } from '../upstream/pool-registry';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT, RAMP } from '../../shared/sab-layout';
 
@@ -9,15 +10,18 @@ export class Endpoint {
   readonly authority: string;
   readonly weight: number;
   readonly dispatcher: UpstreamDispatcher;
+  /** tls.connect options for a direct connection to an https:// endpoint (a WebSocket), null for http://. */
+  readonly tls: ConnectionOptions | null;
   private readonly shared: Int32Array;
   private readonly base: number;
 
-  constructor(index: number, url: string, weight: number, dispatcher: UpstreamDispatcher, shared: Int32Array, slot: number) {
+  constructor(index: number, url: string, weight: number, dispatcher: UpstreamDispatcher, shared: Int32Array, slot: number, tls: ConnectionOptions | null = null) {
     this.index = index;
     this.url = url;
     this.authority = new URL(url).host;
     this.weight = weight;
     this.dispatcher = dispatcher;
+    this.tls = tls;
     this.shared = shared;
     this.base = slot * ENDPOINT_STRIDE;
   }

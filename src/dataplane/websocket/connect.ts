@@ -82,12 +82,24 @@ export function connectUpstream(
       counters.time(performance.now() - started);
       resolve(result);
     };
+    /** Any failure before the upstream's answer was complete: 502/504, the endpoint released. */
+    const fail = (err: Error & { code?: string }): void => {
+      if (settled) return;
+      socket.terminate();
+      endpoint.end();
+      const code = failureCode(err);
+      ctx.fail(code, err.message);
+      counters.failure(code);
+      settle('serverError', ctx.status, false);
+    };
     const socket = new WebSocket(target, [], {
       headers: handshakeHeaders(ctx, up.protocols),
       handshakeTimeout,
       maxPayload: limits.maxMessageSize,
       perMessageDeflate: false,
       followRedirects: false,
+      // The pool's tls (CA, client certificate, SNI name, verification) for an https:// endpoint.
+      ...endpoint.tls,
     });
     const abort = (): void => socket.terminate();
     ctx.onAbort = abort;
@@ -126,17 +138,10 @@ export function connectUpstream(
         endpoint.end();
         settle('', status, status < 500);
       });
-      res.once('error', () => socket.terminate());
+      // Settled here rather than through the 'error' that terminating a connecting `ws` happens to emit.
+      res.once('error', fail);
       req.once('error', () => undefined);
     });
-    socket.on('error', (err: Error & { code?: string }) => {
-      if (settled) return;
-      socket.terminate();
-      endpoint.end();
-      const code = failureCode(err);
-      ctx.fail(code, err.message);
-      counters.failure(code);
-      settle('serverError', ctx.status, false);
-    });
+    socket.on('error', fail);
   });
 }

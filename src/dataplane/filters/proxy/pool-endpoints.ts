@@ -8,6 +8,7 @@ import { ServiceCursor } from '../../balancer/service-cursor';
 import type { FilterEnv } from '../../pipeline/filter';
 import type { ServiceCounters } from '../../stats/counters';
 import type { UpstreamOptions } from '../../upstream/pool-registry';
+import { tlsOptions } from '../../upstream/upstream-tls';
 
 /** A pool without `tls`: verify with the system CAs (a server's own serverName still applies). */
 const SYSTEM_CAS: UpstreamTls = { insecureSkipVerify: false, ca: null, cert: null, key: null, serverName: null };
@@ -35,9 +36,12 @@ export function buildPool(pool: PoolSpec, slots: PoolSlots, env: FilterEnv): Bui
   // Counters first: the service's keep-alive pools report their connections to them.
   const counters = env.stats.service(slots.service, slots.endpoints);
   const endpoints = pool.servers.map((s, i) => {
-    const origin = new URL(s.url).origin;
+    const url = new URL(s.url);
+    const origin = url.origin;
     const own = s.serverName === undefined ? opts : { ...opts, tls: { ...(tls ?? SYSTEM_CAS), serverName: s.serverName } };
-    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, own, slots.service, counters), env.shared.endpoints, slots.endpoints[i] as number);
+    // WebSockets connect outside the keep-alive pools, with the same TLS settings.
+    const direct = url.protocol === 'https:' ? tlsOptions(url, own.tls) : null;
+    return new Endpoint(i, origin, s.weight, env.upstreams.get(origin, own, slots.service, counters), env.shared.endpoints, slots.endpoints[i] as number, direct);
   });
   return {
     endpoints,
