@@ -20,6 +20,7 @@
 import { isIP } from 'node:net';
 import type { CompiledConfig, CompiledFilter } from '../../config/compiled';
 import type { PoolSpec, ServerSpec } from '../../config/pool-schema';
+import { proxyPools } from '../../config/proxy-pools';
 import { log } from '../../shared/log';
 import { DnsResolver } from './dns-resolver';
 
@@ -67,16 +68,18 @@ export class DnsDiscovery implements Discovery {
     const services = new Map<string, Set<string>>();
     for (const p of compiled.pipelines) {
       for (const f of p.filters) {
-        const pool = f.kind === 'Proxy' ? (f.spec.mainPool as PoolSpec) : null;
-        if (pool === null || pool.discovery !== 'dns') continue;
-        const names = new Set<string>();
-        for (const s of pool.servers) {
-          const host = new URL(s.url).hostname;
-          if (!discovered(host)) continue;
-          names.add(host);
-          refresh.set(host, Math.min(refresh.get(host) ?? Infinity, Math.max(pool.refresh, MIN_REFRESH_MS)));
+        if (f.kind !== 'Proxy') continue;
+        for (const { pool, serviceName } of proxyPools(f.spec, `${p.name}/${f.name}`)) {
+          if (pool.discovery !== 'dns') continue;
+          const names = new Set<string>();
+          for (const s of pool.servers) {
+            const host = new URL(s.url).hostname;
+            if (!discovered(host)) continue;
+            names.add(host);
+            refresh.set(host, Math.min(refresh.get(host) ?? Infinity, Math.max(pool.refresh, MIN_REFRESH_MS)));
+          }
+          services.set(serviceName, names);
         }
-        services.set(pool.serviceName ?? `${p.name}/${f.name}`, names);
       }
     }
     await Promise.all([...refresh.keys()].filter((h) => this.hosts.get(h)?.addresses == null).map((h) => this.refresh(h, false)));
@@ -111,9 +114,27 @@ export class DnsDiscovery implements Discovery {
     for (const s of this.hosts.values()) if (s.timer !== null) clearTimeout(s.timer);
   }
 
+  /** Every pool of a Proxy filter with `discovery: dns` (main, candidates, mirror) gets its current addresses. */
   private expandFilter(f: CompiledFilter): CompiledFilter {
-    const pool = f.kind === 'Proxy' ? (f.spec.mainPool as PoolSpec) : null;
-    if (pool === null || pool.discovery !== 'dns') return f;
+    if (f.kind !== 'Proxy') return f;
+    const spec: Record<string, unknown> = { ...f.spec };
+    let changed = false;
+    for (const p of proxyPools(f.spec, '')) {
+      if (p.pool.discovery !== 'dns') continue;
+      changed = true;
+      const pool = this.expandPool(p.pool);
+      if (p.role === 'main') spec.mainPool = pool;
+      else if (p.role === 'mirror') spec.mirrorPool = pool;
+      else {
+        const list = spec.candidatePools === f.spec.candidatePools ? [...(f.spec.candidatePools as PoolSpec[])] : (spec.candidatePools as PoolSpec[]);
+        list[p.path[1] as number] = pool;
+        spec.candidatePools = list;
+      }
+    }
+    return changed ? { ...f, spec } : f;
+  }
+
+  private expandPool(pool: PoolSpec): PoolSpec {
     const servers: ServerSpec[] = [];
     const seen = new Set<string>();
     const poolName = (pool.tls as { serverName?: string | null } | undefined)?.serverName ?? undefined;
@@ -130,7 +151,7 @@ export class DnsDiscovery implements Discovery {
         servers.push(serverName === undefined ? { ...s, url: expanded } : { ...s, url: expanded, serverName });
       }
     }
-    return { ...f, spec: { ...f.spec, mainPool: { ...pool, servers } } };
+    return { ...pool, servers };
   }
 
   private state(host: string): HostState {
