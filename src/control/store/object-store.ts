@@ -7,6 +7,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { withAbsolutePaths } from '../../config/absolute-paths';
 import { loadConfigFile, type SourcedObject } from '../../config/load';
 import type { ConfigError, ObjectSpec } from '../../config/validate';
 
@@ -47,7 +48,9 @@ export function pairWithRaw(specs: ObjectSpec[], sources: SourcedObject[]): Stor
   }
   return specs.map((spec) => {
     const source = byName.get(spec.name);
-    return { spec, raw: (source?.value as Record<string, unknown> | undefined) ?? {}, file: source?.file };
+    const raw = (source?.value as Record<string, unknown> | undefined) ?? {};
+    // Stored (and persisted) with absolute paths, so the data dir copy names the same files after a restart.
+    return { spec, raw: withAbsolutePaths(raw, source?.file), file: source?.file };
   });
 }
 
