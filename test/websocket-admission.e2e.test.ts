@@ -80,7 +80,7 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     assert.equal(code, 0);
   });
 
-  it('an open WebSocket holds a maxConnections place for its whole life', { timeout: 10_000 }, async () => {
+  it('an open WebSocket holds a maxConnections place for its whole life', { timeout: 30_000 }, async () => {
     const first = await connect(url('/echo'));
     open.push(first);
     const second = await refusedUpgrade(url('/echo'));
@@ -109,7 +109,7 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     await backend.closed(2);
   });
 
-  it('answers 431 beyond maxHeaderCount before any upstream handshake', { timeout: 10_000 }, async () => {
+  it('answers 431 beyond maxHeaderCount before any upstream handshake', { timeout: 30_000 }, async () => {
     const before = backend.handshakes.length;
     const pad: Record<string, string> = {};
     for (let i = 0; i < 10; i++) pad[`x-pad-${i}`] = 'v';
@@ -122,7 +122,7 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     assert.equal(backend.handshakes.length, before, 'the upstream never saw it');
   });
 
-  it('answers 400 to an upgrade with two Hosts or a DEL in a value, and closes', { timeout: 10_000 }, async () => {
+  it('answers 400 to an upgrade with two Hosts or a DEL in a value, and closes', { timeout: 30_000 }, async () => {
     // uWS itself holds a request without Host; two of them reach the gateway.
     const twoHosts = await rawRequest(port, upgradeRequest('/echo', 'Host: a\r\nHost: b\r\n'));
     assert.match(twoHosts.text, /^HTTP\/1\.1 400 /);
@@ -133,7 +133,7 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     assert.match(ctl.text, /control character/);
   });
 
-  it('sends a generated x-request-id upstream and writes the handshake to the access log', { timeout: 10_000 }, async () => {
+  it('sends a generated x-request-id upstream and writes the handshake to the access log', { timeout: 30_000 }, async () => {
     const ws = await connect(url('/echo?logged=1'));
     open.push(ws);
     const id = backend.handshakes.at(-1)?.['x-request-id'];
@@ -182,7 +182,7 @@ describe('WebSocket upgrades while draining', () => {
     await holdBackend.close();
   });
 
-  it('refuses a new upgrade with 503 on a kept-alive connection once draining began', { timeout: 10_000 }, async () => {
+  it('refuses a new upgrade with 503 on a kept-alive connection once draining began', { timeout: 30_000 }, async () => {
     const gw = await startGateway(
       `kind: HTTPServer
 name: edge
