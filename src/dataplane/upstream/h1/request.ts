@@ -27,6 +27,11 @@ function bufferedBody(stream: Readable): Buffer | null {
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
+/** A handler that takes the response head as the parser produced it, with no header object built. */
+export interface FlatHeadHandler {
+  onResponseHead(controller: Dispatcher.DispatchController, status: number, flat: string[]): void;
+}
+
 export interface RequestOwner {
   /** The request is ready to go on a connection. */
   enqueue(req: H1Request): void;
@@ -52,6 +57,7 @@ export class H1Request implements Dispatcher.DispatchController {
   private state = 0; // 0 active, 1 finished, 2 aborted
   private pausedFlag = false;
   private abortReason: Error | null = null;
+  private readonly flatHandler: FlatHeadHandler | null;
 
   constructor(
     private readonly owner: RequestOwner,
@@ -59,6 +65,8 @@ export class H1Request implements Dispatcher.DispatchController {
     private readonly handler: Dispatcher.DispatchHandler,
   ) {
     this.bodyless = opts.method === 'HEAD';
+    const flat = handler as Partial<FlatHeadHandler>;
+    this.flatHandler = typeof flat.onResponseHead === 'function' ? (flat as FlatHeadHandler) : null;
   }
 
   get aborted(): boolean {
@@ -154,6 +162,7 @@ export class H1Request implements Dispatcher.DispatchController {
   }
 
   onHead(status: number, reason: string, flat: string[]): void {
+    if (this.flatHandler !== null) return this.flatHandler.onResponseHead(this, status, flat);
     const headers: Record<string, string | string[]> = {};
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i] as string;
