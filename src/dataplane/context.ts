@@ -23,6 +23,12 @@ export interface StreamedBody {
   cancel(): void;
 }
 
+/** Where the client address comes from when the engine reads it only on demand. */
+export interface RemoteAddressSource {
+  /** The client address, '' once it can no longer be read (the client left, the response ended). */
+  remoteAddress(): string;
+}
+
 /**
  * One request's state from the listener through the pipeline to the response.
  * Every field is set in the constructor (stable shape for the hot path);
@@ -34,7 +40,10 @@ export class RequestContext {
   /** Raw query string without the `?`, '' when absent. */
   query: string;
   readonly headers: HeaderList;
-  readonly remoteAddress: string;
+  /** The client address once read ('' when unknown); null: not read yet, ask `remoteSource`. */
+  private remote: string | null;
+  /** Reads the address on demand (uWS: decoding it costs on every request, and few requests need it). */
+  remoteSource: RemoteAddressSource | null = null;
   readonly scheme: 'http' | 'https';
   /** Streamed request body, null when the request has none. */
   body: Readable | null;
@@ -74,7 +83,8 @@ export class RequestContext {
     path: string,
     query: string,
     headers: HeaderList,
-    remoteAddress: string,
+    /** null: read on demand from `remoteSource`. */
+    remoteAddress: string | null,
     scheme: 'http' | 'https',
     body: Readable | null,
     bodyLength: number,
@@ -85,11 +95,25 @@ export class RequestContext {
     this.originalPath = path;
     this.query = query;
     this.headers = headers;
-    this.remoteAddress = remoteAddress;
+    this.remote = remoteAddress;
     this.scheme = scheme;
     this.body = body;
     this.bodyLength = bodyLength;
     this.startTime = startTime;
+  }
+
+  get remoteAddress(): string {
+    let remote = this.remote;
+    if (remote === null) {
+      remote = this.remoteSource === null ? '' : this.remoteSource.remoteAddress();
+      this.remote = remote;
+    }
+    return remote;
+  }
+
+  /** Reads the address now, while the engine still can (for whoever needs it after the response, the access log). */
+  pinRemoteAddress(): void {
+    if (this.remote === null) this.remote = this.remoteAddress;
   }
 
   /** Answers locally with an ngate error: status from the code, a one-line JSON body. */

@@ -38,6 +38,7 @@ export class RequestCore {
     if (server !== undefined) {
       ex.counters = server.counters;
       ex.logger = server.accessLog;
+      if (server.accessLog !== null) ex.ctx.pinRemoteAddress();
       server.counters.begin();
     }
     this.refuseAndClose(ex, code, detail);
@@ -49,6 +50,7 @@ export class RequestCore {
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     ex.counters = server.counters;
     ex.logger = server.accessLog;
+    if (server.accessLog !== null) ctx.pinRemoteAddress();
     server.counters.begin();
     if (server.maxActive > 0) {
       if (this.active.n >= server.maxActive) return this.refuseAndClose(ex, 'NGATE_ERR_TOO_MANY_CONNECTIONS', `${server.maxActive} busy in this worker`);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { RequestContext } from '../context';
+import { RequestContext, type RemoteAddressSource } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
@@ -16,7 +16,7 @@ import { websocketBehavior } from '../websocket/behavior';
 const decoder = new TextDecoder();
 
 /** A request on the uWS engine: writes go through `cork`. */
-export class UwsExchange extends Exchange {
+export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
   paused = false;
 
@@ -28,6 +28,12 @@ export class UwsExchange extends Exchange {
     private readonly hold: boolean,
   ) {
     super(ctx, holder);
+    ctx.remoteSource = this;
+  }
+
+  /** uWS forbids touching `res` once the client left or the response ended. */
+  remoteAddress(): string {
+    return this.ctx.aborted || this.finished ? '' : decoder.decode(this.res.getRemoteAddressAsText());
   }
 
   /**
@@ -162,7 +168,7 @@ export class UwsListener implements Listener {
       req.getUrl(),
       req.getQuery() ?? '',
       headers,
-      decoder.decode(res.getRemoteAddressAsText()),
+      null,
       this.scheme,
       null,
       0,
