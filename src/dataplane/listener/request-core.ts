@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
@@ -68,7 +69,9 @@ export class RequestCore {
     if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
     if (length !== 0) {
       ex.bodyComplete = false;
-      ctx.body = ex.readBody(limit);
+      const body = ex.readBody(limit);
+      if (body instanceof Readable) ctx.body = body;
+      else ctx.deferredBody = body;
       ctx.bodyLength = length === CHUNKED ? -1 : length;
     }
     this.route(ex, server, runtime);

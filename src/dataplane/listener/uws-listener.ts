@@ -1,11 +1,10 @@
-import type { Readable } from 'node:stream';
 import { RequestContext, type RemoteAddressSource } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
 import type { Listener } from './listener';
 import { NULL_SINK, RequestCore } from './request-core';
-import { streamRequestBody } from './request-body';
+import { UwsRequestBody } from './request-body';
 import { statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
@@ -57,8 +56,8 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     this.res.resume();
   }
 
-  readBody(limit: number): Readable {
-    return streamRequestBody(this.res, this.ctx, limit, this);
+  readBody(limit: number): UwsRequestBody {
+    return new UwsRequestBody(this.res, this.ctx, limit, this);
   }
 
   /**

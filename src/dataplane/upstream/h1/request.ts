@@ -3,6 +3,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { requestHead } from './serialize';
 import type { H1Connection } from './connection';
+import type { BodyWaiter, DeferredBody } from '../../context';
+
+function isDeferred(body: unknown): body is DeferredBody {
+  return typeof (body as Partial<DeferredBody>).wait === 'function';
+}
 
 /**
  * Bodies already read whole, by stream: a retried attempt (after a connect
@@ -42,10 +47,12 @@ export interface RequestOwner {
  * One request through the native pool; it is also the controller the
  * handler gets (abort, pause, resume), like undici's.
  */
-export class H1Request implements Dispatcher.DispatchController {
+export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
   head = '';
   /** The whole body when known up front (collected or given), else null. */
   payload: Buffer | null = null;
+  /** A body the listener has not received yet: the head waits for it (`bodyReady`). */
+  deferred: DeferredBody | null = null;
   /** A body still to be streamed after the head (unknown or large length). */
   stream: Readable | null = null;
   /** The announced Content-Length of a streamed body, -1: sent chunked. */
@@ -95,6 +102,13 @@ export class H1Request implements Dispatcher.DispatchController {
       else if (typeof body === 'string' || body instanceof Uint8Array) {
         this.payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
         this.head = requestHead(this.opts, this.owner.authority, this.payload.length).text;
+      } else if (isDeferred(body)) {
+        const whole = body.whole;
+        if (whole !== null) {
+          this.payload = whole;
+          this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+        } else if (body.destroyed) throw new Error('request body destroyed');
+        else this.deferred = body;
       } else {
         const stream = body as Readable;
         const whole = bufferedBody(stream);
@@ -128,6 +142,33 @@ export class H1Request implements Dispatcher.DispatchController {
     this.payload = whole;
     this.stream = null;
     return true;
+  }
+
+  /**
+   * The deferred body is ready: whole (the head is built with its length and
+   * both go out in one write) or as a stream (sent as any streamed body).
+   */
+  bodyReady(): void {
+    const body = this.deferred;
+    const conn = this.conn;
+    if (body === null || conn === null || this.state !== 0) return;
+    this.deferred = null;
+    try {
+      const whole = body.whole;
+      if (whole !== null) {
+        this.payload = whole;
+        this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+      } else if (body.destroyed) throw new Error('request body destroyed');
+      else {
+        const head = requestHead(this.opts, this.owner.authority, -1);
+        this.head = head.text;
+        this.streamLength = head.length;
+        this.stream = body.stream();
+      }
+    } catch (err) {
+      return conn.failCurrent(err as Error);
+    }
+    conn.sendBody(this);
   }
 
   abort(reason: Error): void {
