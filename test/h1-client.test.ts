@@ -9,6 +9,7 @@ import { H1Pool } from '../src/dataplane/upstream/h1/pool';
 import { requestHead } from '../src/dataplane/upstream/h1/serialize';
 import { poolSchema } from '../src/config/pool-schema';
 import type { Issue } from '../src/config/schema-kit';
+import type { BodyWaiter, DeferredBody } from '../src/dataplane/context';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
@@ -147,6 +148,45 @@ describe('h1 request head', () => {
   });
 });
 
+/** A deferred request body as a listener hands it over: whole later, a stream later, or already whole. */
+class FakeDeferred implements DeferredBody {
+  whole: Buffer | null = null;
+  destroyed = false;
+  sendable = true;
+  private waiter: BodyWaiter | null = null;
+  private readable: Readable | null = null;
+
+  wait(waiter: BodyWaiter): void {
+    if (this.whole !== null || this.readable !== null) waiter.bodyReady();
+    else this.waiter = waiter;
+  }
+
+  stream(): Readable {
+    this.readable ??= this.whole === null ? new Readable({ read() {} }) : Readable.from([this.whole]);
+    return this.readable;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  arriveWhole(bytes: string): void {
+    this.whole = Buffer.from(bytes);
+    this.waiter?.bodyReady();
+  }
+
+  /** The first part now, the rest in a later turn (too late for one write). */
+  arriveInParts(first: string, rest: string): void {
+    const r = this.stream();
+    this.waiter?.bodyReady();
+    r.push(Buffer.from(first));
+    setTimeout(() => {
+      r.push(Buffer.from(rest));
+      r.push(null);
+    }, 20);
+  }
+}
+
 /** Collects one exchange through a dispatcher. */
 function exchange(pool: H1Pool, opts: Dispatcher.DispatchOptions, pauseFirst = false): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -216,6 +256,24 @@ describe('h1 pool against a Node server', () => {
     const big = Buffer.alloc(200_000, 'y').toString();
     const streamed = await exchange(pool, { method: 'PUT', path: '/c', headers: [], body: Readable.from([Buffer.from(big), Buffer.from('z')]) });
     assert.equal(streamed.body, `PUT /c ${big}z`);
+    assert.equal(streamed.headers['x-te'], 'chunked');
+  });
+
+  it('sends a deferred body: whole behind the head once it arrives, or as a stream', async () => {
+    const later = new FakeDeferred();
+    const pending = exchange(pool, { method: 'POST', path: '/w', headers: [], body: later as unknown as Readable });
+    setImmediate(() => later.arriveWhole('whole body'));
+    const whole = await pending;
+    assert.equal(whole.body, 'POST /w whole body');
+    assert.equal(whole.headers['x-te'], '', 'sent with a content-length');
+    const ready = new FakeDeferred();
+    ready.arriveWhole('at once');
+    assert.equal((await exchange(pool, { method: 'PUT', path: '/r', headers: [], body: ready as unknown as Readable })).body, 'PUT /r at once');
+    const parts = new FakeDeferred();
+    const streaming = exchange(pool, { method: 'POST', path: '/p', headers: [], body: parts as unknown as Readable });
+    setImmediate(() => parts.arriveInParts('one ', 'two'));
+    const streamed = await streaming;
+    assert.equal(streamed.body, 'POST /p one two');
     assert.equal(streamed.headers['x-te'], 'chunked');
   });
 

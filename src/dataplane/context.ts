@@ -23,6 +23,36 @@ export interface StreamedBody {
   cancel(): void;
 }
 
+/** Told once a deferred body is ready: whole, streaming, or destroyed. */
+export interface BodyWaiter {
+  bodyReady(): void;
+}
+
+/**
+ * A request body the engine has not made a stream of: most small bodies
+ * arrive whole in one read and can go upstream as one buffer, behind the
+ * head, with no stream machinery. Asking `RequestContext.body` turns it
+ * into a stream.
+ */
+export interface DeferredBody {
+  /** The whole body once it arrived in one piece before anyone asked for a stream, else null. */
+  readonly whole: Buffer | null;
+  readonly destroyed: boolean;
+  /** False once bytes were read from the stream (a retried attempt could not send them again). */
+  readonly sendable: boolean;
+  /** Calls `waiter.bodyReady()` once `whole` is set, the body streams, or it was destroyed (now, if already so); a later waiter replaces an earlier one. */
+  wait(waiter: BodyWaiter): void;
+  /** The body as a stream, made once. */
+  stream(): Readable;
+  destroy(): void;
+}
+
+/** Where the client address comes from when the engine reads it only on demand. */
+export interface RemoteAddressSource {
+  /** The client address, '' once it can no longer be read (the client left, the response ended). */
+  remoteAddress(): string;
+}
+
 /**
  * One request's state from the listener through the pipeline to the response.
  * Every field is set in the constructor (stable shape for the hot path);
@@ -34,10 +64,15 @@ export class RequestContext {
   /** Raw query string without the `?`, '' when absent. */
   query: string;
   readonly headers: HeaderList;
-  readonly remoteAddress: string;
+  /** The client address once read ('' when unknown); null: not read yet, ask `remoteSource`. */
+  private remote: string | null;
+  /** Reads the address on demand (uWS: decoding it costs on every request, and few requests need it). */
+  remoteSource: RemoteAddressSource | null = null;
   readonly scheme: 'http' | 'https';
-  /** Streamed request body, null when the request has none. */
-  body: Readable | null;
+  /** The request body as a stream once someone asked for it (see `body`). */
+  private bodyStream: Readable | null;
+  /** The body while nobody asked for a stream (uWS); null when none or already a stream. */
+  deferredBody: DeferredBody | null = null;
   /** Announced request body length, -1 for chunked, 0 for none. */
   bodyLength: number;
 
@@ -74,7 +109,8 @@ export class RequestContext {
     path: string,
     query: string,
     headers: HeaderList,
-    remoteAddress: string,
+    /** null: read on demand from `remoteSource`. */
+    remoteAddress: string | null,
     scheme: 'http' | 'https',
     body: Readable | null,
     bodyLength: number,
@@ -85,11 +121,46 @@ export class RequestContext {
     this.originalPath = path;
     this.query = query;
     this.headers = headers;
-    this.remoteAddress = remoteAddress;
+    this.remote = remoteAddress;
     this.scheme = scheme;
-    this.body = body;
+    this.bodyStream = body;
     this.bodyLength = bodyLength;
     this.startTime = startTime;
+  }
+
+  /** Streamed request body, null when the request has none; a deferred body becomes a stream here. */
+  get body(): Readable | null {
+    if (this.bodyStream === null && this.deferredBody !== null) this.bodyStream = this.deferredBody.stream();
+    return this.bodyStream;
+  }
+
+  set body(body: Readable | null) {
+    this.bodyStream = body;
+    this.deferredBody = null;
+  }
+
+  /** Whether the request has a body, without making a stream of a deferred one. */
+  get hasBody(): boolean {
+    return this.bodyStream !== null || this.deferredBody !== null;
+  }
+
+  /** The deferred body while nobody made a stream of it (the native upstream client sends it whole), else null. */
+  get unstreamedBody(): DeferredBody | null {
+    return this.bodyStream === null ? this.deferredBody : null;
+  }
+
+  get remoteAddress(): string {
+    let remote = this.remote;
+    if (remote === null) {
+      remote = this.remoteSource === null ? '' : this.remoteSource.remoteAddress();
+      this.remote = remote;
+    }
+    return remote;
+  }
+
+  /** Reads the address now, while the engine still can (for whoever needs it after the response, the access log). */
+  pinRemoteAddress(): void {
+    if (this.remote === null) this.remote = this.remoteAddress;
   }
 
   /** Answers locally with an ngate error: status from the code, a one-line JSON body. */
@@ -124,6 +195,8 @@ export class RequestContext {
     const onAbort = this.onAbort;
     this.onAbort = null;
     if (onAbort !== null) onAbort();
-    if (this.body !== null && !this.body.destroyed) this.body.destroy();
+    const stream = this.bodyStream;
+    if (stream !== null && !stream.destroyed) stream.destroy();
+    if (this.deferredBody !== null && !this.deferredBody.destroyed) this.deferredBody.destroy();
   }
 }

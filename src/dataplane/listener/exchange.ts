@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { RequestContext } from '../context';
+import type { DeferredBody, RequestContext } from '../context';
 import type { RuntimeHolder } from '../runtime';
 import type { ListenerCounters, RouteCounters } from '../stats/counters';
 import type { AccessLogger } from '../access-log/access-logger';
@@ -65,7 +65,7 @@ export abstract class Exchange {
   }
 
   /** Starts streaming the request body; sets `bodyComplete` once it ended. Over `limit` bytes (0: none) it fails with NGATE_ERR_BODY_TOO_LARGE. */
-  abstract readBody(limit: number): Readable;
+  abstract readBody(limit: number): Readable | DeferredBody;
 
   /**
    * Sends a refusal after which the connection's remaining bytes cannot be

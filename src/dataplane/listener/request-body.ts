@@ -1,45 +1,124 @@
 import { Readable } from 'node:stream';
-import type { RequestContext } from '../context';
+import type { BodyWaiter, DeferredBody, RequestContext } from '../context';
 import type { UwsExchange } from './uws-listener';
 import type { UwsHttpResponse } from './uws-api';
 
 const HIGH_WATER_MARK = 256 * 1024;
 
+/** The stream side of a request body: reading on resumes uWS. */
+class BodyStream extends Readable {
+  constructor(private readonly owner: UwsRequestBody) {
+    super({ highWaterMark: HIGH_WATER_MARK });
+  }
+
+  override _read(): void {
+    this.owner.readMore();
+  }
+}
+
 /**
- * The request body as a Readable fed by uWS `onData`. Chunks are copied
- * (uWS reuses its buffer after the callback); uWS is paused while the
- * upstream is slower than the client, so memory stays near the high-water
- * mark. A body over `limit` fails the stream with 413.
+ * The request body as uWS `onData` delivers it. A body that arrives whole
+ * in the first call, before anyone asked for a stream (a small POST, the
+ * common case), is kept as one Buffer and never becomes a stream: the
+ * native upstream client sends it behind the head in one write. Otherwise
+ * it is a Readable: chunks are copied (uWS reuses its buffer after the
+ * callback), and uWS is paused while the upstream is slower than the
+ * client, so memory stays near the high-water mark. A body over `limit`
+ * fails the stream with 413.
  */
-export function streamRequestBody(res: UwsHttpResponse, ctx: RequestContext, limit: number, ex: UwsExchange): Readable {
-  let paused = false;
-  let received = 0;
-  const body = new Readable({
-    highWaterMark: HIGH_WATER_MARK,
-    read() {
-      if (paused && !ctx.aborted) {
-        paused = false;
-        res.resume();
-      }
-    },
-  });
-  res.onData((ab, isLast) => {
-    if (body.destroyed) return;
-    received += ab.byteLength;
-    if (limit > 0 && received > limit) {
-      ctx.errorCode = 'NGATE_ERR_BODY_TOO_LARGE';
-      body.destroy(Object.assign(new Error('request body too large'), { code: 'NGATE_ERR_BODY_TOO_LARGE' }));
+export class UwsRequestBody implements DeferredBody {
+  whole: Buffer | null = null;
+  destroyed = false;
+  private readable: BodyStream | null = null;
+  private waiter: BodyWaiter | null = null;
+  private first = true;
+  private paused = false;
+  private received = 0;
+
+  constructor(
+    private readonly res: UwsHttpResponse,
+    private readonly ctx: RequestContext,
+    private readonly limit: number,
+    private readonly ex: UwsExchange,
+  ) {
+    res.onData((ab, isLast) => this.onData(ab, isLast));
+  }
+
+  get sendable(): boolean {
+    const r = this.readable;
+    return !this.destroyed && (r === null || (!r.readableDidRead && !r.destroyed));
+  }
+
+  wait(waiter: BodyWaiter): void {
+    if (this.whole !== null || this.readable !== null || this.destroyed) waiter.bodyReady();
+    else this.waiter = waiter;
+  }
+
+  stream(): Readable {
+    let r = this.readable;
+    if (r !== null) return r;
+    r = new BodyStream(this);
+    this.readable = r;
+    if (this.destroyed) r.destroy();
+    else if (this.whole !== null) {
+      r.push(this.whole);
+      r.push(null);
+    }
+    return r;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.readable?.destroy();
+    this.notify();
+  }
+
+  readMore(): void {
+    if (this.paused && !this.ctx.aborted) {
+      this.paused = false;
+      this.res.resume();
+    }
+  }
+
+  private onData(ab: ArrayBuffer, isLast: boolean): void {
+    if (this.destroyed || (this.readable !== null && this.readable.destroyed)) return;
+    const first = this.first;
+    this.first = false;
+    this.received += ab.byteLength;
+    const limit = this.limit;
+    if (limit > 0 && this.received > limit) {
+      this.ctx.errorCode = 'NGATE_ERR_BODY_TOO_LARGE';
+      this.stream().destroy(Object.assign(new Error('request body too large'), { code: 'NGATE_ERR_BODY_TOO_LARGE' }));
+      this.notify();
       return;
     }
+    if (first && isLast && this.readable === null) {
+      this.whole = Buffer.copyBytesFrom(new Uint8Array(ab));
+      this.complete();
+      this.notify();
+      return;
+    }
+    const body = this.stream();
     if (ab.byteLength > 0 && !body.push(Buffer.copyBytesFrom(new Uint8Array(ab))) && !isLast) {
-      paused = true;
-      res.pause();
+      this.paused = true;
+      this.res.pause();
     }
     if (isLast) {
       body.push(null);
-      ex.bodyComplete = true;
-      ex.holdPipelined();
+      this.complete();
     }
-  });
-  return body;
+    this.notify();
+  }
+
+  private complete(): void {
+    this.ex.bodyComplete = true;
+    this.ex.holdPipelined();
+  }
+
+  private notify(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (waiter !== null) waiter.bodyReady();
+  }
 }

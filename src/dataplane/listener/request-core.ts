@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
@@ -44,6 +45,7 @@ export class RequestCore {
     if (server !== undefined) {
       ex.counters = server.counters;
       ex.logger = server.accessLog;
+      if (server.accessLog !== null) ex.ctx.pinRemoteAddress();
       server.counters.begin();
     }
     this.refuseAndClose(ex, code, detail);
@@ -61,6 +63,7 @@ export class RequestCore {
     const ctx = ex.ctx;
     ex.counters = server.counters;
     ex.logger = server.accessLog;
+    if (server.accessLog !== null) ctx.pinRemoteAddress();
     server.counters.begin();
     if (ctx.websocket !== null && ex.holder.draining) return { code: 'NGATE_ERR_SHUTTING_DOWN', detail: 'no new WebSockets while draining' };
     if (server.maxActive > 0) {
@@ -88,7 +91,9 @@ export class RequestCore {
     if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
     if (length !== 0) {
       ex.bodyComplete = false;
-      ctx.body = ex.readBody(limit);
+      const body = ex.readBody(limit);
+      if (body instanceof Readable) ctx.body = body;
+      else ctx.deferredBody = body;
       ctx.bodyLength = length === CHUNKED ? -1 : length;
     }
     this.route(ex, server, runtime);

@@ -1,11 +1,10 @@
-import type { Readable } from 'node:stream';
-import { RequestContext } from '../context';
+import { RequestContext, type RemoteAddressSource } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
 import type { Listener } from './listener';
 import { NULL_SINK, RequestCore } from './request-core';
-import { streamRequestBody } from './request-body';
+import { UwsRequestBody } from './request-body';
 import { statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { UwsBodySink } from './uws-body-sink';
@@ -16,7 +15,7 @@ import { websocketBehavior } from '../websocket/behavior';
 const decoder = new TextDecoder();
 
 /** A request on the uWS engine: writes go through `cork`. */
-export class UwsExchange extends Exchange {
+export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
   paused = false;
 
@@ -28,6 +27,12 @@ export class UwsExchange extends Exchange {
     private readonly hold: boolean,
   ) {
     super(ctx, holder);
+    ctx.remoteSource = this;
+  }
+
+  /** uWS forbids touching `res` once the client left or the response ended. */
+  remoteAddress(): string {
+    return this.ctx.aborted || this.finished ? '' : decoder.decode(this.res.getRemoteAddressAsText());
   }
 
   /**
@@ -51,8 +56,8 @@ export class UwsExchange extends Exchange {
     this.res.resume();
   }
 
-  readBody(limit: number): Readable {
-    return streamRequestBody(this.res, this.ctx, limit, this);
+  readBody(limit: number): UwsRequestBody {
+    return new UwsRequestBody(this.res, this.ctx, limit, this);
   }
 
   /**
@@ -162,7 +167,7 @@ export class UwsListener implements Listener {
       req.getUrl(),
       req.getQuery() ?? '',
       headers,
-      decoder.decode(res.getRemoteAddressAsText()),
+      null,
       this.scheme,
       null,
       0,

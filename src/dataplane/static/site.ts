@@ -54,7 +54,7 @@ export class StaticSite {
   }
 
   async serve(ctx: RequestContext): Promise<void> {
-    if (ctx.body !== null) ctx.body.resume(); // a body means nothing here: discard it
+    if (ctx.hasBody) ctx.body?.resume(); // a body means nothing here: discard it
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.fail('NGATE_ERR_METHOD_NOT_ALLOWED');
       ctx.responseHeaders.add('allow', 'GET, HEAD');

@@ -3,7 +3,7 @@
  * an offset resolved when the runtime is built, plus the latency histogram of
  * the same slot. Plain stores: this worker is the block's only writer.
  */
-import type { Histogram } from 'hdr-histogram-js';
+import type { LatencyRecorder } from './latency-recorder';
 import type { ErrorCode } from '../../shared/errors';
 import { CLUSTER, COMMON_CODES, ENDPOINT, LISTENER, ROUTE } from '../../shared/stats-names';
 
@@ -25,7 +25,7 @@ export class ServiceCounters {
   constructor(
     private readonly block: Float64Array,
     private readonly base: number,
-    private readonly latency: Histogram,
+    private readonly latency: LatencyRecorder,
     /** Offset of each endpoint's block, by the endpoint's index in its pool. */
     private readonly endpointBases: readonly number[],
   ) {}
@@ -65,7 +65,7 @@ export class ServiceCounters {
   }
 
   time(ms: number): void {
-    this.latency.recordValue(toMicros(ms));
+    this.latency.record(toMicros(ms));
   }
 
   /** An upstream connection of this service opened (`h2`: it speaks HTTP/2). */
@@ -85,7 +85,7 @@ export class ListenerCounters {
   constructor(
     private readonly block: Float64Array,
     private readonly base: number,
-    private readonly latency: Histogram,
+    private readonly latency: LatencyRecorder,
   ) {}
 
   begin(): void {
@@ -100,7 +100,7 @@ export class ListenerCounters {
     add(b, base + LISTENER.downstream_rq_total, 1);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
-    this.latency.recordValue(toMicros(ms));
+    this.latency.record(toMicros(ms));
   }
 
   /** A WebSocket upgrade completed; it stays active until `upgradeClosed`. */
@@ -119,7 +119,7 @@ export class RouteCounters {
   constructor(
     private readonly block: Float64Array,
     private readonly base: number,
-    private readonly latency: Histogram,
+    private readonly latency: LatencyRecorder,
   ) {}
 
   /** The response is written (status 0: the client went away); `ms` is the whole request time. */
@@ -129,6 +129,6 @@ export class RouteCounters {
     add(b, base + ROUTE.downstream_rq_total, 1);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + ROUTE.downstream_rq_1xx + cls - 1, 1);
-    this.latency.recordValue(toMicros(ms));
+    this.latency.record(toMicros(ms));
   }
 }

@@ -3,7 +3,8 @@
  * histogram per service, listener and route slot. Each second the histograms
  * that recorded something are sent to the coordinator and reset.
  */
-import { encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { LatencyRecorder } from './latency-recorder';
 import { clusterOffset, endpointOffset, listenerOffset, routeOffset, workerBlock } from '../../shared/stats-layout';
 import type { HistogramSnapshot, HistogramSnapshots } from '../../shared/messages';
 import { ListenerCounters, RouteCounters, ServiceCounters } from './counters';
@@ -13,9 +14,9 @@ export const FLUSH_INTERVAL_MS = 1000;
 
 export class WorkerStats {
   private readonly block: Float64Array;
-  private readonly serviceHist = new Map<number, Histogram>();
-  private readonly listenerHist = new Map<number, Histogram>();
-  private readonly routeHist = new Map<number, Histogram>();
+  private readonly serviceHist = new Map<number, LatencyRecorder>();
+  private readonly listenerHist = new Map<number, LatencyRecorder>();
+  private readonly routeHist = new Map<number, LatencyRecorder>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(buffer: SharedArrayBuffer, worker: number) {
@@ -48,18 +49,19 @@ export class WorkerStats {
   }
 }
 
-function histogramOf(map: Map<number, Histogram>, slot: number): Histogram {
-  let h = map.get(slot);
-  if (h === undefined) {
-    h = newLatencyHistogram();
-    map.set(slot, h);
+function histogramOf(map: Map<number, LatencyRecorder>, slot: number): LatencyRecorder {
+  let r = map.get(slot);
+  if (r === undefined) {
+    r = new LatencyRecorder(newLatencyHistogram());
+    map.set(slot, r);
   }
-  return h;
+  return r;
 }
 
-function drain(map: Map<number, Histogram>): HistogramSnapshot[] {
+function drain(map: Map<number, LatencyRecorder>): HistogramSnapshot[] {
   const out: HistogramSnapshot[] = [];
-  for (const [slot, h] of map) {
+  for (const [slot, r] of map) {
+    const h = r.flush();
     if (h.totalCount === 0) continue;
     out.push({ slot, encoded: encodeIntoCompressedBase64(h) });
     h.reset();

@@ -8,7 +8,9 @@ import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
-const REFRAMED = new Set(['date', 'content-length']);
+const REFRAMED = ['date', 'content-length'];
+/** Response headers never copied from the upstream: hop-by-hop and re-framed ones, one lookup each. */
+const SKIPPED = new Set([...HOP_BY_HOP, ...REFRAMED]);
 
 type Controller = Dispatcher.DispatchController;
 
@@ -66,7 +68,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.ctx.aborted) controller.abort(new Error('client aborted'));
   }
 
-  onResponseStart(_controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+  /** undici's entry: its header object, flattened for `onResponseHead`. */
+  onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    const flat: string[] = [];
+    for (const name in headers) {
+      const value = headers[name];
+      if (typeof value === 'string') flat.push(name, value);
+      else if (value !== undefined) for (const v of value) flat.push(name, v);
+    }
+    this.onResponseHead(controller, statusCode, flat);
+  }
+
+  /** The response head as a flat [name, value, ...] list with lowercase names (the native client's form). */
+  onResponseHead(_controller: Controller, statusCode: number, flat: string[]): void {
     // Interim responses (103 Early Hints, 102) are not the answer; the final one follows on the same socket.
     if (statusCode < 200) return;
     this.headersSeen = true;
@@ -81,16 +95,21 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     ctx.upstreamMs = performance.now() - this.startTime;
     this.counters.response(statusCode);
     this.counters.outcome(this.endpoint.index, statusCode < 500);
-    const listed = connectionListed(headers.connection as string | undefined);
-    const out = ctx.responseHeaders;
-    for (const name in headers) {
-      if (HOP_BY_HOP.has(name) || REFRAMED.has(name) || (listed !== null && listed.has(name))) continue;
-      const value = headers[name];
-      if (typeof value === 'string') out.add(name, value);
-      else if (value !== undefined) for (const v of value) out.add(name, v);
+    let connection: string | undefined;
+    let length = -1;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i] as string;
+      if (name === 'connection') connection = connection === undefined ? (flat[i + 1] as string) : `${connection},${flat[i + 1] as string}`;
+      else if (name === 'content-length') length = Number(flat[i + 1]);
     }
-    const cl = headers['content-length'];
-    this.length = typeof cl === 'string' ? Number(cl) : -1;
+    const listed = connectionListed(connection);
+    const out = ctx.responseHeaders.items;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i] as string;
+      if (SKIPPED.has(name) || (listed !== null && listed.has(name))) continue;
+      out.push(name, flat[i + 1] as string);
+    }
+    this.length = length;
     ctx.streamedBody = this;
     this.finishHeaders('');
   }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
@@ -65,7 +66,8 @@ export function forward(
     path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
     method: ctx.method,
     headers: upstreamHeaders(ctx, xForwardedFor),
-    body: ctx.body,
+    // The native client takes a deferred body as is (a whole one goes out in the head's write).
+    body: endpoint.dispatcher.acceptsDeferredBody === true ? ((ctx.unstreamedBody as unknown as Readable | null) ?? ctx.body) : ctx.body,
   });
   return exchange.done;
 }

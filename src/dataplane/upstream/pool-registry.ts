@@ -13,6 +13,8 @@ export interface UpstreamDispatcher {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
   close(): Promise<void>;
+  /** Takes a DeferredBody (context.ts) as `opts.body` (the native client). */
+  readonly acceptsDeferredBody?: boolean;
 }
 
 export interface UpstreamOptions {

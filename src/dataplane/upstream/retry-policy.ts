@@ -7,6 +7,8 @@ const MAX_DELAY = 2_000;
 
 /** A streamed request body can be sent again only while no byte of it was read. */
 function bodyUnsent(ctx: RequestContext): boolean {
+  const deferred = ctx.unstreamedBody;
+  if (deferred !== null) return deferred.sendable;
   const body = ctx.body;
   return body === null || (!body.readableDidRead && !body.destroyed);
 }

@@ -42,7 +42,7 @@ export class Mirror {
       this.pool.counters.mirrorSkipped();
       return;
     }
-    if (ctx.body === null) {
+    if (!ctx.hasBody) {
       this.send(ctx, null);
       return;
     }

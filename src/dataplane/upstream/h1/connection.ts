@@ -88,19 +88,30 @@ export class H1Connection implements ResponseSink {
       this.deadlineKind = Deadline.Response;
       this.deadline = this.owner.now + this.owner.timeout;
     }
+    if (req.paused) this.pause();
+    const deferred = req.deferred;
+    if (deferred !== null) deferred.wait(req);
+    else this.sendBody(req);
+  }
+
+  /** Sends the head and the body once the request knows it (at once, or when a deferred body is ready). */
+  sendBody(req: H1Request): void {
+    if (this.req !== req) return;
     const stream = req.stream;
     if (stream !== null) {
       // The body is read only once the connection stands: after a connect failure the stream is
       // untouched and a retry can still send it. The head goes out with the first body bytes.
       if (this.connected) this.streamBody(req, stream);
-      if (req.paused) this.pause();
       return;
     }
-    const socket = this.socket;
     const payload = req.payload;
-    if (payload !== null && payload.length > 0) socket.write(withHead(req.head, payload));
-    else socket.write(req.head, 'latin1');
-    if (req.paused) this.pause();
+    if (payload !== null && payload.length > 0) this.socket.write(withHead(req.head, payload));
+    else this.socket.write(req.head, 'latin1');
+  }
+
+  /** Fails the current request (its body could not be sent) and discards the connection. */
+  failCurrent(err: Error): void {
+    this.failRequest(err);
   }
 
   private streamBody(req: H1Request, body: Readable): void {

@@ -58,6 +58,15 @@ function tokenLower(text: string, start: number, end: number): string {
   return upper ? name.toLowerCase() : name;
 }
 
+/** `value` in lowercase, without a copy when it has no uppercase letter (`keep-alive`, `close`). */
+function lowered(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 65 && c <= 90) return value.toLowerCase();
+  }
+  return value;
+}
+
 function digit(c: number): number {
   return c >= 48 && c <= 57 ? c - 48 : -1;
 }
@@ -247,7 +256,7 @@ export class ResponseParser {
           break;
         }
         case 'connection':
-          conn = conn === null ? value.toLowerCase() : `${conn},${value.toLowerCase()}`;
+          conn = conn === null ? lowered(value) : `${conn},${lowered(value)}`;
           break;
         case 'keep-alive': {
           const t = /timeout=(\d+)/i.exec(value);

@@ -33,6 +33,7 @@ function closedError(): Error {
  */
 export class H1Pool implements ConnectionOwner, RequestOwner {
   readonly authority: string;
+  readonly acceptsDeferredBody = true;
   now = performance.now();
   readonly timeout: number;
   private readonly host: string;

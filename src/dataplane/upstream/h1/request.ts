@@ -3,6 +3,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { requestHead } from './serialize';
 import type { H1Connection } from './connection';
+import type { BodyWaiter, DeferredBody } from '../../context';
+
+function isDeferred(body: unknown): body is DeferredBody {
+  return typeof (body as Partial<DeferredBody>).wait === 'function';
+}
 
 /**
  * Bodies already read whole, by stream: a retried attempt (after a connect
@@ -27,6 +32,11 @@ function bufferedBody(stream: Readable): Buffer | null {
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
+/** A handler that takes the response head as the parser produced it, with no header object built. */
+export interface FlatHeadHandler {
+  onResponseHead(controller: Dispatcher.DispatchController, status: number, flat: string[]): void;
+}
+
 export interface RequestOwner {
   /** The request is ready to go on a connection. */
   enqueue(req: H1Request): void;
@@ -37,10 +47,12 @@ export interface RequestOwner {
  * One request through the native pool; it is also the controller the
  * handler gets (abort, pause, resume), like undici's.
  */
-export class H1Request implements Dispatcher.DispatchController {
+export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
   head = '';
   /** The whole body when known up front (collected or given), else null. */
   payload: Buffer | null = null;
+  /** A body the listener has not received yet: the head waits for it (`bodyReady`). */
+  deferred: DeferredBody | null = null;
   /** A body still to be streamed after the head (unknown or large length). */
   stream: Readable | null = null;
   /** The announced Content-Length of a streamed body, -1: sent chunked. */
@@ -52,6 +64,7 @@ export class H1Request implements Dispatcher.DispatchController {
   private state = 0; // 0 active, 1 finished, 2 aborted
   private pausedFlag = false;
   private abortReason: Error | null = null;
+  private readonly flatHandler: FlatHeadHandler | null;
 
   constructor(
     private readonly owner: RequestOwner,
@@ -59,6 +72,8 @@ export class H1Request implements Dispatcher.DispatchController {
     private readonly handler: Dispatcher.DispatchHandler,
   ) {
     this.bodyless = opts.method === 'HEAD';
+    const flat = handler as Partial<FlatHeadHandler>;
+    this.flatHandler = typeof flat.onResponseHead === 'function' ? (flat as FlatHeadHandler) : null;
   }
 
   get aborted(): boolean {
@@ -87,6 +102,13 @@ export class H1Request implements Dispatcher.DispatchController {
       else if (typeof body === 'string' || body instanceof Uint8Array) {
         this.payload = typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body);
         this.head = requestHead(this.opts, this.owner.authority, this.payload.length).text;
+      } else if (isDeferred(body)) {
+        const whole = body.whole;
+        if (whole !== null) {
+          this.payload = whole;
+          this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+        } else if (body.destroyed) throw new Error('request body destroyed');
+        else this.deferred = body;
       } else {
         const stream = body as Readable;
         const whole = bufferedBody(stream);
@@ -122,6 +144,33 @@ export class H1Request implements Dispatcher.DispatchController {
     return true;
   }
 
+  /**
+   * The deferred body is ready: whole (the head is built with its length and
+   * both go out in one write) or as a stream (sent as any streamed body).
+   */
+  bodyReady(): void {
+    const body = this.deferred;
+    const conn = this.conn;
+    if (body === null || conn === null || this.state !== 0) return;
+    this.deferred = null;
+    try {
+      const whole = body.whole;
+      if (whole !== null) {
+        this.payload = whole;
+        this.head = requestHead(this.opts, this.owner.authority, whole.length).text;
+      } else if (body.destroyed) throw new Error('request body destroyed');
+      else {
+        const head = requestHead(this.opts, this.owner.authority, -1);
+        this.head = head.text;
+        this.streamLength = head.length;
+        this.stream = body.stream();
+      }
+    } catch (err) {
+      return conn.failCurrent(err as Error);
+    }
+    conn.sendBody(this);
+  }
+
   abort(reason: Error): void {
     if (this.state !== 0) return;
     this.state = 2;
@@ -154,6 +203,7 @@ export class H1Request implements Dispatcher.DispatchController {
   }
 
   onHead(status: number, reason: string, flat: string[]): void {
+    if (this.flatHandler !== null) return this.flatHandler.onResponseHead(this, status, flat);
     const headers: Record<string, string | string[]> = {};
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i] as string;

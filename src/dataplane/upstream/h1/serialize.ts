@@ -42,8 +42,9 @@ export function requestHead(opts: Dispatcher.DispatchOptions, authority: string,
       const name = h[i] as string;
       const value = h[i + 1] as string;
       if (badValue(value) || badValue(name)) throw new RequestHeadError(`invalid header ${name}`);
-      if (name.length === 4 && name.toLowerCase() === 'host') host = true;
-      else if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      // Names are lowercase already when they come from a listener: compare before lowering.
+      if (name === 'host' || (name.length === 4 && name.toLowerCase() === 'host')) host = true;
+      else if (name === 'content-length' || (name.length === 14 && name.toLowerCase() === 'content-length')) {
         length = Number(value);
         continue;
       }
