@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { RequestContext } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
@@ -7,7 +6,8 @@ import type { RequestCore } from '../listener/request-core';
 import { statusLine } from '../listener/status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsSocketContext, UwsWebSocketBehavior } from '../listener/uws-api';
 import { WS_MESSAGE_CEILING } from '../../config/websocket-schema';
-import { Bridge } from './bridge';
+import type { Bridge } from './bridge';
+import { Handshake, runUpgrade } from './handshake';
 import { WsUpgrade } from './ws-upgrade';
 
 const decoder = new TextDecoder();
@@ -20,26 +20,16 @@ export interface BridgeData {
   readonly bridge: Bridge;
 }
 
-/**
- * One upgrade request from the uWS handler until the client got its 101 or
- * an HTTP answer. As an Exchange it shares the request core's admission
- * (`RequestCore.admit`), counters and access log; its `finish` runs once
- * the handshake is answered, but on a 101 the maxConnections place moves to
- * the bridge, which gives it back when the WebSocket closes.
- */
-class Handshake extends Exchange {
+/** An upgrade on the uWS engine: answers through the uWS response, upgrades with `res.upgrade`. */
+class UwsHandshake extends Handshake {
   constructor(
     readonly res: UwsHttpResponse,
     ctx: RequestContext,
     holder: RuntimeHolder,
-    readonly up: WsUpgrade,
+    up: WsUpgrade,
     readonly context: UwsSocketContext,
   ) {
-    super(ctx, holder);
-  }
-
-  readBody(): Readable {
-    throw new Error('a WebSocket upgrade has no request body');
+    super(ctx, holder, up);
   }
 
   /** Deferred like every uWS refusal, so bytes pipelined behind the upgrade are never dispatched. */
@@ -47,7 +37,6 @@ class Handshake extends Exchange {
     setImmediate(respond, this);
   }
 
-  /** The HTTP answer to an upgrade that did not become a WebSocket; the connection always closes. */
   write(status: number): void {
     const { ctx, res } = this;
     res.cork(() => {
@@ -56,6 +45,15 @@ class Handshake extends Exchange {
       res.end(ctx.responseBody ?? '', true);
     });
     this.finish();
+  }
+
+  accept(bridge: Bridge): void {
+    const { ctx, res, up } = this;
+    res.cork(() => {
+      res.writeStatus('101 Switching Protocols');
+      writeHeaders(res, ctx);
+      res.upgrade<BridgeData>({ bridge }, up.key, up.protocol, up.extensions, this.context);
+    });
   }
 }
 
@@ -86,97 +84,15 @@ export function websocketBehavior(core: RequestCore, holder: RuntimeHolder, sche
 }
 
 function upgrade(core: RequestCore, holder: RuntimeHolder, scheme: 'http' | 'https', res: UwsHttpResponse, req: UwsHttpRequest, context: UwsSocketContext): void {
-  const runtime = holder.current;
   holder.inFlight++;
   const headers = new HeaderList();
   req.forEach((k, v) => headers.items.push(k, v));
   const ctx = new RequestContext('GET', req.getUrl(), req.getQuery() ?? '', headers, decoder.decode(res.getRemoteAddressAsText()), scheme, null, 0, performance.now());
   const up = new WsUpgrade(req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'));
   ctx.websocket = up;
-  const hs = new Handshake(res, ctx, holder, up, context);
-  res.onAborted(() => {
-    ctx.abort();
-    up.discard();
-    hs.finish();
-  });
-  try {
-    const server = runtime?.servers.get(core.serverName);
-    if (runtime === null || server === undefined) {
-      ctx.fail('NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
-      return complete(hs);
-    }
-    const refusal = core.admit(hs, server);
-    if (refusal !== null) {
-      ctx.fail(refusal.code, refusal.detail);
-      return hs.refuse(completeFn);
-    }
-    const route = server.router.find(ctx);
-    if (route !== null) hs.routeCounters = route.counters;
-    if (route === null) ctx.fail('NGATE_ERR_NO_ROUTE');
-    else if (route.site !== null) ctx.fail('NGATE_ERR_BAD_REQUEST', 'a static route does not take WebSocket upgrades');
-    else {
-      const pipeline = runtime.pipelines.get(route.backend);
-      if (pipeline === undefined) ctx.fail('NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
-      else {
-        route.rewrite(ctx);
-        const running = pipeline.run(ctx);
-        if (running !== undefined) {
-          running.then(
-            () => complete(hs),
-            (err: unknown) => internalError(hs, err),
-          );
-          return;
-        }
-      }
-    }
-    complete(hs);
-  } catch (err) {
-    internalError(hs, err);
-  }
-}
-
-function internalError(hs: Handshake, err: unknown): void {
-  if (hs.ctx.aborted || hs.finished) return;
-  process.emitWarning(`ngate: WebSocket upgrade failed inside the gateway: ${(err as Error)?.stack ?? String(err)}`);
-  hs.up.discard();
-  hs.ctx.fail('NGATE_ERR_INTERNAL');
-  complete(hs);
-}
-
-const completeFn = (ex: Exchange): void => complete(ex as Handshake);
-
-/** Answers the upgrade: a 101 and the bridge when the upstream accepted and no filter refused after it, else HTTP. */
-function complete(hs: Handshake): void {
-  const { ctx, res, up } = hs;
-  if (ctx.aborted || hs.finished) {
-    up.discard();
-    return;
-  }
-  if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
-  const upstream = up.upstream;
-  const accepted = upstream !== null && (ctx.status === 0 || ctx.status === 101);
-  if (!accepted) {
-    up.discard();
-    ctx.streamedBody?.cancel();
-    if (ctx.status === 0) ctx.status = 200;
-    hs.write(ctx.status);
-    return;
-  }
-  const limits = up.limits;
-  const endpoint = up.endpoint;
-  if (limits === null || endpoint === null || hs.counters === null) throw new Error('upgrade accepted without limits, endpoint or counters');
-  // The bridge owns the upstream socket, the endpoint's in-flight count and the maxConnections place from here.
-  const bridge = new Bridge(upstream, endpoint, hs.counters, limits, hs.active);
-  hs.active = null;
-  up.upstream = null;
-  up.endpoint = null;
-  ctx.status = 101;
-  res.cork(() => {
-    res.writeStatus('101 Switching Protocols');
-    writeHeaders(res, ctx);
-    res.upgrade<BridgeData>({ bridge }, up.key, up.protocol, up.extensions, hs.context);
-  });
-  hs.finish();
+  const hs = new UwsHandshake(res, ctx, holder, up, context);
+  res.onAborted(hs.aborted);
+  runUpgrade(core, hs);
 }
 
 function writeHeaders(res: UwsHttpResponse, ctx: RequestContext): void {

@@ -2,10 +2,9 @@ import WebSocket from 'ws';
 import type { Endpoint } from '../balancer/endpoint';
 import type { ListenerCounters } from '../stats/counters';
 import type { WebsocketSpec } from '../../config/websocket-schema';
-import type { UwsWebSocket } from '../listener/uws-api';
 import type { ActiveCount } from '../listener/exchange';
 import { GOING_AWAY_REASON, shuttingDown, trackIdle, untrackIdle, upstreamClosed, upstreamOpened } from './idle-sweeper';
-import type { BridgeData } from './behavior';
+import type { ClientSocket } from './client-socket';
 
 /** Buffered bytes toward a side above which the other side stops being read, and below which it resumes. */
 export const HIGH_WATER = 1024 * 1024;
@@ -38,7 +37,7 @@ function shortReason(reason: string): string {
  * a config swap leaves it alone.
  */
 export class Bridge {
-  client: UwsWebSocket<BridgeData> | null = null;
+  client: ClientSocket | null = null;
   /** The upstream is paused because the client reads slowly. */
   upstreamPaused = false;
   /** The client is paused because the upstream reads slowly (only where uWS can pause). */
@@ -61,8 +60,8 @@ export class Bridge {
     private active: ActiveCount | null = null,
   ) {}
 
-  /** uWS `open`: both sides are up; start the flow. */
-  opened(ws: UwsWebSocket<BridgeData>): void {
+  /** The client side is open (uWS `open`, or the node engine's completed handshake): start the flow. */
+  opened(ws: ClientSocket): void {
     this.client = ws;
     this.counters.upgradeOpened();
     trackIdle(this);
@@ -95,10 +94,23 @@ export class Bridge {
       this.closeBoth(1009, 'message too big');
       return;
     }
+    this.forward(Buffer.from(message.slice(0)), isBinary);
+  }
+
+  /** A client message the bridge may keep (the node engine's `ws` hands over its own Buffer). */
+  fromClientOwned(message: Buffer, isBinary: boolean): void {
+    if (message.byteLength > this.limits.maxMessageSize) {
+      this.closeBoth(1009, 'message too big');
+      return;
+    }
+    this.forward(message, isBinary);
+  }
+
+  private forward(message: Buffer, isBinary: boolean): void {
     this.lastActivity = performance.now();
     const up = this.upstream;
     if (up.readyState !== WebSocket.OPEN) return;
-    up.send(Buffer.from(message.slice(0)), { binary: isBinary }, this.upstreamFlushed);
+    up.send(message, { binary: isBinary }, this.upstreamFlushed);
     if (up.bufferedAmount <= HIGH_WATER) return;
     const client = this.client;
     if (client !== null && client.pause !== undefined) {
@@ -127,7 +139,7 @@ export class Bridge {
   }
 
   private sendToClient(): void {
-    const client = this.client as UwsWebSocket<BridgeData>;
+    const client = this.client as ClientSocket;
     const sent = client.send(this.outData as Buffer, this.outBinary);
     this.outData = null;
     if (sent === 2) {
@@ -140,7 +152,7 @@ export class Bridge {
     }
   }
 
-  /** uWS `drain`: the client took some of its backlog. */
+  /** The client took some of its backlog (uWS `drain`, a flushed send on the node engine). */
   drained(): void {
     const client = this.client;
     if (!this.upstreamPaused || client === null || client.getBufferedAmount() > LOW_WATER) return;
@@ -148,8 +160,8 @@ export class Bridge {
     this.upstream.resume();
   }
 
-  /** uWS `close`: the client side is gone (close frame, timeout, or a close we started); pass it on. */
-  clientClosed(code: number, message: ArrayBuffer): void {
+  /** The client side is gone (close frame, timeout, or a close we started); pass it on. */
+  clientClosed(code: number, message: ArrayBuffer | Uint8Array): void {
     if (this.client === null) return;
     this.client = null;
     this.counters.upgradeClosed();
