@@ -1,4 +1,4 @@
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { CompiledServer } from '../../config/compiled';
@@ -12,6 +12,7 @@ import { createNodeServers, type NodeServers } from './node-servers';
 import { NodeTls } from './node-tls';
 import { RequestCore } from './request-core';
 import { statusLine } from './status-line';
+import { NodeUpgrader } from '../websocket/node-upgrade';
 
 /** llhttp errors that are about message framing (answered like ngate's own framing refusals). */
 const FRAMING_ERRORS = new Set(['HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_CONTENT_LENGTH', 'HPE_INVALID_TRANSFER_ENCODING', 'HPE_INVALID_CHUNK_SIZE']);
@@ -38,6 +39,8 @@ export class NodeListener implements Listener {
   private readonly scheme: 'http' | 'https';
   /** Certificates and client checks of a TLS listener; replaced in place on a certificate change. */
   private readonly tls: NodeTls | null;
+  /** WebSocket upgrades on HTTP/1.1 connections. */
+  private readonly upgrader: NodeUpgrader;
 
   constructor(
     spec: CompiledServer,
@@ -56,6 +59,11 @@ export class NodeListener implements Listener {
       (err, socket) => this.clientError(err, socket),
       this.tls?.serverOptions() ?? null,
     );
+    this.upgrader = new NodeUpgrader(this.core, holder, this.scheme);
+    const onUpgrade = (req: http.IncomingMessage, socket: net.Socket, head: Buffer): void => this.upgrade(req, socket, head);
+    this.servers.http1?.on('upgrade', onUpgrade);
+    // node:http2's TLS server runs node:http for its HTTP/1.1 connections, upgrades included.
+    this.servers.secure?.on('upgrade', onUpgrade);
     // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.
     if (this.tls !== null) this.servers.secure?.prependListener('secureConnection', this.tls.checkOptionalClient);
   }
@@ -90,6 +98,28 @@ export class NodeListener implements Listener {
     // node:http2's TLS server keeps node:http's connection list for its HTTP/1.1 connections.
     (this.servers.secure as Partial<Pick<http.Server, 'closeIdleConnections'>> | null)?.closeIdleConnections?.();
     for (const session of this.servers.sessions) session.close();
+    this.upgrader.close();
+  }
+
+  /**
+   * node:http hands every request with an Upgrade field here once an
+   * `upgrade` listener exists. WebSocket ones go to the upgrader; any other
+   * is served as a plain request (the upgrade ignored, as HTTP allows) on a
+   * connection that closes after its response.
+   */
+  private upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+    if (NodeUpgrader.wants(req)) return this.upgrader.handle(req, socket, head);
+    // node stopped parsing at the upgrade: a body it would have framed is not read through `req`.
+    if (head.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    this.handle(req, res);
   }
 
   private handle(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {

@@ -33,6 +33,11 @@ export abstract class Handshake extends Exchange {
   /** Sends the 101 (with `ctx.responseHeaders` and `up.protocol`) and hands the open client side to the bridge. */
   abstract accept(bridge: Bridge): void;
 
+  /** True when the client's connection can no longer take a 101 (checked before the bridge is built). */
+  clientGone(): boolean {
+    return false;
+  }
+
   /** The client went away before the handshake was answered. */
   readonly aborted = (): void => {
     this.ctx.abort();
@@ -102,6 +107,7 @@ export function complete(hs: Handshake): void {
     up.discard();
     return;
   }
+  if (hs.clientGone()) return hs.aborted();
   if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
   const upstream = up.upstream;
   const accepted = upstream !== null && (ctx.status === 0 || ctx.status === 101);
