@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
+import { issue, makeCa } from './helpers/certs';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
 import { rawRequest } from './helpers/raw';
@@ -144,5 +145,54 @@ filters:
     assert.match(r.text, /^HTTP\/1\.1 400 /);
     assert.equal(r.closed, true);
     assert.equal(b.handshakes.length, before);
+  });
+});
+
+const ca = makeCa('node wss test CA');
+const main = issue(ca, 'main', { dns: ['localhost'], ips: ['127.0.0.1'] });
+
+describe('wss and drain on the node engine', () => {
+  let b: WsBackend;
+  let gw: Gateway;
+
+  before(async () => {
+    b = await startWsBackend(2);
+    gw = await startGateway(
+      `kind: HTTPServer
+name: edge
+engine: node
+port: 0
+address: 127.0.0.1
+https: true
+certs: { main: ${JSON.stringify(main.cert)} }
+keys: { main: ${JSON.stringify(main.key)} }
+rules: [{ paths: [{ pathPrefix: /, backend: ws }] }]
+---
+kind: Pipeline
+name: ws
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${b.url}" }] } }]
+`,
+      { workers: 1, args: ['--drain-timeout', '20s'] },
+    );
+  });
+  after(async () => {
+    if (gw.child.exitCode === null) await gw.stop();
+    await b.close();
+  });
+
+  it('echoes over wss with X-Forwarded-Proto: https, and a stop closes it with 1001 both ways', async () => {
+    // `ws` passes TLS options through to tls.connect, servername included.
+    const tlsOptions: ClientOptions & { servername: string } = { ca: ca.cert, servername: 'localhost', headers: { host: 'localhost' } };
+    const c = new WebSocket(`wss://127.0.0.1:${gw.ports.get('edge') ?? 0}/echo`, tlsOptions);
+    await once(c, 'open');
+    c.send('over tls');
+    assert.equal((await nextMessage(c)).data.toString(), 'over tls');
+    assert.equal(b.handshakes.at(-1)?.['x-forwarded-proto'], 'https');
+    const closed = closeOf(c);
+    const seen = b.closes.length;
+    assert.equal(await gw.stop(), 0);
+    assert.deepEqual(await closed, { code: 1001, reason: 'server shutting down' });
+    await b.closed(seen + 1);
+    assert.equal(b.closes[seen]?.code, 1001);
   });
 });
