@@ -98,7 +98,6 @@ export class NodeListener implements Listener {
     // node:http2's TLS server keeps node:http's connection list for its HTTP/1.1 connections.
     (this.servers.secure as Partial<Pick<http.Server, 'closeIdleConnections'>> | null)?.closeIdleConnections?.();
     for (const session of this.servers.sessions) session.close();
-    this.upgrader.close();
   }
 
   /**

@@ -188,6 +188,15 @@ export class Bridge {
     else client.close();
   }
 
+  /** The client side never opened (its connection failed while the 101 was being written): release what the bridge holds. */
+  abandon(): void {
+    this.endpoint.end();
+    if (this.active !== null) this.active.n--;
+    this.active = null;
+    this.upstreamClosed = true;
+    this.upstream.terminate();
+  }
+
   /** Ends both sides with one code (limits, idle timeout): the client's close handler passes it upstream. */
   closeBoth(code: number, reason: string): void {
     const client = this.client;

@@ -157,14 +157,16 @@ export class NodeUpgrader {
   /** `ws` writes the 101 and takes the socket; the bridge starts on the new client socket. */
   accept(hs: NodeHandshake, bridge: Bridge): void {
     this.completing = hs;
+    let opened = false;
     try {
-      this.wss.handleUpgrade(hs.req, hs.socket, hs.head, (ws) => bridge.opened(new NodeClient(ws, bridge)));
+      // Synchronous here (no verifyClient, no compression); `ws` destroys a socket that is no longer usable without calling back.
+      this.wss.handleUpgrade(hs.req, hs.socket, hs.head, (ws) => {
+        opened = true;
+        bridge.opened(new NodeClient(ws, bridge));
+      });
     } finally {
       this.completing = null;
+      if (!opened) bridge.abandon();
     }
-  }
-
-  close(): void {
-    this.wss.close();
   }
 }
