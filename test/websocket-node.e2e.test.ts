@@ -136,6 +136,11 @@ filters:
     assert.match(r.text, /^HTTP\/1\.1 200 /);
     assert.match(r.text, /backend 1 plain$/);
     assert.equal(r.closed, true);
+    const seen = b.handshakes.length;
+    const withBody = await rawRequest(port, 'POST /plain HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: h2c\r\ncontent-length: 2\r\n\r\nhi');
+    assert.match(withBody.text, /^HTTP\/1\.1 400 [^]*NGATE_ERR_BAD_REQUEST[^]*non-WebSocket Upgrade/);
+    assert.equal(withBody.closed, true);
+    assert.equal(b.handshakes.length, seen, 'never reached the upstream');
   });
 
   it('refuses a malformed WebSocket handshake with 400 before any upstream contact', async () => {

@@ -110,7 +110,10 @@ export class NodeListener implements Listener {
     if (NodeUpgrader.wants(req)) return this.upgrader.handle(req, socket, head);
     // node stopped parsing at the upgrade: a body it would have framed is not read through `req`.
     if (head.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
-      socket.destroy();
+      const body = errorBody('NGATE_ERR_BAD_REQUEST', 'a body with a non-WebSocket Upgrade is not supported on this engine; send it without Upgrade');
+      const answer = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+      socket.on('error', () => socket.destroy());
+      socket.end(answer, () => socket.destroy());
       return;
     }
     const res = new http.ServerResponse(req);
