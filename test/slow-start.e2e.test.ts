@@ -27,7 +27,8 @@ filters:
       loadBalance: { policy: weightedRoundRobin }
       healthCheck:
         interval: 100ms
-        timeout: 100ms
+        # Generous: on a loaded machine a 100 ms probe of the healthy backend can time out and empty the pool.
+        timeout: 2s
         path: /healthz
         unhealthyThreshold: 1
         healthyThreshold: 1
