@@ -34,21 +34,7 @@ export const CLUSTER_GAUGES: ReadonlySet<string> = new Set(['upstream_cx_active'
 /** Status codes with a counter of their own (`upstream_rq_<code>`). */
 export const COMMON_CODES = [200, 404, 500, 502, 503, 504] as const;
 
-export const LISTENER_COUNTERS = [
-  'downstream_rq_total',
-  'downstream_rq_1xx',
-  'downstream_rq_2xx',
-  'downstream_rq_3xx',
-  'downstream_rq_4xx',
-  'downstream_rq_5xx',
-  /** A gauge: requests in flight on this listener (stands for active connections). */
-  'downstream_rq_active',
-  /** WebSocket upgrades completed (101 sent), and a gauge of those still open (Envoy names). */
-  'downstream_cx_upgrades_total',
-  'downstream_cx_upgrades_active',
-] as const;
-
-/** Per path rule of an HTTPServer (`http.<server>.route.<name or index>.*`). */
+/** Per path rule of an HTTPServer (`http.<server>.route.<name or index>.*`); a listener counts the same and more. */
 export const ROUTE_COUNTERS = [
   'downstream_rq_total',
   'downstream_rq_1xx',
@@ -56,6 +42,15 @@ export const ROUTE_COUNTERS = [
   'downstream_rq_3xx',
   'downstream_rq_4xx',
   'downstream_rq_5xx',
+] as const;
+
+export const LISTENER_COUNTERS = [
+  ...ROUTE_COUNTERS,
+  /** A gauge: requests in flight on this listener (stands for active connections). */
+  'downstream_rq_active',
+  /** WebSocket upgrades completed (101 sent), and a gauge of those still open (Envoy names). */
+  'downstream_cx_upgrades_total',
+  'downstream_cx_upgrades_active',
 ] as const;
 
 /**

@@ -3,7 +3,7 @@ import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { CompiledServer } from '../../config/compiled';
 import { errorBody, ERROR_STATUS, type ErrorCode } from '../../shared/errors';
-import { RequestContext } from '../context';
+import { nodeRequestContext } from './node-context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import type { Listener } from './listener';
@@ -142,20 +142,7 @@ export class NodeListener implements Listener {
       headers.items.push(name, raw[i + 1] as string);
     }
     if (authority !== null && headers.get('host') === undefined) headers.items.push('host', authority);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const remote = socket.remoteAddress ?? '';
-    const ctx = new RequestContext(
-      req.method ?? 'GET',
-      q < 0 ? url : url.slice(0, q),
-      q < 0 ? '' : url.slice(q + 1),
-      headers,
-      remote.startsWith('::ffff:') ? remote.slice(7) : remote,
-      this.scheme,
-      null,
-      0,
-      performance.now(),
-    );
+    const ctx = nodeRequestContext(req.method ?? 'GET', req.url ?? '/', headers, socket as net.Socket, this.scheme);
     const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, holder);
     res.once('close', ex.onClose);
     if (headers.items.length / 2 > this.maxHeaderCount) {

@@ -1,19 +1,9 @@
-import type { HeaderMatchSpec, PathRuleSpec } from '../../config/http-server-schema';
+import type { PathRuleSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { StaticSite } from '../static/site';
 import type { RouteCounters } from '../stats/counters';
+import { valueMatcher, type ValueMatcher } from '../value-matcher';
 
-type ValueMatcher = (value: string | undefined) => boolean;
-
-function valueMatcher(spec: HeaderMatchSpec): ValueMatcher {
-  const values = spec.values ?? null;
-  const re = spec.regexp === undefined ? null : new RegExp(spec.regexp);
-  return (value) => {
-    if (value === undefined) return false;
-    if (values !== null && values.includes(value)) return true;
-    return re !== null && re.test(value);
-  };
-}
 
 const enum PathKind {
   Any,

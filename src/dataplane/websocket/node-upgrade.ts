@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { WS_MESSAGE_CEILING } from '../../config/websocket-schema';
-import { RequestContext } from '../context';
+import type { RequestContext } from '../context';
+import { nodeRequestContext } from '../listener/node-context';
 import { HeaderList } from '../headers';
 import type { Exchange } from '../listener/exchange';
 import type { RequestCore } from '../listener/request-core';
@@ -126,20 +127,7 @@ export class NodeUpgrader {
     const raw = req.rawHeaders;
     const headers = new HeaderList();
     for (let i = 0; i < raw.length; i += 2) headers.items.push((raw[i] as string).toLowerCase(), raw[i + 1] as string);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const remote = socket.remoteAddress ?? '';
-    const ctx = new RequestContext(
-      'GET',
-      q < 0 ? url : url.slice(0, q),
-      q < 0 ? '' : url.slice(q + 1),
-      headers,
-      remote.startsWith('::ffff:') ? remote.slice(7) : remote,
-      this.scheme,
-      null,
-      0,
-      performance.now(),
-    );
+    const ctx = nodeRequestContext('GET', req.url ?? '/', headers, socket, this.scheme);
     const h = req.headers;
     const up = new WsUpgrade(h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '');
     ctx.websocket = up;

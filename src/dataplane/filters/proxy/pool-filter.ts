@@ -1,11 +1,11 @@
 import type { RequestContext } from '../../context';
+import { valueMatcher, type ValueMatcher } from '../../value-matcher';
 import type { PoolFilterSpec } from './schema';
 import { Share } from './share';
 
 interface HeaderRule {
   readonly name: string;
-  readonly values: readonly string[] | null;
-  readonly re: RegExp | null;
+  readonly matches: ValueMatcher;
 }
 
 /**
@@ -18,11 +18,7 @@ export class PoolFilter {
   private readonly share: Share | null;
 
   constructor(spec: PoolFilterSpec) {
-    this.rules = Object.entries(spec.headers ?? {}).map(([name, m]) => ({
-      name: name.toLowerCase(),
-      values: m.values ?? null,
-      re: m.regexp === undefined ? null : new RegExp(m.regexp),
-    }));
+    this.rules = Object.entries(spec.headers ?? {}).map(([name, m]) => ({ name: name.toLowerCase(), matches: valueMatcher(m) }));
     this.share = spec.percentage === undefined ? null : new Share(spec.percentage, spec.percentageBy, spec.percentageKey ?? '');
   }
 
@@ -30,9 +26,7 @@ export class PoolFilter {
     const rules = this.rules;
     for (let i = 0; i < rules.length; i++) {
       const r = rules[i] as HeaderRule;
-      const v = ctx.headers.get(r.name);
-      if (v === undefined) return false;
-      if (r.values !== null ? !r.values.includes(v) : !(r.re as RegExp).test(v)) return false;
+      if (!r.matches(ctx.headers.get(r.name))) return false;
     }
     return this.share === null || this.share.take(ctx);
   }

@@ -1,19 +1,16 @@
 import type { RequestContext } from '../../context';
+import { valueMatcher, type ValueMatcher } from '../../value-matcher';
 import type { CheckFailure, RequestCheck } from './check';
 import type { ValidatorSpec } from './schema';
 
-type HeaderRule = { readonly name: string; readonly display: string; readonly ok: (v: string) => boolean };
+type HeaderRule = { readonly name: string; readonly display: string; readonly ok: ValueMatcher };
 
 /** Every configured header must be present and match one of its `values` or its `regexp`. */
 export class HeaderCheck implements RequestCheck {
   private readonly rules: readonly HeaderRule[];
 
   constructor(headers: NonNullable<ValidatorSpec['headers']>) {
-    this.rules = Object.entries(headers).map(([display, rule]) => {
-      const values = rule.values ?? null;
-      const re = rule.regexp === undefined ? null : new RegExp(rule.regexp);
-      return { name: display.toLowerCase(), display, ok: (v: string) => (values !== null && values.includes(v)) || (re !== null && re.test(v)) };
-    });
+    this.rules = Object.entries(headers).map(([display, rule]) => ({ name: display.toLowerCase(), display, ok: valueMatcher(rule) }));
   }
 
   check(ctx: RequestContext): CheckFailure | null {
