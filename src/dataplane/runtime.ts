@@ -27,15 +27,22 @@ export class Runtime {
 
   constructor(compiled: CompiledConfig, env: FilterEnv, accessLog: AccessLogBuffer | null = null) {
     this.generation = compiled.generation;
+    // Pipelines first: each route holds its pipeline, so a request never looks one up by name.
+    const pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
+    this.pipelines = pipelines;
     this.servers = new Map(
       compiled.servers.map((s) => [
         s.name,
         {
           spec: s,
-          router: new Router(s.rules, (i) => {
-            const slot = s.routeSlots[i];
-            return slot === undefined ? null : env.stats.route(slot);
-          }),
+          router: new Router(
+            s.rules,
+            (i) => {
+              const slot = s.routeSlots[i];
+              return slot === undefined ? null : env.stats.route(slot);
+            },
+            (name) => pipelines.get(name) ?? null,
+          ),
           counters: env.stats.listener(s.slot),
           // uWS listeners share the port across workers (each takes its share); node listeners run in worker 0 only.
           maxActive: s.maxConnections <= 0 ? 0 : s.engine === 'node' ? s.maxConnections : Math.ceil(s.maxConnections / env.workers),
@@ -43,7 +50,6 @@ export class Runtime {
         },
       ]),
     );
-    this.pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
   }
 
   close(): void {

@@ -27,6 +27,8 @@ export class RequestCore {
    * keep-alive connections are not counted.
    */
   private readonly active: ActiveCount = { n: 0 };
+  private lastRuntime: Runtime | null = null;
+  private lastServer: ServerRuntime | undefined = undefined;
 
   constructor(readonly serverName: string) {}
 
@@ -39,9 +41,18 @@ export class RequestCore {
     }
   }
 
+  /** This listener's server in `runtime`, looked up once per generation rather than per request. */
+  serverOf(runtime: Runtime | null): ServerRuntime | undefined {
+    if (runtime !== this.lastRuntime) {
+      this.lastRuntime = runtime;
+      this.lastServer = runtime?.servers.get(this.serverName);
+    }
+    return this.lastServer;
+  }
+
   /** Answers locally with an error (engine-level refusals such as 431), counted like any request. */
   reject(ex: Exchange, runtime: Runtime | null, code: ErrorCode, detail: string): void {
-    const server = runtime?.servers.get(this.serverName);
+    const server = this.serverOf(runtime);
     if (server !== undefined) {
       ex.counters = server.counters;
       ex.logger = server.accessLog;
@@ -81,7 +92,7 @@ export class RequestCore {
 
   private dispatch(ex: Exchange, runtime: Runtime | null): void {
     const ctx = ex.ctx;
-    const server = runtime?.servers.get(this.serverName);
+    const server = this.serverOf(runtime);
     if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
     const refusal = this.admit(ex, server);
     if (refusal !== null) return this.refuseAndClose(ex, refusal.code, refusal.detail);
@@ -109,8 +120,8 @@ export class RequestCore {
       route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
       return;
     }
-    const pipeline = runtime.pipelines.get(route.backend);
-    if (pipeline === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
+    const pipeline = route.pipeline;
+    if (pipeline === null) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
     route.rewrite(ctx);
     const running = pipeline.run(ctx);
     if (running === undefined) this.respond(ex);

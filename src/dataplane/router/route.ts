@@ -2,6 +2,7 @@ import type { PathRuleSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { StaticSite } from '../static/site';
 import type { RouteCounters } from '../stats/counters';
+import type { Pipeline } from '../pipeline/pipeline';
 import { valueMatcher, type ValueMatcher } from '../value-matcher';
 
 
@@ -24,6 +25,8 @@ export class Route {
   readonly site: StaticSite | null;
   /** This rule's stats slot, resolved when the runtime is built (null: no slot assigned). */
   readonly counters: RouteCounters | null;
+  /** The pipeline named by `backend`, resolved when the runtime is built (null: none of that name). */
+  readonly pipeline: Pipeline | null;
   private readonly kind: PathKind;
   private readonly path: string;
   private readonly re: RegExp | null;
@@ -32,9 +35,10 @@ export class Route {
   private readonly query: [string, ValueMatcher][];
   private readonly rewriteTarget: string | null;
 
-  constructor(spec: PathRuleSpec, index: number, counters: RouteCounters | null = null) {
+  constructor(spec: PathRuleSpec, index: number, counters: RouteCounters | null = null, pipeline: Pipeline | null = null) {
     this.index = index;
     this.counters = counters;
+    this.pipeline = pipeline;
     this.backend = spec.backend ?? '';
     this.site = spec.static === undefined ? null : new StaticSite(spec.static);
     if (spec.path !== undefined) {

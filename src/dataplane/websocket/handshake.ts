@@ -55,7 +55,7 @@ export function runUpgrade(core: RequestCore, hs: Handshake): void {
   const { ctx, holder } = hs;
   const runtime = holder.current;
   try {
-    const server = runtime?.servers.get(core.serverName);
+    const server = core.serverOf(runtime);
     if (runtime === null || server === undefined) {
       ctx.fail('NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
       return complete(hs);
@@ -70,8 +70,8 @@ export function runUpgrade(core: RequestCore, hs: Handshake): void {
     if (route === null) ctx.fail('NGATE_ERR_NO_ROUTE');
     else if (route.site !== null) ctx.fail('NGATE_ERR_BAD_REQUEST', 'a static route does not take WebSocket upgrades');
     else {
-      const pipeline = runtime.pipelines.get(route.backend);
-      if (pipeline === undefined) ctx.fail('NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
+      const pipeline = route.pipeline;
+      if (pipeline === null) ctx.fail('NGATE_ERR_PIPELINE_MISSING', `pipeline "${route.backend}" does not exist`);
       else {
         route.rewrite(ctx);
         const running = pipeline.run(ctx);
