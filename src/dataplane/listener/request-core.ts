@@ -53,12 +53,7 @@ export class RequestCore {
   /** Answers locally with an error (engine-level refusals such as 431), counted like any request. */
   reject(ex: Exchange, runtime: Runtime | null, code: ErrorCode, detail: string): void {
     const server = this.serverOf(runtime);
-    if (server !== undefined) {
-      ex.counters = server.counters;
-      ex.logger = server.accessLog;
-      if (server.accessLog !== null) ex.ctx.pinRemoteAddress();
-      server.counters.begin();
-    }
+    if (server !== undefined) this.attach(ex, server);
     this.refuseAndClose(ex, code, detail);
   }
 
@@ -72,10 +67,7 @@ export class RequestCore {
    */
   admit(ex: Exchange, server: ServerRuntime): Refusal | null {
     const ctx = ex.ctx;
-    ex.counters = server.counters;
-    ex.logger = server.accessLog;
-    if (server.accessLog !== null) ctx.pinRemoteAddress();
-    server.counters.begin();
+    this.attach(ex, server);
     if (ctx.websocket !== null && ex.holder.draining) return { code: 'NGATE_ERR_SHUTTING_DOWN', detail: 'no new WebSockets while draining' };
     if (server.maxActive > 0) {
       if (this.active.n >= server.maxActive) return { code: 'NGATE_ERR_TOO_MANY_CONNECTIONS', detail: `${server.maxActive} busy in this worker` };
@@ -88,6 +80,14 @@ export class RequestCore {
     if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     return null;
+  }
+
+  /** Counts the request on its server and hands it the server's access log. */
+  private attach(ex: Exchange, server: ServerRuntime): void {
+    ex.counters = server.counters;
+    ex.logger = server.accessLog;
+    if (server.accessLog !== null) ex.ctx.pinRemoteAddress();
+    server.counters.begin();
   }
 
   private dispatch(ex: Exchange, runtime: Runtime | null): void {
