@@ -211,6 +211,9 @@ function exchange(pool: H1Pool, opts: Dispatcher.DispatchOptions, pauseFirst = f
   });
 }
 
+/** A body whose every 64 KiB window differs, so a reused read buffer would show. */
+const PATTERN = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7 + (i >> 16)) % 251));
+
 describe('h1 pool against a Node server', () => {
   let server: nodeHttp.Server;
   let origin = '';
@@ -226,6 +229,12 @@ describe('h1 pool against a Node server', () => {
         const body = Buffer.concat(parts).toString();
         if (req.url === '/big') {
           res.end('x'.repeat(300_000));
+          return;
+        }
+        if (req.url === '/pattern') {
+          // Several writes, so the body arrives over several socket reads.
+          for (let i = 0; i < PATTERN.length; i += 50_000) res.write(PATTERN.subarray(i, i + 50_000));
+          res.end();
           return;
         }
         res.setHeader('x-te', req.headers['transfer-encoding'] ?? '');
@@ -280,6 +289,22 @@ describe('h1 pool against a Node server', () => {
   it('pauses and resumes a large response', async () => {
     const r = await exchange(pool, { method: 'GET', path: '/big', headers: [] }, true);
     assert.equal(r.body.length, 300_000);
+  });
+
+  it('hands over body pieces that stay intact after later reads', async () => {
+    const parts: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      pool.dispatch(
+        { method: 'GET', path: '/pattern', headers: [] },
+        {
+          onResponseData: (_c, chunk) => void parts.push(chunk),
+          onResponseEnd: () => resolve(),
+          onResponseError: (_c, err) => reject(err),
+        },
+      );
+    });
+    assert.ok(parts.length > 1, `${parts.length} piece(s)`);
+    assert.ok(Buffer.concat(parts).equals(PATTERN), 'the kept pieces are the bytes sent');
   });
 
   it('fails a request whose connection is refused', async () => {

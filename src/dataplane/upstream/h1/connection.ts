@@ -59,6 +59,8 @@ export class H1Connection implements ResponseSink {
     readonly socket: Socket,
     connectTimeout: number,
     connectEvent: 'connect' | 'secureConnect',
+    /** Reads arrive through `onRead` in a shared buffer (net `onread`) rather than as 'data' events. */
+    private readonly borrowed = false,
   ) {
     socket.setNoDelay(true);
     this.deadline = owner.now + connectTimeout;
@@ -71,7 +73,7 @@ export class H1Connection implements ResponseSink {
       const req = this.req;
       if (req !== null && req.stream !== null) this.streamBody(req, req.stream);
     });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!borrowed) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEndOfStream());
     socket.on('error', (err: Error) => {
       this.error ??= err;
@@ -233,6 +235,12 @@ export class H1Connection implements ResponseSink {
     if (req !== null) req.fail(err);
   }
 
+  /** `n` bytes read into the shared buffer; pausing goes through `pause()`, never the return value. */
+  onRead(buf: Buffer, n: number): boolean {
+    this.onData(buf.subarray(0, n));
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
     const req = this.req;
     if (req === null) return this.destroy(); // bytes nobody asked for
@@ -249,7 +257,8 @@ export class H1Connection implements ResponseSink {
   }
 
   onBody(chunk: Buffer): void {
-    this.req?.onData(chunk);
+    // A piece of the shared read buffer is overwritten by the next read: whoever gets it may keep it.
+    this.req?.onData(this.borrowed ? Buffer.from(chunk) : chunk);
   }
 
   onEnd(extra: boolean): void {

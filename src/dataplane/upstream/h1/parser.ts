@@ -241,7 +241,8 @@ export class ResponseParser {
       headers.push(lower, value);
       switch (lower) {
         case 'content-length':
-          for (const part of value.split(',')) {
+          // A list of equal values is one length (RFC 9110 §8.6); the common single value skips the split.
+          for (const part of value.indexOf(',') === -1 ? [value] : value.split(',')) {
             const v = part.trim();
             if (!DIGITS.test(v)) fail('invalid content-length', 'HPE_INVALID_CONTENT_LENGTH');
             const n = Number(v);
@@ -271,8 +272,9 @@ export class ResponseParser {
       return; // 102/103: interim; the final response follows (mode stays Head).
     }
     if (te && length !== -1) fail('content-length with transfer-encoding', 'HPE_UNEXPECTED_CONTENT_LENGTH');
-    if (conn !== null && /(?:^|,)\s*close\s*(?:,|$)/.test(conn)) this.keepAlive = false;
-    else if (http10 && (conn === null || !/(?:^|,)\s*keep-alive\s*(?:,|$)/.test(conn))) this.keepAlive = false;
+    // `keep-alive` alone, the common answer, needs no list scan.
+    if (conn !== null && conn !== 'keep-alive' && /(?:^|,)\s*close\s*(?:,|$)/.test(conn)) this.keepAlive = false;
+    else if (http10 && (conn === null || (conn !== 'keep-alive' && !/(?:^|,)\s*keep-alive\s*(?:,|$)/.test(conn)))) this.keepAlive = false;
     let mode: Mode;
     if (this.bodyless || status === 204 || status === 304) mode = Mode.Done;
     else if (chunked) mode = Mode.ChunkSize;

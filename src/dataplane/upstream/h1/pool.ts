@@ -18,6 +18,13 @@ export interface H1PoolOptions {
   readonly observer?: ConnectionObserver;
 }
 
+/**
+ * The read buffer every plain upstream socket of this thread shares: a read
+ * is parsed to its end before the next one can land, and whatever outlives
+ * it (a partial head, body pieces) is copied out.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Requests waiting for a connection beyond this many fail instead of queueing without bound. */
 const MAX_QUEUED = 65_536;
 
@@ -165,8 +172,11 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     let socket: Socket;
     let event: 'connect' | 'secureConnect';
     const tls = this.opts.tls;
+    let conn: H1Connection | null = null;
     if (tls === null) {
-      socket = netConnect({ host: this.host, port: this.port });
+      // Reads land in one reused buffer and go straight to the parser: no Buffer and no stream push per read.
+      const onread = { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array): boolean => conn?.onRead(buf as Buffer, n) ?? true };
+      socket = netConnect({ host: this.host, port: this.port, onread });
       event = 'connect';
     } else {
       const options: ConnectionOptions = { ...tls, host: this.host, port: this.port, ALPNProtocols: ['http/1.1'] };
@@ -184,10 +194,11 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
       });
     }
     this.now = performance.now();
-    const conn = new H1Connection(this, socket, this.opts.connectTimeout, event);
-    this.all.add(conn);
+    const created = new H1Connection(this, socket, this.opts.connectTimeout, event, tls === null);
+    conn = created;
+    this.all.add(created);
     this.startTicker();
-    return conn;
+    return created;
   }
 
   private startTicker(): void {
