@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 
 /**
  * The worker thread's offload pools (piscina) for work that must never run
- * on the event loop: user scripts, bcrypt. One pool per thread count,
+ * on the event loop: user scripts, bcrypt, large JSON Schema validations. One pool per thread count,
  * shared by every filter that asked for that many threads and destroyed when
  * the last of them is closed, so a config swap that keeps a Script filter
  * keeps its warm threads, and one that removes it frees them.
@@ -25,6 +25,7 @@ export interface OffloadLease {
 export const OFFLOAD_TASKS = {
   script: path.join(__dirname, '..', 'filters', 'script', 'script-task.js'),
   bcrypt: path.join(__dirname, 'bcrypt-task.js'),
+  jsonSchema: path.join(__dirname, 'json-schema-task.js'),
 } as const;
 
 export function acquireOffloadPool(threads: number): OffloadLease {

@@ -1,4 +1,4 @@
-import { close, fstat, open, realpathSync, type Stats } from 'node:fs';
+import { close, fstat, open, read, realpathSync, type Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, sep } from 'node:path';
@@ -6,6 +6,7 @@ import type { StaticSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { etagOf, notModified, parseRange } from './conditional';
 import { FileBody, LengthOnlyBody } from './file-body';
+import { hotFile, hotFiles, sameFile, type HotFile } from './hot-cache';
 import { contentType } from './mime';
 import { safeRelativePath } from './safe-path';
 
@@ -14,13 +15,21 @@ import { safeRelativePath } from './safe-path';
 const openFd = promisify(open);
 const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
+const readFd = promisify(read);
 
 interface Opened {
   readonly fd: number;
   readonly stat: Stats;
   readonly file: string;
 }
-type Lookup = Opened | 'missing' | 'forbidden';
+/** An open file, or a small one already in memory (see hot-cache.ts). */
+type Found = Opened | HotFile;
+type Lookup = Found | 'missing' | 'forbidden';
+
+const isFile = (f: Found): boolean => !('fd' in f) || f.stat.isFile();
+const release = async (f: Found): Promise<void> => {
+  if ('fd' in f) await closeFd(f.fd);
+};
 
 const ENCODINGS = [
   ['br', '.br'],
@@ -67,7 +76,7 @@ export class StaticSite {
     if (found === 'forbidden') return ctx.fail('NGATE_ERR_FORBIDDEN');
     if (found === null) return; // redirected
     if (ctx.aborted) {
-      await closeFd(found.fd);
+      await release(found);
       return;
     }
     await this.answer(ctx, found);
@@ -79,9 +88,9 @@ export class StaticSite {
     const first = await this.lookup(target);
     if (first === 'forbidden') return first;
     if (first !== 'missing') {
-      if (first.stat.isFile()) return first;
-      await closeFd(first.fd);
-      if (!first.stat.isDirectory()) return 'missing';
+      if (isFile(first)) return first;
+      await release(first);
+      if (!(first as Opened).stat.isDirectory()) return 'missing';
       if (!ctx.path.endsWith('/')) {
         ctx.status = 301;
         ctx.responseHeaders.set('location', ctx.path + '/' + (ctx.query === '' ? '' : `?${ctx.query}`));
@@ -106,12 +115,16 @@ export class StaticSite {
   /** Like lookup, but only a regular file counts. */
   private async lookupFile(path: string): Promise<Lookup> {
     const r = await this.lookup(path);
-    if (r === 'missing' || r === 'forbidden' || r.stat.isFile()) return r;
-    await closeFd(r.fd);
+    if (r === 'missing' || r === 'forbidden' || isFile(r)) return r;
+    await release(r);
     return 'missing';
   }
 
   private async lookup(path: string): Promise<Lookup> {
+    // Keyed by site root and path as asked for: a path one site's root allows is never served by another site.
+    const key = this.rootPrefix + '\0' + path;
+    const hot = await hotFiles.get(key, path);
+    if (hot !== undefined) return hot;
     let real: string;
     try {
       real = await realpath(path);
@@ -125,66 +138,81 @@ export class StaticSite {
     } catch {
       return 'missing';
     }
+    let stat: Stats;
     try {
-      return { fd, stat: await fstatFd(fd), file: real };
+      stat = await fstatFd(fd);
     } catch {
       await closeFd(fd);
       return 'missing';
     }
+    if (stat.isFile() && hotFiles.admits(stat.size)) {
+      const hot = await readSmall(fd, real, stat);
+      if (hot !== null) {
+        hotFiles.set(key, hot);
+        return hot;
+      }
+    }
+    return { fd, stat, file: real };
   }
 
-  private async answer(ctx: RequestContext, found: Opened): Promise<void> {
-    let { fd, stat } = found;
+  private async answer(ctx: RequestContext, found: Found): Promise<void> {
+    let served = found;
     const h = ctx.responseHeaders;
     h.set('content-type', contentType(found.file));
     if (this.precompressed) {
       h.set('vary', 'Accept-Encoding');
       const variant = ctx.headers.get('range') === undefined ? await this.compressedVariant(ctx, found.file) : null;
       if (variant !== null) {
-        await closeFd(fd);
-        ({ fd, stat } = variant.opened);
+        await release(found);
+        served = variant.opened;
         h.set('content-encoding', variant.encoding);
       }
     }
-    const etag = etagOf(stat.size, stat.mtimeMs);
-    const lastModified = stat.mtime.toUTCString();
+    const size = 'fd' in served ? served.stat.size : served.size;
+    const mtimeMs = 'fd' in served ? served.stat.mtimeMs : served.mtimeMs;
+    const etag = 'fd' in served ? etagOf(size, mtimeMs) : served.etag;
+    const lastModified = 'fd' in served ? served.stat.mtime.toUTCString() : served.lastModified;
     h.set('etag', etag);
     h.set('last-modified', lastModified);
     h.set('accept-ranges', 'bytes');
-    if (notModified(ctx.headers, etag, stat.mtimeMs)) {
-      await closeFd(fd);
+    if (notModified(ctx.headers, etag, mtimeMs)) {
+      await release(served);
       ctx.status = 304;
       h.delete('content-type');
       return;
     }
-    const range = parseRange(ctx.headers, stat.size, etag, lastModified);
+    const range = parseRange(ctx.headers, size, etag, lastModified);
     if (range === 'unsatisfiable') {
-      await closeFd(fd);
+      await release(served);
       ctx.fail('NGATE_ERR_RANGE_NOT_SATISFIABLE');
-      ctx.responseHeaders.set('content-range', `bytes */${stat.size}`);
+      ctx.responseHeaders.set('content-range', `bytes */${size}`);
       return;
     }
     let start = 0;
-    let length = stat.size;
+    let length = size;
     ctx.status = 200;
     if (range !== null) {
       start = range.start;
       length = range.end - range.start + 1;
       ctx.status = 206;
-      h.set('content-range', `bytes ${range.start}-${range.end}/${stat.size}`);
+      h.set('content-range', `bytes ${range.start}-${range.end}/${size}`);
     }
     if (ctx.method === 'HEAD') {
-      await closeFd(fd);
+      await release(served);
       ctx.streamedBody = new LengthOnlyBody(length);
       return;
     }
+    if (!('fd' in served)) {
+      ctx.responseBody = start === 0 && length === size ? served.body : served.body.subarray(start, start + length);
+      return;
+    }
     // The descriptor now belongs to the body, which closes it on end, error or cancel.
-    const body = new FileBody(fd, start, length);
+    const body = new FileBody(served.fd, start, length);
     ctx.streamedBody = body;
     ctx.onAbort = () => body.cancel();
   }
 
-  private async compressedVariant(ctx: RequestContext, file: string): Promise<{ opened: Opened; encoding: string } | null> {
+  private async compressedVariant(ctx: RequestContext, file: string): Promise<{ opened: Found; encoding: string } | null> {
     const accept = ctx.headers.get('accept-encoding') ?? '';
     for (const [encoding, ext] of ENCODINGS) {
       if (!accept.includes(encoding)) continue;
@@ -193,4 +221,28 @@ export class StaticSite {
     }
     return null;
   }
+}
+
+/**
+ * Reads a small file whole for the hot cache. Null (the caller streams from
+ * the descriptor as usual) when the file changed while it was read.
+ */
+async function readSmall(fd: number, file: string, stat: Stats): Promise<HotFile | null> {
+  const buf = Buffer.allocUnsafe(stat.size);
+  let got = 0;
+  let after: Stats;
+  try {
+    while (got < buf.length) {
+      const { bytesRead } = await readFd(fd, buf, got, buf.length - got, got);
+      if (bytesRead === 0) return null;
+      got += bytesRead;
+    }
+    after = await fstatFd(fd);
+  } catch {
+    return null;
+  }
+  const entry = hotFile(file, buf, stat, hotFiles.now());
+  if (!sameFile(entry, after)) return null;
+  await closeFd(fd);
+  return entry;
 }

@@ -26,7 +26,7 @@ export class ValidatorFilter implements Filter {
     if (spec.apiKey !== undefined) checks.push(new ApiKeyCheck(spec.apiKey));
     if (spec.basicAuth !== undefined) checks.push(new BasicAuthCheck(spec.basicAuth));
     if (spec.jwt !== undefined) checks.push(new JwtCheck(spec.jwt));
-    if (spec.jsonSchema !== undefined) checks.push(new JsonSchemaCheck(spec.jsonSchema, spec.maxBodySize));
+    if (spec.jsonSchema !== undefined) checks.push(new JsonSchemaCheck(spec.jsonSchema, spec.maxBodySize, spec.offloadAbove));
     this.checks = checks;
   }
 

@@ -77,6 +77,8 @@ export const validatorSchema = object(
     /** The request body must be JSON matching this schema (buffered up to `maxBodySize`). */
     jsonSchema: optional(jsonSchemaDoc),
     maxBodySize: withDefault(size(), 1024 * 1024),
+    /** Bodies larger than this are validated against `jsonSchema` on the offload pool; at or above `maxBodySize`, never. */
+    offloadAbove: withDefault(size(), 64 * 1024),
   },
   { name: 'a Validator filter' },
 );
