@@ -77,7 +77,7 @@ export async function stickySession(url: string, backends: readonly BackendProce
     async afterLoad(loaded) {
       const after = await requestCounts(backends);
       const served = after.map((n, i) => ({ id: `b${i + 1}`, n: n - (before[i] ?? 0) }));
-      const line = `during the load (${loaded} requests completed): ${served.map((s) => `${s.id} served ${s.n}`).join(', ')}`;
+      const line = `during the load and its warm-up (${loaded} measured requests): ${served.map((s) => `${s.id} served ${s.n}`).join(', ')}`;
       // The pinned one may have served a few more: requests still in flight when the load stopped.
       const left = served.some((s) => (s.id === pinned ? s.n < loaded : s.n > 0));
       if (left) throw new Error(`sticky: load with the cookie left ${pinned}: ${line}`);

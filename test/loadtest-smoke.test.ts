@@ -88,7 +88,7 @@ describe('loadtest script', () => {
     assert.match(checks, /without the cookie: 20 requests reached b1, b2, b3/);
     assert.match(checks, /before the load: 20\/20 requests with the cookie reached (b\d)/);
     const pinned = /reached (b\d), none got a new cookie/.exec(checks)?.[1] ?? '';
-    const during = /during the load \((\d+) requests completed\): (.*)/.exec(checks);
+    const during = /during the load and its warm-up \((\d+) measured requests\): (.*)/.exec(checks);
     assert.ok(during !== null, checks);
     for (const [, id, n] of (during[2] ?? '').matchAll(/(b\d) served (\d+)/g)) {
       if (id === pinned) assert.ok(Number(n) >= Number(during[1]), `${id} served the whole load`);
