@@ -96,8 +96,11 @@ export interface BackendProcess extends Child {
   readonly url: string;
 }
 
-/** The load-test backend (backend-server.js) in its own process, so it never shares a loop with the load generator. */
-export async function startBackend(): Promise<BackendProcess> {
-  const { value, proc } = await spawnUntil(process.execPath, [path.join(__dirname, 'backend-server.js')], (out) => /listening (\d+)/.exec(out)?.[1]);
+/**
+ * The load-test backend (backend-server.js) in its own process, so it never
+ * shares a loop with the load generator; `args` as backend-server.ts lists them.
+ */
+export async function startBackend(args: string[] = []): Promise<BackendProcess> {
+  const { value, proc } = await spawnUntil(process.execPath, [path.join(__dirname, 'backend-server.js'), ...args], (out) => /listening (\d+)/.exec(out)?.[1]);
   return { ...proc, url: `http://127.0.0.1:${value}` };
 }

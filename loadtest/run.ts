@@ -3,13 +3,14 @@
 // Starts its own backend and ngate, loads both with autocannon, prints the
 // figures and writes them to loadtest/results/<scenario>-<time>.json.
 import autocannon from 'autocannon';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatLine, summarize, type Metrics } from './metrics';
-import { REPO_ROOT, startBackend, startGateway, type Child, type GatewayProcess } from './processes';
-import { SCENARIOS, type Scenario } from './scenarios';
+import { REPO_ROOT, startBackend, startGateway, type BackendProcess, type Child, type GatewayProcess } from './processes';
+import { SCENARIOS, type Scenario, type ScenarioEnv } from './scenarios';
+import type { LoadSession } from './sticky';
 
 export interface LoadResultFile {
   scenario: string;
@@ -19,6 +20,8 @@ export interface LoadResultFile {
   options: { duration: number; connections: number; workers: number };
   /** Target ("ngate", "backend") → what it measured. */
   runs: Record<string, Metrics>;
+  /** What the scenario verified around the ngate run (sticky), one line each. */
+  checks?: string[];
 }
 
 interface RunOptions {
@@ -68,8 +71,9 @@ function parseOptions(argv: string[]): { scenario: Scenario; opts: RunOptions } 
   return { scenario, opts: { duration, connections, workers, engine, targets: [...targets], outDir: values['out-dir'] ?? '', warmup: smoke ? 0 : 2 } };
 }
 
-function load(url: string, scenario: Scenario, connections: number, duration: number, progress: boolean): Promise<autocannon.Result> {
-  const { method, headers, body } = scenario.request;
+function load(url: string, scenario: Scenario, connections: number, duration: number, progress: boolean, extraHeaders: Record<string, string> = {}): Promise<autocannon.Result> {
+  const { method, body } = scenario.request;
+  const headers = { ...scenario.request.headers, ...extraHeaders };
   return new Promise((resolve, reject) => {
     const instance = autocannon({ url, connections, duration, method, headers, body, timeout: 10 }, (err, result) => (err ? reject(err) : resolve(result)));
     if (progress) autocannon.track(instance, { renderProgressBar: true, renderResultsTable: false });
@@ -91,12 +95,22 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
   const onSignal = (): void => void stopAll().then(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `ngate-loadtest-${scenario.name}-`));
   try {
-    const backend = await startBackend();
-    children.push(backend);
+    for (const [name, content] of Object.entries(scenario.files ?? {})) writeFileSync(path.join(dir, name), content);
+    const backends: BackendProcess[] = [];
+    const count = scenario.backends ?? 1;
+    for (let i = 0; i < count; i++) {
+      const args = [...(count > 1 ? ['--id', `b${i + 1}`] : []), ...(scenario.backendServesFiles === true ? ['--root', dir] : [])];
+      const b = await startBackend(args);
+      children.push(b);
+      backends.push(b);
+    }
+    const env: ScenarioEnv = { backends, dir };
+    const backend = backends[0] as BackendProcess;
     const urls: Record<string, string> = { backend: `${backend.url}${scenario.request.path}` };
     if (opts.targets.includes('ngate')) {
-      const gw = await startGateway(scenario.config(backend.url).replace('kind: HTTPServer\n', `kind: HTTPServer\nengine: ${opts.engine}\n`), opts.workers);
+      const gw = await startGateway(scenario.config(backend.url, env).replace('kind: HTTPServer\n', `kind: HTTPServer\nengine: ${opts.engine}\n`), opts.workers);
       children.push(gw);
       urls.ngate = gw.url('bench', scenario.request.path);
     }
@@ -116,17 +130,22 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
     for (const target of opts.targets) {
       const url = urls[target] ?? '';
       await checkRoute(url, scenario);
+      const session = target === 'ngate' ? await openSession(scenario, url, env, file) : undefined;
+      const headers = session?.headers ?? {};
       if (opts.warmup > 0) {
         process.stderr.write(`${target}: warm-up ${opts.warmup} s\n`);
-        await load(url, scenario, opts.connections, opts.warmup, false);
+        await load(url, scenario, opts.connections, opts.warmup, false, headers);
       }
       process.stderr.write(`${target}: ${scenario.request.method} ${url}\n`);
-      file.runs[target] = summarize(await load(url, scenario, opts.connections, opts.duration, true));
+      const measured = summarize(await load(url, scenario, opts.connections, opts.duration, true, headers));
+      file.runs[target] = measured;
+      if (session !== undefined) note(file, await session.afterLoad(measured.requests));
     }
     await stopAll();
 
     console.log(`\n${scenario.name}: ${opts.connections} connections, ${opts.duration} s, ngate --workers ${opts.workers} --engine ${opts.engine}`);
     for (const [target, m] of Object.entries(file.runs)) console.log(formatLine(target, m));
+    for (const line of file.checks ?? []) console.log(`check: ${line}`);
     const g = file.runs.ngate;
     const b = file.runs.backend;
     if (g !== undefined && b !== undefined && b.requestsPerSec > 0) console.log(`ngate/backend req/s ${(g.requestsPerSec / b.requestsPerSec).toFixed(2)}×`);
@@ -138,9 +157,23 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
     return out;
   } finally {
     await stopAll();
+    rmSync(dir, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Keeps `lines` in the result file and prints them now, so a failed check still shows what passed before it. */
+function note(file: LoadResultFile, lines: string[]): void {
+  file.checks = [...(file.checks ?? []), ...lines];
+  for (const line of lines) process.stderr.write(`check: ${line}\n`);
+}
+
+async function openSession(scenario: Scenario, url: string, env: ScenarioEnv, file: LoadResultFile): Promise<LoadSession | undefined> {
+  if (scenario.session === undefined) return undefined;
+  const session = await scenario.session(url, env);
+  note(file, session.checked);
+  return session;
 }
 
 /** ngate steady, then ngate while `scenario.churn` swaps objects for the whole run: runs "ngate" and "ngate-swapping". */

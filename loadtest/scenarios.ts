@@ -1,3 +1,14 @@
+import type { BackendProcess } from './processes';
+import { stickySession, type LoadSession } from './sticky';
+
+/** What the runner prepared for a scenario before starting ngate. */
+export interface ScenarioEnv {
+  /** Every backend started, in order; the first is the "backend" target. */
+  readonly backends: readonly BackendProcess[];
+  /** A private directory holding `files`, removed after the run. */
+  readonly dir: string;
+}
+
 /** One load-test scenario: the gateway config it needs and the request it repeats. */
 export interface Scenario {
   readonly name: string;
@@ -10,8 +21,16 @@ export interface Scenario {
    * changes applied once `signal` aborts.
    */
   readonly churn?: (admin: string, backendUrl: string, signal: AbortSignal) => Promise<number>;
-  /** ngate config text fronting `backendUrl`, exposing HTTPServer `bench`. */
-  config(backendUrl: string): string;
+  /** Backend processes to start (default 1); with more than one each answers `x-backend-id: b<i+1>`. */
+  readonly backends?: number;
+  /** Files (name → content) written into `env.dir` before anything starts. */
+  readonly files?: Readonly<Record<string, string>>;
+  /** The backends serve `files` (backend-server --root) instead of fixed answers. */
+  readonly backendServesFiles?: boolean;
+  /** Before loading ngate (at its URL for the request): headers the load adds and checks around it. */
+  readonly session?: (url: string, env: ScenarioEnv) => Promise<LoadSession>;
+  /** ngate config text fronting `backendUrl` (the first backend), exposing HTTPServer `bench`. */
+  config(backendUrl: string, env: ScenarioEnv): string;
   readonly request: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string };
 }
 
@@ -110,4 +129,52 @@ const swap: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [smallGet, jsonPost, swap];
+/** A 4 KiB HTML page: a typical small static asset. */
+const PAGE = ((): string => {
+  const head = '<!doctype html>\n<html><head><title>ngate static load test</title></head><body>\n';
+  const tail = '</body></html>\n';
+  const line = '<p>ngate serves this page from a static rule.</p>\n';
+  const body = line.repeat(Math.floor((4096 - head.length - tail.length) / line.length));
+  return head + body + ' '.repeat(4096 - head.length - body.length - tail.length) + tail;
+})();
+
+const staticFile: Scenario = {
+  name: 'static',
+  description: 'GET of a 4 KiB index.html from a static rule; the direct target is a minimal Node file server on the same file',
+  files: { 'index.html': PAGE },
+  backendServesFiles: true,
+  config: (_backendUrl, env) => `kind: HTTPServer
+name: bench
+port: 0
+address: 127.0.0.1
+rules:
+  - paths:
+      - pathPrefix: /
+        static:
+          root: ${JSON.stringify(env.dir)}
+`,
+  request: { method: 'GET', path: '/index.html' },
+};
+
+const STICKY_COOKIE = 'bench_srv';
+
+const sticky: Scenario = {
+  name: 'sticky',
+  description: 'small GET with a sticky-session cookie through a round-robin pool of 3 backends; checks that the cookie pins one backend',
+  backends: 3,
+  config: (_backendUrl, env) => `${server('bench-sticky')}---
+kind: Pipeline
+name: bench-sticky
+filters:
+  - name: proxy
+    kind: Proxy
+    mainPool:
+      loadBalance: { policy: roundRobin }
+      stickySession: { mode: cookie, cookieName: ${STICKY_COOKIE}, ttl: 10m }
+      servers:
+${env.backends.map((b) => `        - url: ${b.url}\n`).join('')}`,
+  session: (url, env) => stickySession(url, env.backends, STICKY_COOKIE),
+  request: { method: 'GET', path: '/session' },
+};
+
+export const SCENARIOS: readonly Scenario[] = [smallGet, jsonPost, swap, staticFile, sticky];
