@@ -20,6 +20,13 @@ describe('pool schema: protocol and discovery', () => {
     assert.deepEqual([v.protocol, v.discovery, v.refresh, v.maxConcurrentStreams], ['h2', 'dns', 250, 8]);
   });
 
+  it('dnsFamily defaults to v4 and reads v6 and all', () => {
+    assert.equal((check({}).value as { dnsFamily: string }).dnsFamily, 'v4');
+    assert.equal((check({ dnsFamily: 'v6' }).value as { dnsFamily: string }).dnsFamily, 'v6');
+    assert.equal((check({ dnsFamily: 'all' }).value as { dnsFamily: string }).dnsFamily, 'all');
+    assert.deepEqual(check({ dnsFamily: 'V4_ONLY' }).issues[0]?.path, ['dnsFamily']);
+  });
+
   it('refuses an unknown protocol or discovery kind', () => {
     assert.deepEqual(check({ protocol: 'http2' }).issues[0]?.path, ['protocol']);
     assert.deepEqual(check({ discovery: 'strict_dns' }).issues[0]?.path, ['discovery']);

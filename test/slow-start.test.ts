@@ -114,3 +114,66 @@ describe('slow start ramp', () => {
     assert.equal(pool.shared[1 * ENDPOINT_STRIDE + RAMP], 0);
   });
 });
+
+describe('slow start of endpoints a change adds', () => {
+  /** One service `name` with endpoints on these slots (weight 1). */
+  function services(slowStart: number, ...pools: [string, number[]][]): Catalog {
+    const healthCheck = { interval: 1000, timeout: 500, method: 'GET', unhealthyThreshold: 1, healthyThreshold: 1, slowStart } as HealthCheckSpec;
+    return {
+      services: pools.map(([name, slots], i) => ({
+        name,
+        slot: i,
+        endpoints: slots.map((slot) => ({ url: `http://10.0.0.${slot + 1}:80`, weight: 1, slot })),
+        healthCheck,
+        outlierDetection: null,
+      })),
+      listeners: [],
+      routes: [],
+    };
+  }
+
+  function slowStart(): { pool: TestPool; slow: SlowStart } {
+    const pool = testPool([1, 1, 1, 1, 1, 1]);
+    const slow = new SlowStart(pool.shared, () => 1_000_000);
+    stops.push(slow);
+    return { pool, slow };
+  }
+
+  it('an endpoint added to a running pool starts at the floor before the swap; the others keep their weight', () => {
+    const { pool, slow } = slowStart();
+    slow.apply(services(SLOW_START, ['svc', [0, 1]]));
+    slow.admit(services(SLOW_START, ['svc', [0, 1, 2]]));
+    assert.deepEqual([0, 1, 2].map((s) => slow.ramping(s)), [false, false, true]);
+    assert.equal(pool.shared[2 * ENDPOINT_STRIDE + RAMP], RAMP_FLOOR);
+    slow.apply(services(SLOW_START, ['svc', [0, 1, 2]]));
+    assert.equal(slow.ramping(2), true, 'the commit keeps the ramp');
+    // The next change adds nothing: no new ramp, the running one goes on.
+    slow.admit(services(SLOW_START, ['svc', [0, 1, 2]]));
+    assert.deepEqual([0, 1, 2].map((s) => slow.ramping(s)), [false, false, true]);
+  });
+
+  it('a brand-new pool, or one whose every endpoint is replaced, starts at full weight', () => {
+    const { slow } = slowStart();
+    slow.admit(services(SLOW_START, ['svc', [0, 1]]));
+    assert.deepEqual([0, 1].map((s) => slow.ramping(s)), [false, false], 'first load');
+    slow.apply(services(SLOW_START, ['svc', [0, 1]]));
+    slow.admit(services(SLOW_START, ['svc', [0, 1]], ['other', [4, 5]]));
+    assert.deepEqual([4, 5].map((s) => slow.ramping(s)), [false, false], 'a pool the change creates');
+    slow.admit(services(SLOW_START, ['svc', [2, 3]]));
+    assert.deepEqual([2, 3].map((s) => slow.ramping(s)), [false, false], 'every endpoint replaced');
+  });
+
+  it('without slowStart an added endpoint is at full weight; a refused swap undoes the ramp', () => {
+    const { pool, slow } = slowStart();
+    slow.apply(services(0, ['svc', [0, 1]]));
+    slow.admit(services(0, ['svc', [0, 1, 2]]));
+    assert.equal(slow.ramping(2), false);
+
+    slow.apply(services(SLOW_START, ['svc', [0, 1]]));
+    const undo = slow.admit(services(SLOW_START, ['svc', [0, 1, 3]]));
+    assert.equal(slow.ramping(3), true);
+    undo();
+    assert.equal(slow.ramping(3), false);
+    assert.equal(pool.shared[3 * ENDPOINT_STRIDE + RAMP], 0);
+  });
+});

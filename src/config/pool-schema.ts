@@ -18,6 +18,9 @@ export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
 
 export const PROTOCOLS = ['http1', 'h2'] as const;
 export const DISCOVERY = ['static', 'dns'] as const;
+/** Which records DNS discovery asks for: A, AAAA, or both (Envoy dns_lookup_family V4_ONLY, V6_ONLY, ALL). */
+export const DNS_FAMILIES = ['v4', 'v6', 'all'] as const;
+export type DnsFamily = (typeof DNS_FAMILIES)[number];
 
 /** What consistentHash keys on. */
 export const HASH_ON = ['ip', 'header', 'cookie'] as const;
@@ -199,6 +202,8 @@ export const poolSchema = object(
      */
     discovery: withDefault(oneOf(DISCOVERY), 'static'),
     refresh: withDefault(duration(), 5_000),
+    /** With `dns`: `v4` resolves A records, `v6` AAAA records, `all` both (one endpoint per address). */
+    dnsFamily: withDefault(oneOf(DNS_FAMILIES), 'v4'),
   },
   { name: 'a pool' },
 );

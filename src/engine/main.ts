@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     membership.apply(catalog);
     accessLogs.retain(new Set(config.servers.flatMap((s) => (s.accessLog === null ? [] : [s.accessLog.path]))));
   };
-  service = new ObjectService(store, broadcaster, slots, committed, discovery);
+  // Endpoints a change adds to a running pool start their slow-start ramp before any worker can pick them.
+  service = new ObjectService(store, broadcaster, slots, committed, discovery, (assigned) => slowStart.admit(catalogOf(assigned)));
   const result = await service.start(initial.sources);
   if (!result.ok) {
     for (const e of result.errors) log('ERROR', formatConfigError(e));

@@ -28,8 +28,8 @@ export function echoHandler(id: number): BackendHandler {
   };
 }
 
-/** `port` 0 picks a free port; a fixed one restarts a backend where a stopped one listened. */
-export async function startBackend(id: number, handler: BackendHandler = echoHandler(id), port = 0): Promise<Backend> {
+/** `port` 0 picks a free port; a fixed one restarts a backend where a stopped one listened. `host` may be '::1'. */
+export async function startBackend(id: number, handler: BackendHandler = echoHandler(id), port = 0, host = '127.0.0.1'): Promise<Backend> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -47,13 +47,13 @@ export async function startBackend(id: number, handler: BackendHandler = echoHan
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
+    server.listen(port, host, resolve);
   });
   const bound = (server.address() as AddressInfo).port;
   return {
     id,
     port: bound,
-    url: `http://127.0.0.1:${bound}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     seen,
     close: () =>
       new Promise<void>((resolve) => {

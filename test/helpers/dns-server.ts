@@ -1,9 +1,13 @@
 import * as dgram from 'node:dgram';
+import { isIP } from 'node:net';
 
 export interface StubDns {
   /** "127.0.0.1:PORT", for `--dns-server`. */
   readonly server: string;
-  /** name (lowercase, no trailing dot) → IPv4 addresses; a missing name is NXDOMAIN. */
+  /**
+   * name (lowercase, no trailing dot) → addresses: A queries get its IPv4 ones, AAAA queries its IPv6
+   * ones; a name without addresses of the asked family answers no records (ENODATA); a missing name is NXDOMAIN.
+   */
   readonly records: Map<string, string[]>;
   /** TTL put on every answer, in seconds. */
   ttl: number;
@@ -11,6 +15,8 @@ export interface StubDns {
   failing: boolean;
   /** A queries answered, by name. */
   readonly queries: Map<string, number>;
+  /** AAAA queries answered, by name. */
+  readonly queries6: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -26,7 +32,19 @@ function readName(msg: Buffer, offset: number): { name: string; end: number } {
   throw new Error('truncated question');
 }
 
-/** A tiny authoritative DNS server on loopback UDP: A records from a mutable map, nothing else. */
+/** The 16 bytes of an IPv6 address (`::` expanded). */
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const all = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/** A tiny authoritative DNS server on loopback UDP: A and AAAA records from a mutable map, nothing else. */
 export async function startStubDns(records: Record<string, string[]> = {}): Promise<StubDns> {
   const socket = dgram.createSocket('udp4');
   const stub: StubDns = {
@@ -35,6 +53,7 @@ export async function startStubDns(records: Record<string, string[]> = {}): Prom
     ttl: 1,
     failing: false,
     queries: new Map(),
+    queries6: new Map(),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
   socket.on('message', (msg, rinfo) => {
@@ -44,25 +63,26 @@ export async function startStubDns(records: Record<string, string[]> = {}): Prom
     const question = msg.subarray(12, end + 4);
     const addresses = stub.records.get(name);
     let rcode = 0;
-    let answers: string[] = [];
+    let answers: Buffer[] = [];
     if (stub.failing) rcode = 2;
     else if (addresses === undefined) rcode = 3;
-    else if (qtype === 1) answers = addresses;
+    else if (qtype === 1) answers = addresses.filter((a) => isIP(a) === 4).map((a) => Buffer.from(a.split('.').map(Number)));
+    else if (qtype === 28) answers = addresses.filter((a) => isIP(a) === 6).map(ipv6Bytes);
     if (qtype === 1) stub.queries.set(name, (stub.queries.get(name) ?? 0) + 1);
+    if (qtype === 28) stub.queries6.set(name, (stub.queries6.get(name) ?? 0) + 1);
     const header = Buffer.alloc(12);
     msg.copy(header, 0, 0, 2); // id
     header.writeUInt16BE(0x8400 | (msg.readUInt16BE(2) & 0x0100) | 0x0080 | rcode, 2); // QR AA (+RD) RA rcode
     header.writeUInt16BE(1, 4);
     header.writeUInt16BE(answers.length, 6);
-    const records = answers.map((a) => {
-      const rr = Buffer.alloc(16);
+    const records = answers.map((data) => {
+      const rr = Buffer.alloc(12);
       rr.writeUInt16BE(0xc00c, 0); // name: pointer to the question
-      rr.writeUInt16BE(1, 2); // A
+      rr.writeUInt16BE(qtype, 2); // A or AAAA
       rr.writeUInt16BE(1, 4); // IN
       rr.writeUInt32BE(stub.ttl, 6);
-      rr.writeUInt16BE(4, 10);
-      a.split('.').forEach((o, i) => rr.writeUInt8(Number(o), 12 + i));
-      return rr;
+      rr.writeUInt16BE(data.length, 10);
+      return Buffer.concat([rr, data]);
     });
     socket.send(Buffer.concat([header, question, ...records]), rinfo.port, rinfo.address);
   });

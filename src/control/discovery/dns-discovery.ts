@@ -16,10 +16,14 @@
  *
  * A failed refresh keeps the last good address set and is counted
  * (`update_failure`). A name never resolved yet has no endpoints (503).
+ *
+ * A name is watched once per address family a pool asks for (`dnsFamily`):
+ * `svc.internal` in a `v4` pool and in a `v6` pool are two lookups. IPv6
+ * addresses become bracketed URLs (`http://[fd00::5]:8000`).
  */
 import { isIP } from 'node:net';
 import type { CompiledConfig, CompiledFilter } from '../../config/compiled';
-import type { PoolSpec, ServerSpec } from '../../config/pool-schema';
+import type { DnsFamily, PoolSpec, ServerSpec } from '../../config/pool-schema';
 import { proxyPools } from '../../config/proxy-pools';
 import { log } from '../../shared/log';
 import { DnsResolver } from './dns-resolver';
@@ -27,7 +31,14 @@ import { DnsResolver } from './dns-resolver';
 /** Never refresh more often than this, whatever the TTL or `refresh` say. */
 const MIN_REFRESH_MS = 100;
 
+/** The key a name is watched under: its lookups differ per family. */
+function hostKey(host: string, family: DnsFamily): string {
+  return `${family}|${host}`;
+}
+
 interface HostState {
+  readonly host: string;
+  readonly family: DnsFamily;
   /** null until the first successful resolution. */
   addresses: string[] | null;
   failures: number;
@@ -43,14 +54,20 @@ export interface Discovery {
   commit(): void;
 }
 
+/** `host` as URL.hostname gives it: an IPv6 literal is bracketed. */
 export function discovered(host: string): boolean {
-  return isIP(host) === 0 && host !== 'localhost';
+  return isIP(host.replace(/^\[(.*)\]$/, '$1')) === 0 && host !== 'localhost';
+}
+
+/** An address as the host part of a URL. */
+export function urlHost(address: string): string {
+  return isIP(address) === 6 ? `[${address}]` : address;
 }
 
 export class DnsDiscovery implements Discovery {
   private readonly hosts = new Map<string, HostState>();
   private readonly resolver: DnsResolver;
-  /** From the last expand: host → refresh, service → hosts. */
+  /** From the last expand: host key → refresh, service → host keys. */
   private pending = { refresh: new Map<string, number>(), services: new Map<string, Set<string>>() };
   private services = new Map<string, Set<string>>();
   private stopped = false;
@@ -75,8 +92,10 @@ export class DnsDiscovery implements Discovery {
           for (const s of pool.servers) {
             const host = new URL(s.url).hostname;
             if (!discovered(host)) continue;
-            names.add(host);
-            refresh.set(host, Math.min(refresh.get(host) ?? Infinity, Math.max(pool.refresh, MIN_REFRESH_MS)));
+            const key = hostKey(host, pool.dnsFamily);
+            names.add(key);
+            this.state(key, host, pool.dnsFamily);
+            refresh.set(key, Math.min(refresh.get(key) ?? Infinity, Math.max(pool.refresh, MIN_REFRESH_MS)));
           }
           services.set(serviceName, names);
         }
@@ -90,22 +109,23 @@ export class DnsDiscovery implements Discovery {
   commit(): void {
     const { refresh, services } = this.pending;
     this.services = services;
-    for (const [host, state] of this.hosts) {
-      if (refresh.has(host)) continue;
+    for (const [key, state] of this.hosts) {
+      if (refresh.has(key)) continue;
       if (state.timer !== null) clearTimeout(state.timer);
-      this.hosts.delete(host);
+      this.hosts.delete(key);
     }
-    for (const [host, ms] of refresh) {
-      const state = this.state(host);
+    for (const [key, ms] of refresh) {
+      const state = this.hosts.get(key);
+      if (state === undefined) continue;
       state.refreshMs = ms;
-      if (state.timer === null) this.schedule(host, state, ms);
+      if (state.timer === null) this.schedule(key, state, ms);
     }
   }
 
   /** update_failure of a service: failed refreshes of the names it uses. */
   updateFailures(service: string): number {
     let n = 0;
-    for (const host of this.services.get(service) ?? []) n += this.hosts.get(host)?.failures ?? 0;
+    for (const key of this.services.get(service) ?? []) n += this.hosts.get(key)?.failures ?? 0;
     return n;
   }
 
@@ -141,7 +161,7 @@ export class DnsDiscovery implements Discovery {
     for (const s of pool.servers) {
       const url = new URL(s.url);
       const isDiscovered = discovered(url.hostname);
-      const addresses = isDiscovered ? (this.hosts.get(url.hostname)?.addresses ?? []) : [url.hostname];
+      const addresses = isDiscovered ? (this.hosts.get(hostKey(url.hostname, pool.dnsFamily))?.addresses ?? []).map(urlHost) : [url.hostname];
       // An https server now dialled by address keeps its host name for SNI and verification (tls.serverName wins).
       const serverName = s.serverName ?? (isDiscovered && url.protocol === 'https:' && poolName === undefined ? url.hostname : undefined);
       for (const a of addresses) {
@@ -154,39 +174,41 @@ export class DnsDiscovery implements Discovery {
     return { ...pool, servers };
   }
 
-  private state(host: string): HostState {
-    let s = this.hosts.get(host);
+  private state(key: string, host: string, family: DnsFamily): HostState {
+    let s = this.hosts.get(key);
     if (s === undefined) {
-      s = { addresses: null, failures: 0, timer: null, refreshMs: 5_000 };
-      this.hosts.set(host, s);
+      s = { host, family, addresses: null, failures: 0, timer: null, refreshMs: 5_000 };
+      this.hosts.set(key, s);
     }
     return s;
   }
 
-  private schedule(host: string, state: HostState, ms: number): void {
+  private schedule(key: string, state: HostState, ms: number): void {
     state.timer = setTimeout(() => {
       state.timer = null;
-      void this.refresh(host, true).then((next) => {
-        if (!this.stopped && this.hosts.get(host) === state && state.timer === null) this.schedule(host, state, next);
+      void this.refresh(key, true).then((next) => {
+        if (!this.stopped && this.hosts.get(key) === state && state.timer === null) this.schedule(key, state, next);
       });
     }, ms);
     state.timer.unref();
   }
 
   /** Resolves one name; returns when to look again (the refresh, or sooner when the TTL is shorter). */
-  private async refresh(host: string, notify: boolean): Promise<number> {
-    const state = this.state(host);
-    const answer = await this.resolver.resolve(host);
+  private async refresh(key: string, notify: boolean): Promise<number> {
+    const state = this.hosts.get(key);
+    if (state === undefined) return MIN_REFRESH_MS;
+    const { host, family } = state;
+    const answer = await this.resolver.resolve(host, family);
     if (typeof answer === 'string') {
       state.failures++;
-      log('WARN', 'DNS resolution failed; keeping the last good endpoints', { host, error: answer, endpoints: (state.addresses ?? []).join(',') });
+      log('WARN', 'DNS resolution failed; keeping the last good endpoints', { host, family, error: answer, endpoints: (state.addresses ?? []).join(',') });
       return state.refreshMs;
     }
     const next = [...new Set(answer.addresses)].sort();
     const before = state.addresses;
     state.addresses = next;
     if (before === null || before.join(',') !== next.join(',')) {
-      log('INFO', 'DNS membership', { host, addresses: next.join(','), before: before === null ? '' : before.join(',') });
+      log('INFO', 'DNS membership', { host, family, addresses: next.join(','), before: before === null ? '' : before.join(',') });
       if (notify) this.onChange();
     }
     const ttlMs = answer.ttlSeconds * 1000;

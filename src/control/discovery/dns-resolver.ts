@@ -1,4 +1,5 @@
 import { promises as dns } from 'node:dns';
+import type { DnsFamily } from '../../config/pool-schema';
 
 export interface DnsAnswer {
   readonly addresses: string[];
@@ -6,10 +7,12 @@ export interface DnsAnswer {
   readonly ttlSeconds: number;
 }
 
+type Records = { address: string; ttl: number }[];
+
 /**
- * IPv4 lookups straight to DNS servers (not getaddrinfo): TTLs come with the
- * answer, and the servers can be chosen (`--dns-server`). Failures are
- * returned as a message, never thrown.
+ * A (`v4`), AAAA (`v6`) or both (`all`) lookups straight to DNS servers (not
+ * getaddrinfo): TTLs come with the answer, and the servers can be chosen
+ * (`--dns-server`). Failures are returned as a message, never thrown.
  */
 export class DnsResolver {
   private readonly resolver = new dns.Resolver({ timeout: 1_000, tries: 2 });
@@ -18,11 +21,26 @@ export class DnsResolver {
     if (servers.length > 0) this.resolver.setServers([...servers]);
   }
 
-  async resolve(host: string): Promise<DnsAnswer | string> {
+  async resolve(host: string, family: DnsFamily = 'v4'): Promise<DnsAnswer | string> {
+    const lookups: Promise<Records | string>[] = [];
+    if (family !== 'v6') lookups.push(this.lookup(() => this.resolver.resolve4(host, { ttl: true })));
+    if (family !== 'v4') lookups.push(this.lookup(() => this.resolver.resolve6(host, { ttl: true })));
+    const results = await Promise.all(lookups);
+    // With both families, a name that has only one of them answers the other with ENODATA: that is no
+    // failure. Any other error (timeout, SERVFAIL, NXDOMAIN) is, so a half answer never shrinks the set.
+    const records: Records = [];
+    for (const r of results) {
+      if (typeof r === 'string') {
+        if (r !== 'ENODATA' || family !== 'all') return r;
+      } else records.push(...r);
+    }
+    if (records.length === 0) return family === 'v4' ? 'no A records' : family === 'v6' ? 'no AAAA records' : 'no A or AAAA records';
+    return { addresses: records.map((r) => r.address), ttlSeconds: Math.min(...records.map((r) => r.ttl)) };
+  }
+
+  private async lookup(query: () => Promise<Records>): Promise<Records | string> {
     try {
-      const records = await this.resolver.resolve4(host, { ttl: true });
-      if (records.length === 0) return 'no A records';
-      return { addresses: records.map((r) => r.address), ttlSeconds: Math.min(...records.map((r) => r.ttl)) };
+      return await query();
     } catch (err) {
       return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     }

@@ -11,13 +11,18 @@ export function probe(url: URL, spec: HealthCheckSpec): Promise<string> {
   return spec.path === undefined ? tcpProbe(url, spec.timeout) : httpProbe(url, spec);
 }
 
+/** URL.hostname keeps an IPv6 literal's brackets; sockets want the bare address. */
+function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[(.*)\]$/, '$1');
+}
+
 function defaultPort(url: URL): number {
   return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 function tcpProbe(url: URL, timeout: number): Promise<string> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: url.hostname, port: defaultPort(url) });
+    const socket = net.connect({ host: hostOf(url), port: defaultPort(url) });
     const done = (reason: string): void => {
       clearTimeout(timer);
       socket.destroy();
@@ -41,7 +46,7 @@ function httpProbe(url: URL, spec: HealthCheckSpec): Promise<string> {
       resolve(reason);
     };
     const req = client.request({
-      host: url.hostname,
+      host: hostOf(url),
       port: defaultPort(url),
       path: spec.path,
       method: spec.method,

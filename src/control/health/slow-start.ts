@@ -1,8 +1,8 @@
 /**
  * Slow start (Envoy slow_start, nginx slow_start): an endpoint that returns to
- * rotation — healthy again, or its ejection expired — of a pool with
- * `healthCheck.slowStart` ramps from RAMP_FLOOR percent of its weight to all
- * of it over that time. The coordinator is the one writer of the shared RAMP
+ * rotation — healthy again, or its ejection expired — or that a config update
+ * or DNS refresh adds to a running pool, of a pool with `healthCheck.slowStart`,
+ * ramps from RAMP_FLOOR percent of its weight to all of it over that time. The coordinator is the one writer of the shared RAMP
  * slot, refreshed on a RAMP_TICK_MS tick only while some endpoint ramps;
  * workers' balancers read it on each pick.
  */
@@ -28,6 +28,8 @@ export class SlowStart {
   /** service name → slowStart in ms, for the services that have one. */
   private durations = new Map<string, number>();
   private readonly ramps = new Map<number, Ramp>();
+  /** service name → its endpoint slots in the last committed config. */
+  private members = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -39,6 +41,7 @@ export class SlowStart {
   /** After each committed config: the durations; ramps of endpoints no longer under slow start end. */
   apply(catalog: Catalog): void {
     this.durations = new Map();
+    this.members = new Map(catalog.services.map((s) => [s.name, new Set(s.endpoints.map((e) => e.slot))]));
     const slots = new Set<number>();
     for (const s of catalog.services) {
       const ms = s.healthCheck?.slowStart ?? 0;
@@ -49,16 +52,33 @@ export class SlowStart {
     for (const slot of this.ramps.keys()) if (!slots.has(slot)) this.end(slot);
   }
 
+  /**
+   * A config with slots is about to be swapped in: endpoints it adds to a service that keeps some of its
+   * endpoints start their ramp now, before workers can pick them. The endpoints of a new service, or of one
+   * whose every endpoint is replaced, start at full weight: ramping all of a pool at once shifts nothing.
+   * Returns the undo for a swap the workers refused.
+   */
+  admit(catalog: Catalog): () => void {
+    const begun: number[] = [];
+    for (const s of catalog.services) {
+      const duration = s.healthCheck?.slowStart ?? 0;
+      const before = this.members.get(s.name);
+      if (duration <= 0 || before === undefined || !s.endpoints.some((e) => before.has(e.slot))) continue;
+      for (const e of s.endpoints) {
+        if (before.has(e.slot)) continue;
+        this.start(e.slot, duration);
+        begun.push(e.slot);
+      }
+    }
+    return () => {
+      for (const slot of begun) this.end(slot);
+    };
+  }
+
   /** An endpoint of `service` is about to return to rotation: it starts low (before workers can pick it). */
   begin(service: string, slot: number): void {
     const duration = this.durations.get(service) ?? 0;
-    if (duration <= 0) return;
-    this.ramps.set(slot, { start: this.now(), duration });
-    this.write(slot, RAMP_FLOOR);
-    if (this.timer === null) {
-      this.timer = setInterval(() => this.tick(), this.tickMs);
-      this.timer.unref();
-    }
+    if (duration > 0) this.start(slot, duration);
   }
 
   /** It left rotation (or its slot is reused): full weight again, a next return starts a new ramp. */
@@ -84,6 +104,15 @@ export class SlowStart {
 
   stop(): void {
     for (const slot of [...this.ramps.keys()]) this.end(slot);
+  }
+
+  private start(slot: number, duration: number): void {
+    this.ramps.set(slot, { start: this.now(), duration });
+    this.write(slot, RAMP_FLOOR);
+    if (this.timer === null) {
+      this.timer = setInterval(() => this.tick(), this.tickMs);
+      this.timer.unref();
+    }
   }
 
   private write(slot: number, pct: number): void {

@@ -52,6 +52,8 @@ export class ObjectService {
     private readonly onCommitted: (compiled: CompiledConfig) => void = () => undefined,
     /** Turns discovered (DNS) servers into their addresses before slots are assigned. */
     private readonly discovery: Discovery | null = null,
+    /** Told about a config with slots just before its swap (e.g. to start slow start of added endpoints); returns the undo for a refused swap. */
+    private readonly beforeSwap: (assigned: CompiledConfig) => () => void = () => () => undefined,
   ) {}
 
   get servers(): readonly CompiledServer[] {
@@ -152,8 +154,10 @@ export class ObjectService {
       restoreSlots();
       return refuse(409, (err as Error).message);
     }
+    const undoBeforeSwap = this.beforeSwap(assigned);
     const result = await this.target.swap(assigned);
     if (!result.ok) {
+      undoBeforeSwap();
       restoreSlots();
       const timeout = (result.error ?? '').includes('did not answer');
       return refuse(timeout ? 500 : 409, result.error ?? 'the workers refused the change');
