@@ -129,8 +129,8 @@ start_ngate() {
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port$URLPATH" "${PIDS[-1]}" "$WORK/$name.log"
 }
-start_ngate base "$WORK/base" "$PORT_BASE"
 start_ngate head "$ROOT" "$PORT_HEAD"
+start_ngate base "$WORK/base" "$PORT_BASE"
 
 printf 'wrk.method = "POST"\nwrk.body = string.rep("x", 1024)\n' >"$WORK/post.lua"
 WRK_ARGS=(-t 1 -c "$CONNS" --timeout 5s --latency)

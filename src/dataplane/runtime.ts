@@ -52,14 +52,48 @@ export class Runtime {
     );
   }
 
+  /** Requests (and upgrade handshakes) that started on this generation and have not finished. */
+  users = 0;
+  /** Replaced by a newer generation: closes once its last request finishes. */
+  retired = false;
+  private closed = false;
+
+  /** Releases what the filters hold (offload pool leases, timers); once. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     for (const p of this.pipelines.values()) p.close();
   }
 }
 
-/** The one mutable reference a worker swaps on commit, plus its in-flight count for drains. */
+/**
+ * The one mutable reference a worker swaps on commit, plus its in-flight
+ * count for drains. A request enters on the current runtime and leaves it at
+ * its end; a runtime replaced by a commit is closed only when the last
+ * request that started on it has left, so a request is never served by
+ * filters whose resources were already released.
+ */
 export class RuntimeHolder {
   current: Runtime | null = null;
   inFlight = 0;
   draining = false;
+
+  /** The runtime a new request runs on, counted until `leave`. */
+  enter(): Runtime | null {
+    this.inFlight++;
+    const runtime = this.current;
+    if (runtime !== null) runtime.users++;
+    return runtime;
+  }
+
+  leave(runtime: Runtime | null): void {
+    this.inFlight--;
+    if (runtime !== null && --runtime.users === 0 && runtime.retired) runtime.close();
+  }
+
+  /** `old` was replaced: close it now if idle, else when its last request leaves. */
+  retire(old: Runtime): void {
+    old.retired = true;
+    if (old.users === 0) old.close();
+  }
 }

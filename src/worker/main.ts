@@ -104,7 +104,8 @@ function commit(gen: number): void {
     }
   }
   upstreams.commit();
-  old?.close();
+  // Requests still running on the old generation keep its filters until they finish.
+  if (old !== null) holder.retire(old);
   // Every server of the generation, including node-engine ones another worker serves.
   const info: ListenerInfo[] = (holder.current === null ? [] : [...holder.current.servers.values()]).map(({ spec: s }) => ({ name: s.name, address: s.address, port: s.port }));
   send({ type: 'committed', worker: workerIndex, gen, listeners: info });

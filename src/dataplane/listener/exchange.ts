@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { DeferredBody, RequestContext } from '../context';
-import type { RuntimeHolder } from '../runtime';
+import type { Runtime, RuntimeHolder } from '../runtime';
 import type { ListenerCounters, RouteCounters } from '../stats/counters';
 import type { AccessLogger } from '../access-log/access-logger';
 import { requestBodyLength } from './framing';
@@ -27,16 +27,20 @@ export abstract class Exchange {
   logger: AccessLogger | null = null;
   /** The listener's busy-connection count once this request holds a place in it (maxConnections). */
   active: ActiveCount | null = null;
+  /** The generation this request runs on, read once when it arrived and held until `finish`. */
+  readonly runtime: Runtime | null;
 
   constructor(
     readonly ctx: RequestContext,
     readonly holder: RuntimeHolder,
-  ) {}
+  ) {
+    this.runtime = holder.enter();
+  }
 
   finish = (): void => {
     if (this.finished) return;
     this.finished = true;
-    this.holder.inFlight--;
+    this.holder.leave(this.runtime);
     if (this.active !== null) this.active.n--;
     const counters = this.counters;
     if (counters === null) return;

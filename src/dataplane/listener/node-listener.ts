@@ -127,9 +127,6 @@ export class NodeListener implements Listener {
   private handle(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
     const socket = req.socket;
     if (poisoned.has(socket)) return; // pipelined behind a refusal: never dispatched, the connection closes
-    const holder = this.holder;
-    const runtime = holder.current;
-    holder.inFlight++;
     const raw = req.rawHeaders;
     const headers = new HeaderList();
     let authority: string | null = null;
@@ -143,13 +140,13 @@ export class NodeListener implements Listener {
     }
     if (authority !== null && headers.get('host') === undefined) headers.items.push('host', authority);
     const ctx = nodeRequestContext(req.method ?? 'GET', req.url ?? '/', headers, socket as net.Socket, this.scheme);
-    const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, holder);
+    const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, this.holder);
     res.once('close', ex.onClose);
     if (headers.items.length / 2 > this.maxHeaderCount) {
-      this.core.reject(ex, runtime, 'NGATE_ERR_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header fields`);
+      this.core.reject(ex, ex.runtime, 'NGATE_ERR_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header fields`);
       return;
     }
-    this.core.handle(ex, runtime);
+    this.core.handle(ex, ex.runtime);
   }
 
   /**

@@ -157,9 +157,6 @@ export class UwsListener implements Listener {
   }
 
   private handle(res: UwsHttpResponse, req: UwsHttpRequest): void {
-    const holder = this.holder;
-    const runtime = holder.current;
-    holder.inFlight++;
     const headers = new HeaderList();
     req.forEach((k, v) => headers.items.push(k, v));
     const ctx = new RequestContext(
@@ -173,12 +170,12 @@ export class UwsListener implements Listener {
       0,
       performance.now(),
     );
-    const ex = new UwsExchange(res, ctx, holder, this.holdPipelined);
+    const ex = new UwsExchange(res, ctx, this.holder, this.holdPipelined);
     res.onAborted(() => {
       ctx.abort();
       ex.finish();
     });
-    this.core.handle(ex, runtime);
+    this.core.handle(ex, ex.runtime);
     if (ex.bodyComplete) ex.holdPipelined();
   }
 }

@@ -84,7 +84,6 @@ export function websocketBehavior(core: RequestCore, holder: RuntimeHolder, sche
 }
 
 function upgrade(core: RequestCore, holder: RuntimeHolder, scheme: 'http' | 'https', res: UwsHttpResponse, req: UwsHttpRequest, context: UwsSocketContext): void {
-  holder.inFlight++;
   const headers = new HeaderList();
   req.forEach((k, v) => headers.items.push(k, v));
   const ctx = new RequestContext('GET', req.getUrl(), req.getQuery() ?? '', headers, decoder.decode(res.getRemoteAddressAsText()), scheme, null, 0, performance.now());

@@ -52,8 +52,7 @@ export abstract class Handshake extends Exchange {
  * `complete` answers it.
  */
 export function runUpgrade(core: RequestCore, hs: Handshake): void {
-  const { ctx, holder } = hs;
-  const runtime = holder.current;
+  const { ctx, runtime } = hs;
   try {
     const server = core.serverOf(runtime);
     if (runtime === null || server === undefined) {

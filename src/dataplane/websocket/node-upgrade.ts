@@ -121,9 +121,6 @@ export class NodeUpgrader {
 
   /** node:http's `upgrade` event for a WebSocket request. */
   handle(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const holder = this.holder;
-    const runtime = holder.current;
-    holder.inFlight++;
     const raw = req.rawHeaders;
     const headers = new HeaderList();
     for (let i = 0; i < raw.length; i += 2) headers.items.push((raw[i] as string).toLowerCase(), raw[i + 1] as string);
@@ -131,12 +128,12 @@ export class NodeUpgrader {
     const h = req.headers;
     const up = new WsUpgrade(h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '');
     ctx.websocket = up;
-    const hs = new NodeHandshake(this, req, socket, head, ctx, holder, up);
+    const hs = new NodeHandshake(this, req, socket, head, ctx, this.holder, up);
     socket.once('close', hs.aborted);
     socket.on('error', () => socket.destroy());
     const version = h['sec-websocket-version'];
     if (req.method !== 'GET' || !KEY.test(up.key) || (version !== '13' && version !== '8')) {
-      this.core.reject(hs, runtime, 'NGATE_ERR_BAD_REQUEST', 'not a valid WebSocket handshake');
+      this.core.reject(hs, hs.runtime, 'NGATE_ERR_BAD_REQUEST', 'not a valid WebSocket handshake');
       return;
     }
     runUpgrade(this.core, hs);
