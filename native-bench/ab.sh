@@ -3,9 +3,12 @@
 # base commit, both pinned to CPU 0 in front of the same nginx backend
 # (CPU 1, with wrk), loaded alternately so machine noise hits both alike.
 #
-#   bash native-bench/ab.sh [--base REF] [--rounds N] [--duration S] [--path /small|/64k|/post] [--conns N] [--config FILE]
+#   bash native-bench/ab.sh [--base REF] [--rounds N] [--duration S] [--path /small|/64k|/post] [--conns N]
+#                           [--config FILE] [--base-config FILE]
 #
-# --config: an ngate config to run in both (BACKEND_PORT and PROXY_PORT in it are substituted).
+# --config: the ngate config of the working tree's side (and of the base's unless --base-config);
+# BACKEND_PORT and PROXY_PORT in it are substituted. With --base HEAD and two configs, the
+# same build is measured against itself with two configs (e.g. the cost of a filter).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +18,7 @@ DURATION=5
 URLPATH=/small
 CONNS=64
 CONFIG=""
+BASE_CONFIG=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --base) BASE="$2"; shift ;;
@@ -23,7 +27,8 @@ while [[ $# -gt 0 ]]; do
     --path) URLPATH="$2"; shift ;;
     --conns) CONNS="$2"; shift ;;
     --config) CONFIG="$2"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --base-config) BASE_CONFIG="$2"; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -96,9 +101,9 @@ PIDS+=($!)
 wait_http "http://127.0.0.1:$BACKEND_PORT/small" "${PIDS[-1]}" "$WORK/backend.log"
 
 write_config() {
-  local port="$1" out="$2"
-  if [[ -n "$CONFIG" ]]; then
-    sed -e "s/BACKEND_PORT/$BACKEND_PORT/g" -e "s/PROXY_PORT/$port/g" "$CONFIG" >"$out"
+  local port="$1" out="$2" file="$3"
+  if [[ -n "$file" ]]; then
+    sed -e "s/BACKEND_PORT/$BACKEND_PORT/g" -e "s/PROXY_PORT/$port/g" "$file" >"$out"
     return
   fi
   cat >"$out" <<EOF
@@ -123,14 +128,14 @@ EOF
 }
 
 start_ngate() {
-  local name="$1" dir="$2" port="$3"
-  write_config "$port" "$WORK/$name.yaml"
+  local name="$1" dir="$2" port="$3" file="$4"
+  write_config "$port" "$WORK/$name.yaml" "$file"
   taskset -c 0 node "$dir/bin/ngate.js" start --config "$WORK/$name.yaml" --workers 1 --admin 127.0.0.1:0 --data-dir "$WORK/$name-data" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port$URLPATH" "${PIDS[-1]}" "$WORK/$name.log"
 }
-start_ngate head "$ROOT" "$PORT_HEAD"
-start_ngate base "$WORK/base" "$PORT_BASE"
+start_ngate head "$ROOT" "$PORT_HEAD" "$CONFIG"
+start_ngate base "$WORK/base" "$PORT_BASE" "${BASE_CONFIG:-$CONFIG}"
 
 printf 'wrk.method = "POST"\nwrk.body = string.rep("x", 1024)\n' >"$WORK/post.lua"
 WRK_ARGS=(-t 1 -c "$CONNS" --timeout 5s --latency)
