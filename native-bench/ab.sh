@@ -17,7 +17,7 @@ ROUNDS=6
 DURATION=5
 URLPATH=/small
 CONNS=64
-CONFIG=""
+CONFIG="$ROOT/native-bench/configs/proxy.yaml"
 BASE_CONFIG=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -102,29 +102,7 @@ wait_http "http://127.0.0.1:$BACKEND_PORT/small" "${PIDS[-1]}" "$WORK/backend.lo
 
 write_config() {
   local port="$1" out="$2" file="$3"
-  if [[ -n "$file" ]]; then
-    sed -e "s/BACKEND_PORT/$BACKEND_PORT/g" -e "s/PROXY_PORT/$port/g" "$file" >"$out"
-    return
-  fi
-  cat >"$out" <<EOF
-kind: HTTPServer
-name: bench
-port: $port
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: bench-proxy
----
-kind: Pipeline
-name: bench-proxy
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      servers:
-        - url: http://127.0.0.1:$BACKEND_PORT
-EOF
+  sed -e "s/BACKEND_PORT/$BACKEND_PORT/g" -e "s/PROXY_PORT/$port/g" "$file" >"$out"
 }
 
 start_ngate() {

@@ -216,25 +216,7 @@ EOF
 }
 
 write_ngate_conf() {
-  cat >"$WORK/ngate.yaml" <<EOF
-kind: HTTPServer
-name: bench
-port: $PROXY_PORT
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: bench-proxy
----
-kind: Pipeline
-name: bench-proxy
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      servers:
-        - url: http://127.0.0.1:$BACKEND_PORT
-EOF
+  sed -e "s/BACKEND_PORT/$BACKEND_PORT/g" -e "s/PROXY_PORT/$PROXY_PORT/g" "$ROOT/native-bench/configs/proxy.yaml" >"$WORK/ngate.yaml"
 }
 
 # --- processes ---------------------------------------------------------------
