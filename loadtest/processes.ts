@@ -30,22 +30,36 @@ export function parseReadyLine(output: string): ReadyLine | undefined {
   return { admin: /ngate ready .*admin=(\S+)/.exec(output)?.[1] ?? '', listeners };
 }
 
+/** How long a child gets to exit after SIGTERM before it is killed. */
+export const STOP_GRACE_MS = 5000;
+
 function stopper(child: ChildProcess, cleanup: () => void = () => undefined): () => Promise<void> {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
   });
   return async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      // A child stuck in its drain (or ignoring SIGTERM) must not keep the run, or a Ctrl-C, waiting forever.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
+      if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL');
+      clearTimeout(timer);
+    }
     await exited;
     cleanup();
   };
 }
 
+/** Called with each child as soon as it is spawned, before it is ready, so a signal during its start still stops it. */
+export type OnSpawn = (child: Child) => void;
+
 /** Spawns a child and resolves once its output satisfies `ready` (or rejects when it exits first / after 15 s). */
-function spawnUntil<T>(cmd: string, args: string[], ready: (output: string) => T | undefined, cleanup?: () => void): Promise<{ value: T; proc: Child }> {
+function spawnUntil<T>(cmd: string, args: string[], ready: (output: string) => T | undefined, onSpawn: OnSpawn, cleanup?: () => void): Promise<{ value: T; proc: Child }> {
   const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = stopper(child, cleanup);
+  onSpawn({ child, stop });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -78,7 +92,7 @@ export interface GatewayProcess extends Child {
 }
 
 /** `ngate start` on a config text with the admin API on a free port. */
-export async function startGateway(configText: string, workers: number): Promise<GatewayProcess> {
+export async function startGateway(configText: string, workers: number, onSpawn: OnSpawn): Promise<GatewayProcess> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ngate-loadtest-'));
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, configText);
@@ -87,6 +101,7 @@ export async function startGateway(configText: string, workers: number): Promise
     // A private data dir: objects applied during a run (the swap scenario) must not outlive it.
     [NGATE_BIN, 'start', '--config', file, '--workers', String(workers), '--admin', '127.0.0.1:0', '--data-dir', path.join(dir, 'data')],
     parseReadyLine,
+    onSpawn,
     () => rmSync(dir, { recursive: true, force: true }),
   );
   return { ...proc, ready: value, url: (server, p) => `http://127.0.0.1:${value.listeners.get(server) ?? 0}${p}` };
@@ -100,7 +115,7 @@ export interface BackendProcess extends Child {
  * The load-test backend (backend-server.js) in its own process, so it never
  * shares a loop with the load generator; `args` as backend-server.ts lists them.
  */
-export async function startBackend(args: string[] = []): Promise<BackendProcess> {
-  const { value, proc } = await spawnUntil(process.execPath, [path.join(__dirname, 'backend-server.js'), ...args], (out) => /listening (\d+)/.exec(out)?.[1]);
+export async function startBackend(args: string[], onSpawn: OnSpawn): Promise<BackendProcess> {
+  const { value, proc } = await spawnUntil(process.execPath, [path.join(__dirname, 'backend-server.js'), ...args], (out) => /listening (\d+)/.exec(out)?.[1], onSpawn);
   return { ...proc, url: `http://127.0.0.1:${value}` };
 }

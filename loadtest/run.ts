@@ -90,29 +90,39 @@ async function checkRoute(url: string, scenario: Scenario): Promise<void> {
 
 async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
   let opts = runOpts;
+  // Every child from the moment it is spawned (not once ready), so a signal during a start stops it too.
   const children: Child[] = [];
-  const stopAll = (): Promise<unknown> => Promise.allSettled(children.splice(0).map((c) => c.stop()));
-  const onSignal = (): void => void stopAll().then(() => process.exit(130));
+  const track = (c: Child): void => void children.push(c);
+  // Stops already under way count too: a signal during the final stopAll waits for them as well.
+  const stopping: Promise<void>[] = [];
+  const stopAll = (): Promise<unknown> => {
+    stopping.push(...children.splice(0).map((c) => c.stop()));
+    return Promise.allSettled(stopping);
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), `ngate-loadtest-${scenario.name}-`));
+  // process.exit skips the finally below: the handler removes the run's files itself.
+  const onSignal = (signal: NodeJS.Signals): void =>
+    void stopAll().then(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(128 + (os.constants.signals[signal] ?? 0));
+    });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const dir = mkdtempSync(path.join(os.tmpdir(), `ngate-loadtest-${scenario.name}-`));
   try {
     for (const [name, content] of Object.entries(scenario.files ?? {})) writeFileSync(path.join(dir, name), content);
     const backends: BackendProcess[] = [];
     const count = scenario.backends ?? 1;
     for (let i = 0; i < count; i++) {
       const args = [...(count > 1 ? ['--id', `b${i + 1}`] : []), ...(scenario.backendServesFiles === true ? ['--root', dir] : [])];
-      const b = await startBackend(args);
-      children.push(b);
-      backends.push(b);
+      backends.push(await startBackend(args, track));
     }
     const env: ScenarioEnv = { backends, dir };
     const backend = backends[0] as BackendProcess;
     const urls: Record<string, string> = { backend: `${backend.url}${scenario.request.path}` };
+    let gateway: GatewayProcess | undefined;
     if (opts.targets.includes('ngate')) {
-      const gw = await startGateway(scenario.config(backend.url, env).replace('kind: HTTPServer\n', `kind: HTTPServer\nengine: ${opts.engine}\n`), opts.workers);
-      children.push(gw);
-      urls.ngate = gw.url('bench', scenario.request.path);
+      gateway = await startGateway(scenario.config(backend.url, env).replace('kind: HTTPServer\n', `kind: HTTPServer\nengine: ${opts.engine}\n`), opts.workers, track);
+      urls.ngate = gateway.url('bench', scenario.request.path);
     }
     const file: LoadResultFile = {
       scenario: scenario.name,
@@ -122,7 +132,7 @@ async function run(scenario: Scenario, runOpts: RunOptions): Promise<string> {
       options: { duration: opts.duration, connections: opts.connections, workers: opts.workers },
       runs: {},
     };
-    const gatewayAdmin = children.find((c): c is GatewayProcess => 'ready' in c)?.ready.admin;
+    const gatewayAdmin = gateway?.ready.admin;
     if (scenario.churn !== undefined && urls.ngate !== undefined && gatewayAdmin !== undefined) {
       await measureChurn(scenario, opts, urls.ngate, `http://${gatewayAdmin}`, backend.url, file);
       opts = { ...opts, targets: opts.targets.filter((t) => t !== 'ngate') };

@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import { Piscina } from 'piscina';
 
+/** Tasks a pool holds waiting for a thread; beyond it callers answer 503 instead of waiting. */
+export const OFFLOAD_MAX_QUEUE = 1024;
+
 /**
  * The worker thread's offload pools (piscina) for work that must never run
  * on the event loop: user scripts, bcrypt, large JSON Schema validations. One pool per thread count,
@@ -39,7 +42,7 @@ export function acquireOffloadPool(threads: number): OffloadLease {
         maxThreads: threads,
         idleTimeout: 30_000,
         // Bounded queue: a backlog this long means the threads cannot keep up; callers answer 503 instead of waiting.
-        maxQueue: 1024,
+        maxQueue: OFFLOAD_MAX_QUEUE,
       }),
       holders: 0,
     };
@@ -58,6 +61,26 @@ export function acquireOffloadPool(threads: number): OffloadLease {
       void held.pool.destroy();
     },
   };
+}
+
+/** Why `runOffload` refused a task: the pool's queue is at its bound (callers answer NGATE_ERR_POOL_OVERFLOW, 503). */
+export class OffloadQueueFull extends Error {
+  constructor() {
+    super(`offload queue full (${OFFLOAD_MAX_QUEUE} tasks waiting)`);
+    this.name = 'OffloadQueueFull';
+  }
+}
+
+/**
+ * `pool.run`, refused up front with `OffloadQueueFull` when the queue is at
+ * its bound. Checking before `run` rather than matching piscina's rejection
+ * message keeps the overflow answer independent of that message's wording
+ * (it changed between piscina versions); the check is at least as strict as
+ * piscina's own, so piscina never refuses a task this lets through.
+ */
+export function runOffload<T>(pool: Piscina, task: unknown, options: { readonly filename: string; readonly signal?: AbortSignal }): Promise<T> {
+  if (pool.queueSize >= pool.options.maxQueue) return Promise.reject(new OffloadQueueFull());
+  return pool.run(task, options) as Promise<T>;
 }
 
 /** Stops every pool's threads (tests). */

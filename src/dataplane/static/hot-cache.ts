@@ -5,8 +5,19 @@ import { contentType } from './mime';
 
 /** Files at or under this size are kept in memory once read. */
 export const HOT_FILE_MAX_BYTES = 64 * 1024;
-/** Memory the cache may hold per worker thread, bodies summed; least recently used entries go first. */
+/** Memory the cache may hold per worker thread (see `hotEntryCost`); least recently used entries go first. */
 export const HOT_CACHE_BUDGET_BYTES = 16 * 1024 * 1024;
+/**
+ * Entries per worker thread, whatever their size: many spellings of one file
+ * (`/a/./x`, or a symlinked directory inside the root) are distinct keys.
+ */
+export const HOT_CACHE_MAX_ENTRIES = 4096;
+/**
+ * Memory an entry costs besides its body and path strings: the entry object,
+ * its Map slot, the header strings, the Buffer object (about 0.7 KiB measured
+ * for an empty file on Node 20; rounded up).
+ */
+export const HOT_ENTRY_OVERHEAD_BYTES = 1024;
 /** A cached entry is checked against the file (stat) at most this often. */
 export const HOT_REVALIDATE_MS = 1000;
 
@@ -22,7 +33,7 @@ export interface HotFile {
   readonly size: number;
   readonly ino: number;
   readonly dev: number;
-  /** When the file was last seen unchanged (ms, the cache's clock). */
+  /** When the file was last seen unchanged (ms, the cache's monotonic clock). */
   checkedAt: number;
 }
 
@@ -46,8 +57,32 @@ export function sameFile(entry: HotFile, st: Stats): boolean {
   return st.isFile() && st.ino === entry.ino && st.dev === entry.dev && st.size === entry.size && st.mtimeMs === entry.mtimeMs;
 }
 
+/** What an entry counts against the budget: body, key and path, and a fixed overhead, so even empty files cost memory. */
+export function hotEntryCost(key: string, entry: HotFile, overheadBytes = HOT_ENTRY_OVERHEAD_BYTES): number {
+  return entry.body.length + key.length + entry.file.length + overheadBytes;
+}
+
+export interface HotCacheLimits {
+  readonly maxFileBytes: number;
+  readonly budgetBytes: number;
+  readonly maxEntries: number;
+  readonly entryOverheadBytes: number;
+  readonly revalidateMs: number;
+  /** Monotonic milliseconds: a wall clock step must not make every entry look fresh (or stale). */
+  readonly now: () => number;
+}
+
+const DEFAULT_LIMITS: HotCacheLimits = {
+  maxFileBytes: HOT_FILE_MAX_BYTES,
+  budgetBytes: HOT_CACHE_BUDGET_BYTES,
+  maxEntries: HOT_CACHE_MAX_ENTRIES,
+  entryOverheadBytes: HOT_ENTRY_OVERHEAD_BYTES,
+  revalidateMs: HOT_REVALIDATE_MS,
+  now: () => performance.now(),
+};
+
 /**
- * Small static files kept in memory, bounded by total bytes with LRU
+ * Small static files kept in memory, bounded by total cost and entry count with LRU
  * eviction (a Map keeps insertion order: a hit moves its entry to the end).
  * Before an entry is served it is re-checked with one stat when the last
  * check is older than the revalidation interval; a changed or vanished file
@@ -56,13 +91,22 @@ export function sameFile(entry: HotFile, st: Stats): boolean {
 export class HotFileCache {
   private readonly entries = new Map<string, HotFile>();
   private held = 0;
+  readonly maxFileBytes: number;
+  readonly budgetBytes: number;
+  readonly maxEntries: number;
+  readonly entryOverheadBytes: number;
+  readonly revalidateMs: number;
+  readonly now: () => number;
 
-  constructor(
-    readonly maxFileBytes = HOT_FILE_MAX_BYTES,
-    readonly budgetBytes = HOT_CACHE_BUDGET_BYTES,
-    readonly revalidateMs = HOT_REVALIDATE_MS,
-    readonly now: () => number = Date.now,
-  ) {}
+  constructor(limits: Partial<HotCacheLimits> = {}) {
+    const l = { ...DEFAULT_LIMITS, ...limits };
+    this.maxFileBytes = l.maxFileBytes;
+    this.budgetBytes = l.budgetBytes;
+    this.maxEntries = l.maxEntries;
+    this.entryOverheadBytes = l.entryOverheadBytes;
+    this.revalidateMs = l.revalidateMs;
+    this.now = l.now;
+  }
 
   get bytes(): number {
     return this.held;
@@ -73,7 +117,7 @@ export class HotFileCache {
   }
 
   admits(size: number): boolean {
-    return size <= this.maxFileBytes && size <= this.budgetBytes;
+    return size <= this.maxFileBytes && size + this.entryOverheadBytes <= this.budgetBytes && this.maxEntries > 0;
   }
 
   /** The entry if present, without revalidation (LRU touch). */
@@ -108,12 +152,14 @@ export class HotFileCache {
 
   set(key: string, entry: HotFile): void {
     if (!this.admits(entry.body.length)) return;
+    const cost = hotEntryCost(key, entry, this.entryOverheadBytes);
+    if (cost > this.budgetBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) this.drop(key, old);
     this.entries.set(key, entry);
-    this.held += entry.body.length;
+    this.held += cost;
     for (const [k, e] of this.entries) {
-      if (this.held <= this.budgetBytes) break;
+      if (this.held <= this.budgetBytes && this.entries.size <= this.maxEntries) break;
       this.drop(k, e);
     }
   }
@@ -127,7 +173,7 @@ export class HotFileCache {
     // Only the entry still stored under the key counts: a concurrent revalidation may have replaced it.
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
-    this.held -= entry.body.length;
+    this.held -= hotEntryCost(key, entry, this.entryOverheadBytes);
   }
 }
 

@@ -228,7 +228,8 @@ export class StaticSite {
  * the descriptor as usual) when the file changed while it was read.
  */
 async function readSmall(fd: number, file: string, stat: Stats): Promise<HotFile | null> {
-  const buf = Buffer.allocUnsafe(stat.size);
+  // Its own allocation, not a slice of Node's shared pool: a cached 100-byte body must not keep an 8 KiB slab alive.
+  const buf = Buffer.allocUnsafeSlow(stat.size);
   let got = 0;
   let after: Stats;
   try {

@@ -1,7 +1,7 @@
 import { bufferRequestBody } from '../../body/buffer-request-body';
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
-import { acquireOffloadPool, OFFLOAD_TASKS, type OffloadLease } from '../../offload/offload-pool';
+import { acquireOffloadPool, OFFLOAD_TASKS, OffloadQueueFull, runOffload, type OffloadLease } from '../../offload/offload-pool';
 import type { ScriptSpec } from './schema';
 import type { ScriptOutcome, ScriptRequest, ScriptResponse } from './script-source';
 
@@ -68,11 +68,11 @@ export class ScriptFilter implements Filter {
   private async run(ctx: RequestContext, phase: 'request' | 'response', input: ScriptRequest | ScriptResponse): Promise<ScriptOutcome | null> {
     try {
       const task = { code: this.spec.code, phase, input };
-      return (await this.lease.pool.run(task, { filename: OFFLOAD_TASKS.script, signal: AbortSignal.timeout(this.spec.timeout) })) as ScriptOutcome;
+      return await runOffload<ScriptOutcome>(this.lease.pool, task, { filename: OFFLOAD_TASKS.script, signal: AbortSignal.timeout(this.spec.timeout) });
     } catch (err) {
       const e = err as Error;
       const detail = e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message;
-      ctx.fail(/queue is full/i.test(e.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', `script "${this.name}": ${detail}`);
+      ctx.fail(e instanceof OffloadQueueFull ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', `script "${this.name}": ${detail}`);
       return null;
     }
   }

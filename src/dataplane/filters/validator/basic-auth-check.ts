@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { acquireOffloadPool, OFFLOAD_TASKS, type OffloadLease } from '../../offload/offload-pool';
+import { acquireOffloadPool, OFFLOAD_TASKS, OffloadQueueFull, runOffload, type OffloadLease } from '../../offload/offload-pool';
 import type { RequestContext } from '../../context';
 import type { CheckFailure, RequestCheck } from './check';
 import type { BasicAuthSpec } from './schema';
@@ -44,9 +44,9 @@ export class BasicAuthCheck implements RequestCheck {
     if (hash !== undefined && this.verified.has(key)) return null;
     if (hash !== undefined && hash.startsWith('{SHA}')) return this.remember(key, shaMatches(hash, password));
     if (this.lease === null) return this.refuse('unknown user or wrong password');
-    return this.lease.pool.run({ password, hash: hash ?? DUMMY_BCRYPT }, { filename: OFFLOAD_TASKS.bcrypt }).then(
-      (ok: boolean) => this.remember(key, hash !== undefined && ok),
-      (err: Error): CheckFailure => ({ code: /queue is full/i.test(err.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `password check failed: ${err.message}` }),
+    return runOffload<boolean>(this.lease.pool, { password, hash: hash ?? DUMMY_BCRYPT }, { filename: OFFLOAD_TASKS.bcrypt }).then(
+      (ok) => this.remember(key, hash !== undefined && ok),
+      (err: Error): CheckFailure => ({ code: err instanceof OffloadQueueFull ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `password check failed: ${err.message}` }),
     );
   }
 

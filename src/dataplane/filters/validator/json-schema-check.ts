@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { bufferRequestBody } from '../../body/buffer-request-body';
 import type { RequestContext } from '../../context';
-import { acquireOffloadPool, OFFLOAD_TASKS, type OffloadLease } from '../../offload/offload-pool';
+import { acquireOffloadPool, OFFLOAD_TASKS, OffloadQueueFull, runOffload, type OffloadLease } from '../../offload/offload-pool';
 import type { JsonSchemaTask } from '../../offload/json-schema-task';
 import type { CheckFailure, RequestCheck } from './check';
 import { jsonVerdict } from './json-verdict';
@@ -47,9 +47,9 @@ export class JsonSchemaCheck implements RequestCheck {
   private offload(lease: OffloadLease, body: Buffer): Promise<string | null | CheckFailure> {
     // The body is copied to the thread, not moved: later filters and the Proxy still send it.
     const task: JsonSchemaTask = { key: this.key, schema: this.schemaText, body };
-    return lease.pool.run(task, { filename: OFFLOAD_TASKS.jsonSchema }).then(
-      (detail: string | null) => detail,
-      (err: Error): CheckFailure => ({ code: /queue is full/i.test(err.message) ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `body validation failed: ${err.message}` }),
+    return runOffload<string | null>(lease.pool, task, { filename: OFFLOAD_TASKS.jsonSchema }).then(
+      (detail) => detail,
+      (err: Error): CheckFailure => ({ code: err instanceof OffloadQueueFull ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `body validation failed: ${err.message}` }),
     );
   }
 }
