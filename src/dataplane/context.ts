@@ -6,6 +6,12 @@ import type { WsUpgrade } from './websocket/ws-upgrade';
 
 /** Where a streamed response body goes: the listener's side of backpressure. */
 export interface BodySink {
+  /**
+   * The sink copies whatever part of a chunk it keeps after `write` returns,
+   * so it may be handed bytes that are only valid during the call (a piece
+   * of an upstream connection's read buffer): no copy per chunk.
+   */
+  readonly borrows?: boolean;
   /** Writes one chunk; false means "stop until `resume` is called". */
   write(chunk: Buffer): boolean;
   end(): void;

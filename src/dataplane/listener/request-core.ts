@@ -163,4 +163,4 @@ export class RequestCore {
 }
 
 /** Lets a bodyless upstream response complete so its connection is reused. */
-export const NULL_SINK = { write: (): boolean => true, end: (): void => undefined, abort: (): void => undefined };
+export const NULL_SINK = { borrows: true, write: (): boolean => true, end: (): void => undefined, abort: (): void => undefined };

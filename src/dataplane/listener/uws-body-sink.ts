@@ -9,6 +9,8 @@ import type { UwsExchange } from './uws-listener';
  * until `onWritable`.
  */
 export class UwsBodySink implements BodySink {
+  /** uWS copies what it sends or buffers; only the unsent rest of a tryEnd is kept, as a copy. */
+  readonly borrows = true;
   private pending: Buffer | null = null;
   private pendingOffset = 0;
   private writableHooked = false;
@@ -37,7 +39,7 @@ export class UwsBodySink implements BodySink {
         const [written, done] = res.tryEnd(chunk, total);
         if (done) this.onDone();
         else if (!written) {
-          this.pending = chunk;
+          this.pending = Buffer.from(chunk);
           this.pendingOffset = offset;
           ok = false;
         }

@@ -115,14 +115,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
+    this.deliver(controller, chunk, false);
+  }
+
+  /** The native client's read buffer, valid during this call only: copied where it is kept. */
+  onBorrowedData(controller: Controller, chunk: Buffer): void {
+    this.deliver(controller, chunk, true);
+  }
+
+  private deliver(controller: Controller, chunk: Buffer, borrowed: boolean): void {
     if (this.discarding) return;
     this.counters.bytes(chunk.length);
     const sink = this.sink;
     if (sink === null) {
-      (this.pending ??= []).push(chunk);
+      (this.pending ??= []).push(borrowed ? Buffer.from(chunk) : chunk);
       return;
     }
-    if (!sink.write(chunk)) controller.pause();
+    if (!sink.write(borrowed && sink.borrows !== true ? Buffer.from(chunk) : chunk)) controller.pause();
   }
 
   onResponseEnd(): void {

@@ -257,8 +257,8 @@ export class H1Connection implements ResponseSink {
   }
 
   onBody(chunk: Buffer): void {
-    // A piece of the shared read buffer is overwritten by the next read: whoever gets it may keep it.
-    this.req?.onData(this.borrowed ? Buffer.from(chunk) : chunk);
+    // A piece of the shared read buffer is overwritten by the next read: the request copies it unless its handler copies what it keeps.
+    this.req?.onData(chunk, this.borrowed);
   }
 
   onEnd(extra: boolean): void {

@@ -37,6 +37,15 @@ export interface FlatHeadHandler {
   onResponseHead(controller: Dispatcher.DispatchController, status: number, flat: string[]): void;
 }
 
+/**
+ * A handler that can take body bytes valid only during the call (a piece of
+ * the connection's shared read buffer) and copies what it keeps; others get
+ * a copy of their own.
+ */
+export interface BorrowingHandler {
+  onBorrowedData(controller: Dispatcher.DispatchController, chunk: Buffer): void;
+}
+
 export interface RequestOwner {
   /** The request is ready to go on a connection. */
   enqueue(req: H1Request): void;
@@ -65,6 +74,7 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
   private pausedFlag = false;
   private abortReason: Error | null = null;
   private readonly flatHandler: FlatHeadHandler | null;
+  private readonly borrowing: BorrowingHandler | null;
 
   constructor(
     private readonly owner: RequestOwner,
@@ -74,6 +84,8 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
     this.bodyless = opts.method === 'HEAD';
     const flat = handler as Partial<FlatHeadHandler>;
     this.flatHandler = typeof flat.onResponseHead === 'function' ? (flat as FlatHeadHandler) : null;
+    const borrowing = handler as Partial<BorrowingHandler>;
+    this.borrowing = typeof borrowing.onBorrowedData === 'function' ? (borrowing as BorrowingHandler) : null;
   }
 
   get aborted(): boolean {
@@ -216,8 +228,11 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
     this.handler.onResponseStart?.(this, status, headers as IncomingHttpHeaders, reason);
   }
 
-  onData(chunk: Buffer): void {
-    this.handler.onResponseData?.(this, chunk);
+  /** `borrowed`: the bytes are overwritten by the connection's next read. */
+  onData(chunk: Buffer, borrowed: boolean): void {
+    if (!borrowed) this.handler.onResponseData?.(this, chunk);
+    else if (this.borrowing !== null) this.borrowing.onBorrowedData(this, chunk);
+    else this.handler.onResponseData?.(this, Buffer.from(chunk));
   }
 
   finish(): void {
