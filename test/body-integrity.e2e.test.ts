@@ -109,6 +109,11 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${origin}" }
       assert.equal(await fetchDigest(port(), '/length', null), DIGEST);
     });
 
+    it('to many clients at once', async () => {
+      const digests = await Promise.all(Array.from({ length: 12 }, (_, i) => fetchDigest(port(), i % 2 === 0 ? '/length' : '/chunked', null)));
+      for (const d of digests) assert.equal(d, DIGEST);
+    });
+
     it('chunked, read at once', async () => {
       assert.equal(await fetchDigest(port(), '/chunked', null), DIGEST);
     });
