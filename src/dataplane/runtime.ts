@@ -28,7 +28,14 @@ export class Runtime {
   constructor(compiled: CompiledConfig, env: FilterEnv, accessLog: AccessLogBuffer | null = null) {
     this.generation = compiled.generation;
     // Pipelines first: each route holds its pipeline, so a request never looks one up by name.
-    const pipelines = new Map(compiled.pipelines.map((p) => [p.name, new Pipeline(p, env)]));
+    const pipelines = new Map<string, Pipeline>();
+    try {
+      for (const p of compiled.pipelines) pipelines.set(p.name, new Pipeline(p, env));
+    } catch (err) {
+      // A generation that cannot be built releases what its finished pipelines took.
+      for (const p of pipelines.values()) p.close();
+      throw err;
+    }
     this.pipelines = pipelines;
     this.servers = new Map(
       compiled.servers.map((s) => [

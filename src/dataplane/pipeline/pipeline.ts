@@ -20,7 +20,15 @@ export class Pipeline {
 
   constructor(spec: CompiledPipeline, env: FilterEnv) {
     this.name = spec.name;
-    this.filters = spec.filters.map((f) => createFilter(f.kind, f.name, f.spec, env));
+    const filters: Filter[] = [];
+    try {
+      for (const f of spec.filters) filters.push(createFilter(f.kind, f.name, f.spec, env));
+    } catch (err) {
+      // The filters built so far release what they took (offload pool leases, timers).
+      for (const f of filters) f.close?.();
+      throw err;
+    }
+    this.filters = filters;
     this.steps = spec.steps.map((s) => ({
       filter: this.filters[s.filter] as Filter,
       jumpIf: new Map(Object.entries(s.jumpIf)),
