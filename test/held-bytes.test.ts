@@ -48,4 +48,17 @@ describe('body bytes that arrive before the sink', () => {
     assert.equal(next.kept[0]?.buffer, memory, 'the second response did not reuse the first one\'s held copy');
     assert.ok(next.kept[0]?.every((b) => b === 2));
   });
+
+  it('pack many small pieces (chunked framing) into shared buffers', () => {
+    const ex = new UpstreamExchange(makeContext(), endpoint, null, counters);
+    ex.onResponseHead(controller, 200, ['transfer-encoding', 'chunked']);
+    const read = Buffer.alloc(10);
+    for (let i = 0; i < 8_000; i++) ex.onBorrowedData(controller, read.fill(i % 256));
+    const keeper = collector(false);
+    ex.pipeTo(keeper);
+    assert.equal(keeper.kept.length, 8_000);
+    const memories = new Set(keeper.kept.map((c) => c.buffer));
+    assert.ok(memories.size <= 2, `80,000 bytes held in ${memories.size} buffers`);
+    keeper.kept.forEach((c, i) => assert.ok(c.every((b) => b === i % 256), `piece ${i} changed`));
+  });
 });

@@ -6,7 +6,7 @@ import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
 import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
-import { holdCopy, release } from './held-bytes';
+import { HeldBytes } from './held-bytes';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = ['date', 'content-length'];
@@ -29,8 +29,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private controller: Controller | null = null;
   private sink: BodySink | null = null;
   private pending: Buffer[] | null = null;
-  /** The pending chunks are held copies (see held-bytes.ts), reusable once a borrowing sink took them. */
-  private pendingHeld = false;
+  /** Where borrowed pending chunks are copied (see held-bytes.ts); reusable once a borrowing sink took them. */
+  private held: HeldBytes | null = null;
   private ended = false;
   private failed = false;
   private headersSeen = false;
@@ -131,14 +131,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.counters.bytes(chunk.length);
     const sink = this.sink;
     if (sink === null) {
-      const pending = (this.pending ??= []);
-      if (!borrowed) {
-        pending.push(chunk);
-        this.pendingHeld = false;
-      } else if (pending.length === 0 || this.pendingHeld) {
-        this.pendingHeld = true;
-        pending.push(holdCopy(chunk));
-      } else pending.push(Buffer.from(chunk));
+      (this.pending ??= []).push(borrowed ? (this.held ??= new HeldBytes()).copy(chunk) : chunk);
       return;
     }
     if (!sink.write(borrowed && sink.borrows !== true ? Buffer.from(chunk) : chunk)) controller.pause();
@@ -198,7 +191,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (pending !== null) {
       let flowing = true;
       for (const chunk of pending) flowing = sink.write(chunk) && flowing;
-      if (this.pendingHeld && sink.borrows === true) for (const chunk of pending) release(chunk);
+      // A sink that borrows has copied what it keeps: the held memory can serve another response.
+      if (this.held !== null && sink.borrows === true) this.held.release();
+      this.held = null;
       if (!flowing) this.controller?.pause();
     }
     if (this.failed) sink.abort();
