@@ -34,6 +34,16 @@ export class NodeExchange extends Exchange {
     this.finish();
   };
 
+  /**
+   * The request closed. A response node:http has not attached to the socket
+   * yet (a pipelined request queued behind another) never emits 'close' when
+   * the client leaves: the request's close on a dead socket is the only sign.
+   */
+  readonly onRequestClose = (): void => {
+    const socket = this.req.socket as { destroyed?: boolean } | null;
+    if (!this.res.writableFinished && (socket === null || socket.destroyed === true)) this.onClose();
+  };
+
   /** HTTP/2 frames bodies with DATA frames: no Content-Length means a body of unknown length unless the stream ended with its headers. */
   override protocol(): string {
     return `HTTP/${this.req.httpVersionMajor}.${this.req.httpVersionMinor}`;

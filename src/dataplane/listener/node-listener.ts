@@ -142,6 +142,7 @@ export class NodeListener implements Listener {
     const ctx = nodeRequestContext(req.method ?? 'GET', req.url ?? '/', headers, socket as net.Socket, this.scheme);
     const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, this.holder);
     res.once('close', ex.onClose);
+    req.once('close', ex.onRequestClose);
     if (headers.items.length / 2 > this.maxHeaderCount) {
       this.core.reject(ex, ex.runtime, 'NGATE_ERR_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header fields`);
       return;
