@@ -73,29 +73,10 @@ ln -s "$ROOT/node_modules" "$WORK/base/node_modules"
 log "building the working tree"
 (cd "$ROOT" && npx tsc -p . >/dev/null)
 
-mkdir -p "$WORK/tmp"
-head -c 65536 /dev/urandom >"$WORK/64k.bin"
-chmod 644 "$WORK/64k.bin"
-cat >"$WORK/backend.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $WORK/backend.pid;
-error_log $WORK/backend-error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/tmp/b;
-  proxy_temp_path $WORK/tmp/p;
-  server {
-    listen 127.0.0.1:$BACKEND_PORT backlog=4096;
-    location = /small { default_type text/plain; return 200 "hello from the backend\n"; }
-    location = /64k { default_type application/octet-stream; alias $WORK/64k.bin; }
-    location = /post { client_max_body_size 1m; default_type text/plain; return 200 "posted\n"; }
-  }
-}
-EOF
+mkdir -p "$WORK/tmp" "$WORK/www"
+head -c 65536 /dev/urandom >"$WORK/www/64k.bin"
+chmod 644 "$WORK/www/64k.bin"
+sed -e "s|WORKERS|1|" -e "s|WORK|$WORK|g" -e "s|BACKEND_PORT|$BACKEND_PORT|" "$ROOT/native-bench/configs/backend.conf" >"$WORK/backend.conf"
 taskset -c 1 nginx -p "$WORK" -e "$WORK/backend-error.log" -c "$WORK/backend.conf" >"$WORK/backend.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$BACKEND_PORT/small" "${PIDS[-1]}" "$WORK/backend.log"

@@ -131,30 +131,7 @@ free_ports() {
 
 # --- configs ---------------------------------------------------------------
 write_backend_conf() {
-  local workers="$1"
-  cat >"$WORK/backend.conf" <<EOF
-worker_processes $workers;
-daemon off;
-pid $WORK/backend.pid;
-error_log $WORK/backend-error.log warn;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/tmp/backend-body;
-  proxy_temp_path $WORK/tmp/backend-proxy;
-  sendfile on;
-  tcp_nopush on;
-  open_file_cache max=16;
-  server {
-    listen 127.0.0.1:$BACKEND_PORT backlog=4096;
-    location = /small { default_type text/plain; return 200 "hello from the backend\n"; }
-    location = /64k { default_type application/octet-stream; alias $WORK/www/64k.bin; }
-    location = /post { client_max_body_size 1m; default_type text/plain; return 200 "posted\n"; }
-  }
-}
-EOF
+  sed -e "s|WORKERS|$1|" -e "s|WORK|$WORK|g" -e "s|BACKEND_PORT|$BACKEND_PORT|" "$ROOT/native-bench/configs/backend.conf" >"$WORK/backend.conf"
 }
 
 write_nginx_proxy_conf() {

@@ -91,21 +91,15 @@ const DEFAULT_LIMITS: HotCacheLimits = {
 export class HotFileCache {
   private readonly entries = new Map<string, HotFile>();
   private held = 0;
-  readonly maxFileBytes: number;
-  readonly budgetBytes: number;
-  readonly maxEntries: number;
-  readonly entryOverheadBytes: number;
-  readonly revalidateMs: number;
-  readonly now: () => number;
+  private readonly limits: HotCacheLimits;
 
   constructor(limits: Partial<HotCacheLimits> = {}) {
-    const l = { ...DEFAULT_LIMITS, ...limits };
-    this.maxFileBytes = l.maxFileBytes;
-    this.budgetBytes = l.budgetBytes;
-    this.maxEntries = l.maxEntries;
-    this.entryOverheadBytes = l.entryOverheadBytes;
-    this.revalidateMs = l.revalidateMs;
-    this.now = l.now;
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** The cache's clock (monotonic milliseconds), for stamping new entries. */
+  now(): number {
+    return this.limits.now();
   }
 
   get bytes(): number {
@@ -117,7 +111,8 @@ export class HotFileCache {
   }
 
   admits(size: number): boolean {
-    return size <= this.maxFileBytes && size + this.entryOverheadBytes <= this.budgetBytes && this.maxEntries > 0;
+    const l = this.limits;
+    return size <= l.maxFileBytes && size + l.entryOverheadBytes <= l.budgetBytes && l.maxEntries > 0;
   }
 
   /** The entry if present, without revalidation (LRU touch). */
@@ -133,8 +128,8 @@ export class HotFileCache {
   async get(key: string, statPath: string): Promise<HotFile | undefined> {
     const entry = this.peek(key);
     if (entry === undefined) return undefined;
-    const now = this.now();
-    if (now - entry.checkedAt < this.revalidateMs) return entry;
+    const now = this.limits.now();
+    if (now - entry.checkedAt < this.limits.revalidateMs) return entry;
     let st: Stats;
     try {
       st = await stat(statPath);
@@ -151,15 +146,16 @@ export class HotFileCache {
   }
 
   set(key: string, entry: HotFile): void {
+    const l = this.limits;
     if (!this.admits(entry.body.length)) return;
-    const cost = hotEntryCost(key, entry, this.entryOverheadBytes);
-    if (cost > this.budgetBytes) return;
+    const cost = hotEntryCost(key, entry, l.entryOverheadBytes);
+    if (cost > l.budgetBytes) return;
     const old = this.entries.get(key);
     if (old !== undefined) this.drop(key, old);
     this.entries.set(key, entry);
     this.held += cost;
     for (const [k, e] of this.entries) {
-      if (this.held <= this.budgetBytes && this.entries.size <= this.maxEntries) break;
+      if (this.held <= l.budgetBytes && this.entries.size <= l.maxEntries) break;
       this.drop(k, e);
     }
   }
@@ -173,7 +169,7 @@ export class HotFileCache {
     // Only the entry still stored under the key counts: a concurrent revalidation may have replaced it.
     if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
-    this.held -= hotEntryCost(key, entry, this.entryOverheadBytes);
+    this.held -= hotEntryCost(key, entry, this.limits.entryOverheadBytes);
   }
 }
 

@@ -82,6 +82,15 @@ function statusOf(line: string): number {
   return a * 100 + b * 10 + c;
 }
 
+/** One Content-Length value (plain decimal), which must equal any seen before (`seen`, -1: none). */
+function sameLength(seen: number, value: string): number {
+  const v = value.trim();
+  if (!DIGITS.test(v)) fail('invalid content-length', 'HPE_INVALID_CONTENT_LENGTH');
+  const n = Number(v);
+  if (seen !== -1 && n !== seen) fail('differing content-length values', 'HPE_UNEXPECTED_CONTENT_LENGTH');
+  return n;
+}
+
 function fail(message: string, code = 'HPE_INVALID_HEADER_TOKEN'): never {
   throw new HttpParserError(message, code);
 }
@@ -242,13 +251,8 @@ export class ResponseParser {
       switch (lower) {
         case 'content-length':
           // A list of equal values is one length (RFC 9110 §8.6); the common single value skips the split.
-          for (const part of value.indexOf(',') === -1 ? [value] : value.split(',')) {
-            const v = part.trim();
-            if (!DIGITS.test(v)) fail('invalid content-length', 'HPE_INVALID_CONTENT_LENGTH');
-            const n = Number(v);
-            if (length !== -1 && n !== length) fail('differing content-length values', 'HPE_UNEXPECTED_CONTENT_LENGTH');
-            length = n;
-          }
+          if (value.indexOf(',') === -1) length = sameLength(length, value);
+          else for (const part of value.split(',')) length = sameLength(length, part);
           break;
         case 'transfer-encoding': {
           te = true;
