@@ -17,9 +17,11 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
   let via: string | undefined;
   let forwardedHost = false;
   let forwardedProto = false;
+  let host: string | undefined;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i] as string;
     const value = src[i + 1] as string;
+    if (name === 'host' && host === undefined) host = value;
     if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
     if (name === 'x-forwarded-for') {
       xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -36,10 +38,7 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
   if (xForwardedFor) {
     out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
     if (!forwardedProto) out.push('x-forwarded-proto', ctx.scheme);
-    if (!forwardedHost) {
-      const host = ctx.headers.get('host');
-      if (host !== undefined) out.push('x-forwarded-host', host);
-    }
+    if (!forwardedHost && host !== undefined) out.push('x-forwarded-host', host);
   } else if (xff !== undefined) {
     out.push('x-forwarded-for', xff);
   }
