@@ -102,7 +102,8 @@ describe('FGW seed config.json end to end (health check walk)', () => {
 
   const proxied = async (): Promise<string> => {
     const r = await http(gw.url(`fgw-listener-${proxyPort}`, '/'), { fresh: true });
-    assert.equal(r.status, 200);
+    // The gateway's log says why when it is not 200 (a health flip, an upstream error).
+    assert.equal(r.status, 200, `${r.body}\n--- gateway log ---\n${gw.logs().slice(-4000)}`);
     return r.headers['x-backend'] as string;
   };
 
@@ -118,12 +119,13 @@ describe('FGW seed config.json end to end (health check walk)', () => {
 
   it('takes a stopped backend out after failed checks and brings it back when it returns', async () => {
     const port = backends[1]!.port;
-    const out = gw.waitForLog(/endpoint unhealthy, out of rotation.*127\.0\.0\.1:\d+/);
+    // Only lines logged from here on, about this endpoint: a slow probe earlier in the run may have logged either line already.
+    const out = gw.waitForLog(new RegExp(`endpoint unhealthy, out of rotation.*127\\.0\\.0\\.1:${port}(?!\\d)`), gw.logs().length);
     await backends[1]!.close();
     await out;
     assert.match(gw.logs(), /health check failed/);
     for (let i = 0; i < 6; i++) assert.equal(await proxied(), '1');
-    const back = gw.waitForLog(/endpoint healthy again/);
+    const back = gw.waitForLog(new RegExp(`endpoint healthy again.*127\\.0\\.0\\.1:${port}(?!\\d)`), gw.logs().length);
     backends[1] = await startBackend(2, undefined, port);
     await back;
     const seen = new Set<string>();

@@ -16,7 +16,8 @@ export interface Gateway {
   /** Its data directory (running_objects.yaml). */
   readonly dataDir: string;
   /** Resolves with the log text once it matches `re` (already matched output counts). */
-  waitForLog(re: RegExp): Promise<string>;
+  /** Resolves with the output once `re` matches it, from offset `from` on (a `logs().length` taken before the cause, so an older line cannot match). */
+  waitForLog(re: RegExp, from?: number): Promise<string>;
   url(server: string, pathAndQuery?: string): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
@@ -41,21 +42,21 @@ export function startGateway(configText: string, opts: { workers?: number; args?
     env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
   });
   let output = '';
-  const waiters: { re: RegExp; resolve: (text: string) => void }[] = [];
+  const waiters: { re: RegExp; from: number; resolve: (text: string) => void }[] = [];
   const feed = (chunk: Buffer): void => {
     output += chunk.toString();
     for (const w of [...waiters]) {
-      if (!w.re.test(output)) continue;
+      if (!w.re.test(output.slice(w.from))) continue;
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(output);
     }
   };
   child.stdout?.on('data', feed);
   child.stderr?.on('data', feed);
-  const waitForLog = (re: RegExp): Promise<string> =>
+  const waitForLog = (re: RegExp, from = 0): Promise<string> =>
     new Promise((resolve) => {
-      if (re.test(output)) resolve(output);
-      else waiters.push({ re, resolve });
+      if (re.test(output.slice(from))) resolve(output);
+      else waiters.push({ re, from, resolve });
     });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
