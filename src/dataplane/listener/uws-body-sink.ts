@@ -29,6 +29,11 @@ export class UwsBodySink implements BodySink {
   write(chunk: Buffer): boolean {
     this.ctx.bytesOut += chunk.length;
     if (this.ctx.aborted) return true;
+    if (this.pending !== null) {
+      // The unsent rest of an earlier chunk goes first: this one queues behind it (a producer that did not stop).
+      this.pending = Buffer.concat([this.pending, chunk]);
+      return false;
+    }
     const res = this.res;
     const total = this.body.length;
     let ok = true;

@@ -28,7 +28,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   length = -1;
   private controller: Controller | null = null;
   private sink: BodySink | null = null;
+  /** Body bytes the sink has not taken yet: arrived before it, or after it asked to stop. */
   private pending: Buffer[] | null = null;
+  /** How many of `pending` the sink has taken. */
+  private pendingAt = 0;
   /** Where borrowed pending chunks are copied (see held-bytes.ts); reusable once a borrowing sink took them. */
   private held: HeldBytes | null = null;
   private ended = false;
@@ -130,7 +133,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.discarding) return;
     this.counters.bytes(chunk.length);
     const sink = this.sink;
-    if (sink === null) {
+    // Held bytes go first: a chunk arriving while some wait joins them (a paused connection may still hand over what it read).
+    if (sink === null || this.pending !== null) {
       (this.pending ??= []).push(borrowed ? (this.held ??= new HeldBytes()).copy(chunk) : chunk);
       return;
     }
@@ -142,7 +146,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.release();
     if (this.discarding) return;
     this.detach();
-    if (this.sink !== null) this.sink.end();
+    if (this.sink !== null && this.pending === null) this.sink.end();
   }
 
   onResponseError(_controller: Controller, err: Error): void {
@@ -186,22 +190,37 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   pipeTo(sink: BodySink): void {
     this.sink = sink;
-    const pending = this.pending;
-    this.pending = null;
-    if (pending !== null) {
-      let flowing = true;
-      for (const chunk of pending) flowing = sink.write(chunk) && flowing;
-      // A sink that borrows has copied what it keeps: the held memory can serve another response.
-      if (this.held !== null && sink.borrows === true) this.held.release();
-      this.held = null;
-      if (!flowing) this.controller?.pause();
-    }
-    if (this.failed) sink.abort();
-    else if (this.ended) sink.end();
+    if (this.pending === null) this.endIfOver(sink);
+    else if (!this.writePending(sink)) this.controller?.pause();
   }
 
   resume(): void {
+    const sink = this.sink;
+    if (sink !== null && this.pending !== null && !this.writePending(sink)) return;
     this.controller?.resume();
+  }
+
+  /**
+   * Hands the held chunks to the sink until it asks to stop (false: the rest
+   * waits for `resume`). Once all went, ends the sink if the upstream did.
+   */
+  private writePending(sink: BodySink): boolean {
+    const pending = this.pending as Buffer[];
+    let flowing = true;
+    while (flowing && this.pendingAt < pending.length) flowing = sink.write(pending[this.pendingAt++] as Buffer);
+    if (this.pendingAt < pending.length) return false;
+    this.pending = null;
+    this.pendingAt = 0;
+    // A sink that borrows has copied what it keeps: the held memory can serve another response.
+    if (this.held !== null && sink.borrows === true) this.held.release();
+    this.held = null;
+    this.endIfOver(sink);
+    return flowing;
+  }
+
+  private endIfOver(sink: BodySink): void {
+    if (this.failed) sink.abort();
+    else if (this.ended) sink.end();
   }
 
   cancel(): void {
