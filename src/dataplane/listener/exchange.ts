@@ -37,7 +37,7 @@ export abstract class Exchange {
     this.runtime = holder.enter();
   }
 
-  finish = (): void => {
+  finish(): void {
     if (this.finished) return;
     this.finished = true;
     this.holder.leave(this.runtime);
@@ -51,7 +51,7 @@ export abstract class Exchange {
     counters.end(status, elapsed);
     if (this.routeCounters !== null) this.routeCounters.end(status, elapsed);
     if (this.logger !== null) this.logger.log(ctx, status, elapsed, this.protocol());
-  };
+  }
 
   /** The announced body: a length, CHUNKED (unknown length), or a framing error (see framing.ts). */
   bodyFraming(): number | string {

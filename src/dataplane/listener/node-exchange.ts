@@ -112,7 +112,7 @@ export class NodeExchange extends Exchange {
         this.finish();
         streamed.pipeTo(NULL_SINK);
       } else {
-        streamed.pipeTo(new NodeBodySink(res, ctx, streamed, this.finish));
+        streamed.pipeTo(new NodeBodySink(res, ctx, streamed, () => this.finish()));
       }
       return;
     }

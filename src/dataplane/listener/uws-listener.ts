@@ -14,6 +14,12 @@ import { websocketBehavior } from '../websocket/behavior';
 
 const decoder = new TextDecoder();
 
+/** uWS gives the method lowercased; the common ones map to constants instead of a new string each. */
+const UPPER_METHODS = new Map(['get', 'post', 'put', 'delete', 'head', 'options', 'patch'].map((m) => [m, m.toUpperCase()]));
+function upperMethod(lower: string): string {
+  return UPPER_METHODS.get(lower) ?? lower.toUpperCase();
+}
+
 /** A request on the uWS engine: writes go through `cork`. */
 export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
@@ -29,6 +35,12 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     super(ctx, holder);
     ctx.remoteSource = this;
   }
+
+  /** uWS's onAborted handler: the one closure a request needs. */
+  readonly aborted = (): void => {
+    this.ctx.abort();
+    this.finish();
+  };
 
   /** uWS forbids touching `res` once the client left or the response ended. */
   remoteAddress(): string {
@@ -115,6 +127,11 @@ export class UwsListener implements Listener {
   private socket: UwsListenSocket | null = null;
   private readonly core: RequestCore;
   private readonly scheme: 'http' | 'https';
+  /** The header list `collect` fills: req.forEach runs synchronously inside `handle`, so no closure per request. */
+  private collecting: string[] = [];
+  private readonly collect = (name: string, value: string): void => {
+    this.collecting.push(name, value);
+  };
 
   constructor(
     private readonly uws: UwsModule,
@@ -157,13 +174,14 @@ export class UwsListener implements Listener {
   }
 
   private handle(res: UwsHttpResponse, req: UwsHttpRequest): void {
-    const headers = new HeaderList();
-    req.forEach((k, v) => headers.items.push(k, v));
+    const items: string[] = [];
+    this.collecting = items;
+    req.forEach(this.collect);
     const ctx = new RequestContext(
-      req.getMethod().toUpperCase(),
+      upperMethod(req.getMethod()),
       req.getUrl(),
       req.getQuery() ?? '',
-      headers,
+      new HeaderList(items),
       null,
       this.scheme,
       null,
@@ -171,10 +189,7 @@ export class UwsListener implements Listener {
       performance.now(),
     );
     const ex = new UwsExchange(res, ctx, this.holder, this.holdPipelined);
-    res.onAborted(() => {
-      ctx.abort();
-      ex.finish();
-    });
+    res.onAborted(ex.aborted);
     this.core.handle(ex, ex.runtime);
     if (ex.bodyComplete) ex.holdPipelined();
   }
