@@ -41,6 +41,10 @@ function firstThen(first: Script, rest: Script = ok): Script {
   return (req, i) => (i === 0 ? first(req, i) : rest(req, i));
 }
 
+/** The head and a first chunk-size line that is no hex number, in one write; `/after` gets a good answer. */
+const badFirstChunk: Script = (req, i) =>
+  req.path.endsWith('/after') ? ok(req, i) : [['write', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-up: 1\r\n\r\nzz\r\n']];
+
 const scenarios: Scenario[] = [
   {
     name: 'refused',
@@ -102,6 +106,30 @@ const scenarios: Scenario[] = [
       assert.ok(!r.text.endsWith('0\r\n\r\n'), 'no terminating chunk');
       assert.equal(r.closed, true);
       await assert.rejects(get());
+    },
+  },
+  {
+    // The head and a malformed first chunk-size line in one read: the error comes before the listener wrote anything.
+    name: 'bad-first-chunk',
+    script: badFirstChunk,
+    check: async ({ get }) => {
+      const r = await get();
+      assertGatewayError(r, 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+      assert.equal(r.headers['x-up'], undefined, "none of the upstream's headers");
+      assert.equal((await get('/after')).body, 'ok GET /bad-first-chunk/after');
+    },
+  },
+  {
+    // undici reports the parse error once its socket closed, after the head went out: an abortive close, never a clean end.
+    name: 'bad-first-chunk-undici',
+    pool: 'client: undici',
+    script: badFirstChunk,
+    check: async ({ get, raw }) => {
+      await assert.rejects(get());
+      const wire = await raw('/raw');
+      assert.ok(!wire.text.includes('\r\n\r\n'), JSON.stringify(wire.text));
+      assert.equal(wire.closed, true);
+      assert.equal((await get('/after')).body, 'ok GET /bad-first-chunk-undici/after');
     },
   },
   {

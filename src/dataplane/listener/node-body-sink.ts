@@ -28,6 +28,8 @@ export class NodeBodySink implements BodySink {
 
   end(): void {
     if (this.ctx.aborted) return;
+    // Node would end a short Content-Length body as if complete (HTTP/2) or leave it open: abortive instead.
+    if (this.ctx.bytesOut < this.body.length) return this.abort();
     this.res.end();
     this.onDone();
   }

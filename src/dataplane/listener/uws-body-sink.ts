@@ -58,6 +58,8 @@ export class UwsBodySink implements BodySink {
 
   end(): void {
     if (this.ctx.aborted) return;
+    // A body that ended short of its length left the response open: never a hang, never a clean end.
+    if (this.ctx.bytesOut < this.body.length) return this.abort();
     // With a known length the last tryEnd finished the response; chunked needs the terminator.
     if (this.body.length < 0 || this.body.length === 0) {
       this.res.cork(() => {

@@ -6,7 +6,9 @@ import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
 import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
+import type { ErrorCode } from '../../shared/errors';
 import { HeldBytes } from './held-bytes';
+import { bodyless } from '../listener/status-line';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = ['date', 'content-length'];
@@ -34,8 +36,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private pendingAt = 0;
   /** Where borrowed pending chunks are copied (see held-bytes.ts); reusable once a borrowing sink took them. */
   private held: HeldBytes | null = null;
+  /** Body bytes the upstream delivered, against `expected`. */
+  private received = 0;
+  /** The announced length a body must reach to end cleanly; -1 when unknown or when the response has no body. */
+  private expected = -1;
   private ended = false;
   private failed = false;
+  /** The exchange stopped the upstream itself: what undici reports next is no upstream fault. */
+  private cancelled = false;
   private headersSeen = false;
   private discarding = false;
   private readonly abortHook = (): void => this.cancel();
@@ -116,6 +124,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       out.push(name, flat[i + 1] as string);
     }
     this.length = length;
+    if (!bodyless(ctx.method, statusCode)) this.expected = length;
     ctx.streamedBody = this;
     this.finishHeaders('');
   }
@@ -132,6 +141,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private deliver(controller: Controller, chunk: Buffer, borrowed: boolean): void {
     if (this.discarding) return;
     this.counters.bytes(chunk.length);
+    this.received += chunk.length;
     const sink = this.sink;
     // Held bytes go first: a chunk arriving while some wait joins them (a paused connection may still hand over what it read).
     if (sink === null || this.pending !== null) {
@@ -145,6 +155,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.ended = true;
     this.release();
     if (this.discarding) return;
+    // undici may report an h2 stream reset (or a connection lost) mid-body as a completion: the length tells.
+    if (this.received < this.expected) return this.brokeOff('NGATE_ERR_UPSTREAM_RESET', `the body ended after ${this.received} of ${this.expected} bytes`);
     this.detach();
     if (this.sink !== null && this.pending === null) this.sink.end();
   }
@@ -183,7 +195,28 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       this.finishHeaders('serverError');
       return;
     }
+    this.brokeOff(upstreamErrorCode(err), err.message);
+  }
+
+  /**
+   * The upstream failed after its head. Until the listener piped the body,
+   * nothing of the response went downstream (it writes the head and attaches
+   * its sink in one go): the client gets an ngate error instead. After that,
+   * the sink closes the client connection abortively.
+   */
+  private brokeOff(code: ErrorCode, detail: string): void {
     this.detach();
+    const ctx = this.ctx;
+    if (this.sink === null && !this.cancelled && !ctx.aborted) {
+      this.pending = null;
+      this.pendingAt = 0;
+      this.held?.release();
+      this.held = null;
+      ctx.fail(code, detail);
+      this.counters.failure(code);
+      this.counters.outcome(this.endpoint.index, false);
+      return;
+    }
     this.failed = true;
     if (this.sink !== null) this.sink.abort();
   }
@@ -224,6 +257,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   cancel(): void {
+    this.cancelled = true;
     const c = this.controller;
     if (c !== null && !c.aborted && !this.ended) c.abort(new Error('client aborted'));
   }
