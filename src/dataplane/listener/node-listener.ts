@@ -73,17 +73,26 @@ export class NodeListener implements Listener {
     this.servers.secure?.on('upgrade', onUpgrade);
     // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.
     if (this.tls !== null) this.servers.secure?.prependListener('secureConnection', this.tls.checkOptionalClient);
+    // maxConnections counts accepted connections (idle keep-alive, h2 sessions and WebSockets included):
+    // net.Server closes the excess at accept, before a byte is read (0 = unlimited).
+    this.servers.listening.maxConnections = spec.maxConnections;
   }
 
   /**
    * A new generation of this HTTPServer: new TLS material is built now
    * (throws, refusing the swap, when OpenSSL rejects it) and takes effect
-   * for new connections at commit, without rebinding the port.
+   * for new connections at commit, without rebinding the port, as does a
+   * new maxConnections (connections already open over it stay).
    */
   prepareUpdate(spec: CompiledServer): (() => void) | null {
     const server = this.servers.secure;
-    if (this.tls === null || server === null || spec.tls === null) return null;
-    return this.tls.prepare(spec.tls, server);
+    const tls = this.tls === null || server === null || spec.tls === null ? null : this.tls.prepare(spec.tls, server);
+    const listening = this.servers.listening;
+    const max = spec.maxConnections;
+    return () => {
+      listening.maxConnections = max;
+      tls?.();
+    };
   }
 
   listen(): Promise<void> {
