@@ -103,18 +103,52 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0
   });
 });
 
-describe('maxConnections on the node engine (served by worker 0 only)', () => {
-  let upstream: RecordingUpstream;
-  let gw: Gateway;
-  let port: number;
-  before(async () => {
-    upstream = new RecordingUpstream();
-    await upstream.start();
-    gw = await startGateway(
-      `
+/** True once `text` holds a whole response framed by Content-Length. */
+function wholeResponse(text: string): boolean {
+  const split = text.indexOf('\r\n\r\n');
+  const length = /\r\ncontent-length: (\d+)\r\n/i.exec(text);
+  return split >= 0 && length !== null && text.length - split - 4 >= Number(length[1]);
+}
+
+/** One request on an open keep-alive connection; resolves with the response once it is complete. */
+async function askOn(socket: net.Socket, pathName: string): Promise<string> {
+  let text = '';
+  const onData = (c: Buffer): void => {
+    text += c.toString('latin1');
+  };
+  socket.on('data', onData);
+  socket.write(`GET ${pathName} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  while (!wholeResponse(text)) await once(socket, 'data');
+  socket.off('data', onData);
+  return text;
+}
+
+/** Connects, sends one request and collects what comes back until the connection closes (a reset included). */
+async function untilClosed(port: number, payload: string): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let text = '';
+  socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+  socket.on('connect', () => socket.write(payload));
+  await new Promise((resolve) => socket.once('close', resolve));
+  return text;
+}
+
+// The node engine runs in worker 0 only: the whole limit holds there, whatever the worker count.
+for (const protocols of ['[http1, h2c]', '[http1]']) {
+  describe(`maxConnections on the node engine, protocols ${protocols}: excess connections closed at accept`, () => {
+    let upstream: RecordingUpstream;
+    let gw: Gateway;
+    let port: number;
+    before(async () => {
+      upstream = new RecordingUpstream();
+      await upstream.start();
+      gw = await startGateway(
+        `
 kind: HTTPServer
 name: edge
 engine: node
+protocols: ${protocols}
 port: 0
 maxConnections: 2
 rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
@@ -123,29 +157,39 @@ kind: Pipeline
 name: p
 filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
 `,
-      { workers: 2 },
-    );
-    port = gw.ports.get('edge') as number;
-  });
-  after(async () => {
-    assert.equal(await gw.stop(), 0);
-    await upstream.close();
-  });
+        { workers: 2 },
+      );
+      port = gw.ports.get('edge') as number;
+    });
+    after(async () => {
+      assert.equal(await gw.stop(), 0);
+      await upstream.close();
+    });
 
-  it('holds the whole limit in that worker, not its share of it', { timeout: 10_000 }, async () => {
-    const holders = [0, 1].map(() => net.connect(port, '127.0.0.1'));
-    for (const [i, s] of holders.entries()) {
-      s.on('error', () => undefined);
-      s.write(`POST /hold${i} HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc`);
-    }
-    const deadline = Date.now() + 3_000;
-    while (upstream.seen('/hold').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(upstream.seen('/hold').length, 2, 'both places of maxConnections: 2 are usable');
-    const third = await rawRequest(port, 'GET /third HTTP/1.1\r\nHost: x\r\n\r\n');
-    assert.match(third.text, /^HTTP\/1\.1 503 [^]*NGATE_ERR_TOO_MANY_CONNECTIONS/);
-    for (const s of holders) s.destroy();
+    it('counts idle keep-alive connections: a third gets no answer, and a new one is served once one of them closes', { timeout: 10_000 }, async () => {
+      assert.doesNotMatch(gw.logs(), /maxConnections/, 'no engine warning: the node engine limits at accept');
+      const idle = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+      for (const s of idle) s.on('error', () => undefined);
+      // Each answered once, then left open and idle.
+      for (const [i, s] of idle.entries()) assert.match(await askOn(s, `/idle${i}`), /^HTTP\/1\.1 200 /);
+      const third = await untilClosed(port, 'GET /third HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.equal(third, '', 'closed at accept, without a response');
+      assert.equal(upstream.seen('/third').length, 0);
+      // The two idle connections still work.
+      assert.match(await askOn(idle[1] as net.Socket, '/again'), /^HTTP\/1\.1 200 /);
+      const gone = idle[0] as net.Socket;
+      const goneClosed = new Promise((resolve) => gone.once('close', resolve));
+      gone.destroy();
+      await goneClosed;
+      // The gateway sees that close a moment after the client does.
+      const end = Date.now() + 3_000;
+      let fourth = '';
+      while (!fourth.startsWith('HTTP/1.1 200') && Date.now() < end) fourth = await untilClosed(port, 'GET /fourth HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      assert.match(fourth, /^HTTP\/1\.1 200 /);
+      (idle[1] as net.Socket).destroy();
+    });
   });
-});
+}
 
 describe('ngate validate on limits the engine cannot honour', () => {
   it('warns, with the field, and still accepts the file', async () => {

@@ -192,7 +192,7 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
       c.add(['maxHeaderBytes'], `the uWebSockets.js engine holds requests whose header block over ~${UWS_SPLIT_HEADER_BYTES / 1024} KB arrives in several TCP reads; ngate's limit applies only below that`, c.warnings);
     }
     if (spec.maxConnections > 0) {
-      c.add(['maxConnections'], 'the uWebSockets.js engine has no accept hook: ngate counts connections with a request in progress (503 and close beyond), not idle keep-alive connections', c.warnings);
+      c.add(['maxConnections'], 'the uWebSockets.js engine has no accept hook: ngate counts connections with a request in progress (503 and close beyond), not idle keep-alive connections; engine: node limits open connections at accept', c.warnings);
     }
   } else {
     if (raw.pipelining !== undefined) c.add(['pipelining'], 'the node engine always serves pipelined requests (in order); this value applies only with engine: uws', c.warnings);

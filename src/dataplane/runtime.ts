@@ -51,8 +51,9 @@ export class Runtime {
             (name) => pipelines.get(name) ?? null,
           ),
           counters: env.stats.listener(s.slot),
-          // uWS listeners share the port across workers (each takes its share); node listeners run in worker 0 only.
-          maxActive: s.maxConnections <= 0 ? 0 : s.engine === 'node' ? s.maxConnections : Math.ceil(s.maxConnections / env.workers),
+          // uWS listeners share the port across workers (each takes its share of busy connections); node
+          // listeners limit accepted connections themselves (NodeListener), not busy ones.
+          maxActive: s.maxConnections <= 0 || s.engine === 'node' ? 0 : Math.ceil(s.maxConnections / env.workers),
           accessLog: s.accessLog === null || accessLog === null ? null : new AccessLogger(s.accessLog.path, s.accessLog.format, accessLog, s.name, compiled.generation),
         },
       ]),

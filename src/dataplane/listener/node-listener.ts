@@ -17,6 +17,13 @@ import { NodeUpgrader } from '../websocket/node-upgrade';
 /** llhttp errors that are about message framing (answered like ngate's own framing refusals). */
 const FRAMING_ERRORS = new Set(['HPE_UNEXPECTED_CONTENT_LENGTH', 'HPE_INVALID_CONTENT_LENGTH', 'HPE_INVALID_TRANSFER_ENCODING', 'HPE_INVALID_CHUNK_SIZE']);
 
+/**
+ * The last request node:http dispatched on each HTTP/1 connection. A parse
+ * error while that request's body is still incomplete belongs to a request
+ * that already has its answer, sent or coming: no second status line then.
+ */
+const dispatched = new WeakMap<object, http.IncomingMessage>();
+
 function clientErrorCode(code: string): ErrorCode {
   if (FRAMING_ERRORS.has(code)) return 'NGATE_ERR_BAD_FRAMING';
   if (code === 'HPE_HEADER_OVERFLOW') return 'NGATE_ERR_HEADERS_TOO_LARGE';
@@ -66,17 +73,26 @@ export class NodeListener implements Listener {
     this.servers.secure?.on('upgrade', onUpgrade);
     // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.
     if (this.tls !== null) this.servers.secure?.prependListener('secureConnection', this.tls.checkOptionalClient);
+    // maxConnections counts accepted connections (idle keep-alive, h2 sessions and WebSockets included):
+    // net.Server closes the excess at accept, before a byte is read (0 = unlimited).
+    this.servers.listening.maxConnections = spec.maxConnections;
   }
 
   /**
    * A new generation of this HTTPServer: new TLS material is built now
    * (throws, refusing the swap, when OpenSSL rejects it) and takes effect
-   * for new connections at commit, without rebinding the port.
+   * for new connections at commit, without rebinding the port, as does a
+   * new maxConnections (connections already open over it stay).
    */
   prepareUpdate(spec: CompiledServer): (() => void) | null {
     const server = this.servers.secure;
-    if (this.tls === null || server === null || spec.tls === null) return null;
-    return this.tls.prepare(spec.tls, server);
+    const tls = this.tls === null || server === null || spec.tls === null ? null : this.tls.prepare(spec.tls, server);
+    const listening = this.servers.listening;
+    const max = spec.maxConnections;
+    return () => {
+      listening.maxConnections = max;
+      tls?.();
+    };
   }
 
   listen(): Promise<void> {
@@ -126,6 +142,7 @@ export class NodeListener implements Listener {
 
   private handle(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
     const socket = req.socket;
+    if (req.httpVersionMajor === 1) dispatched.set(socket, req as http.IncomingMessage);
     if (poisoned.has(socket)) return; // pipelined behind a refusal: never dispatched, the connection closes
     const raw = req.rawHeaders;
     const headers = new HeaderList();
@@ -152,12 +169,16 @@ export class NodeListener implements Listener {
 
   /**
    * A request node's parser refused (bad framing, headers too large or too
-   * slow): answer with ngate's error body and close. Only when no response
-   * is pending on the connection, or the answer would be taken for that one.
+   * slow): answer with ngate's error body and close. Only when that request
+   * was never dispatched and no response is pending on the connection;
+   * otherwise (its body broke or stalled after the headers, possibly after
+   * its response went out) an answer would be taken for another request's,
+   * so the connection is just closed.
    */
   private clientError(err: Error & { code?: string }, socket: net.Socket): void {
     const pending = (socket as net.Socket & { _httpMessage?: unknown })._httpMessage;
-    if (!socket.writable || (pending !== null && pending !== undefined) || err.code === 'ECONNRESET') {
+    const inBody = dispatched.get(socket)?.complete === false;
+    if (!socket.writable || inBody || poisoned.has(socket) || (pending !== null && pending !== undefined) || err.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }

@@ -22,9 +22,10 @@ export class RequestCore {
   /** Precomputed so a deferred refusal allocates no closure. */
   private readonly respondFn = (ex: Exchange): void => this.respond(ex);
   /**
-   * maxConnections counts connections with a request in progress: uWS has
-   * no accept hook (and runs one request per connection at a time); idle
-   * keep-alive connections are not counted.
+   * maxConnections on uWS counts connections with a request in progress:
+   * uWS has no accept hook (and runs one request per connection at a time);
+   * idle keep-alive connections are not counted. The node engine limits at
+   * accept instead (`maxActive` 0 here).
    */
   private readonly active: ActiveCount = { n: 0 };
   private lastRuntime: Runtime | null = null;
