@@ -23,7 +23,7 @@ describe('FGW config.json conversion', () => {
       { url: 'http://127.0.0.1:8081', weight: 100 },
       { url: 'http://127.0.0.1:8082', weight: 100 },
     ]);
-    assert.deepEqual(pool.loadBalance, { policy: 'weightedRoundRobin' });
+    assert.deepEqual(pool.loadBalance, { policy: 'roundRobin' }, 'equal weights: the round robin all workers share');
     assert.deepEqual(pool.stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
     const hc = pool.healthCheck as Record<string, unknown>;
     assert.equal(hc.interval, 2000);
@@ -34,6 +34,15 @@ describe('FGW config.json conversion', () => {
     const staticServer = byName.get('fgw-listener-8080') as unknown as { port: number; rules: { paths: { static?: { root: string; index: string[] } }[] }[] };
     assert.equal(staticServer.port, 8080);
     assert.deepEqual(staticServer.rules[0]?.paths[0]?.static?.index, ['index.html', 'index.htm']);
+  });
+
+  it('converts RoundRobinLoadBalancer with unequal weights to weightedRoundRobin', () => {
+    const seed = JSON.parse(readFileSync(SEED, 'utf8')) as { Services: { backendService1: { Endpoints: Record<string, { Weight: number }> } } };
+    seed.Services.backendService1.Endpoints['127.0.0.1:8082'] = { Weight: 50 };
+    const out = loadAndCompile([writeTempConfig(JSON.stringify(seed))], 1);
+    assert.deepEqual(out.errors, []);
+    const proxy = out.objects.find((o) => o.name === 'fgw-service-backendService1') as unknown as { filters: { mainPool: Record<string, unknown> }[] };
+    assert.deepEqual(proxy.filters[0]?.mainPool.loadBalance, { policy: 'weightedRoundRobin' });
   });
 
   it('ngate convert prints native YAML that validates to the same objects', async () => {
@@ -107,10 +116,12 @@ describe('FGW seed config.json end to end (health check walk)', () => {
     return r.headers['x-backend'] as string;
   };
 
-  it('alternates, sets the sticky cookie with Expires, and serves the static site', async () => {
-    const seen = new Set<string>();
-    for (let i = 0; i < 4; i++) seen.add(await proxied());
-    assert.deepEqual([...seen].sort(), ['1', '2']);
+  it('alternates strictly across both workers, sets the sticky cookie with Expires, and serves the static site', async () => {
+    const seen: string[] = [];
+    for (let i = 0; i < 8; i++) seen.push(await proxied());
+    // The shared cursor may start on either backend; from there every request goes to the other one.
+    const other = seen[0] === '1' ? '2' : '1';
+    assert.deepEqual(seen, seen.map((_, i) => (i % 2 === 0 ? seen[0] : other)));
     const first = await http(gw.url(`fgw-listener-${proxyPort}`, '/'), { fresh: true });
     assert.match(String(first.headers['set-cookie']), /^_srv_id=[\w-]+; Path=\/; Max-Age=3600; HttpOnly; Expires=/);
     const page = await http(gw.url(`fgw-listener-${staticPort}`, '/'));

@@ -21,17 +21,18 @@ describe('FGW seed scenario (configs/examples/fgw-demo.yaml)', () => {
   let gw: Gateway;
   before(async () => {
     backends = await startBackends(2);
-    gw = await startGateway(bundled('examples/fgw-demo.yaml', backends));
+    // Two workers: fresh connections land on either, and the alternation must hold across them.
+    gw = await startGateway(bundled('examples/fgw-demo.yaml', backends), { workers: 2 });
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);
     await Promise.all(backends.map((b) => b.close()));
   });
 
-  it('alternates between the two backends on the proxy listener', async () => {
+  it('alternates strictly between the two backends on the proxy listener, across workers', async () => {
     const seen: string[] = [];
-    for (let i = 0; i < 4; i++) seen.push((await http(gw.url('fgw-proxy', '/'), { fresh: true })).headers['x-backend'] as string);
-    assert.deepEqual(seen, ['1', '2', '1', '2']);
+    for (let i = 0; i < 8; i++) seen.push((await http(gw.url('fgw-proxy', '/'), { fresh: true })).headers['x-backend'] as string);
+    assert.deepEqual(seen, ['1', '2', '1', '2', '1', '2', '1', '2']);
   });
 
   it('sets the _srv_id sticky cookie and keeps a client with it on one backend', async () => {

@@ -28,6 +28,17 @@ describe('pool schema: traffic management', () => {
     assert.deepEqual((value as { stickySession: unknown }).stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
   });
 
+  it('accepts a sticky secret of 16 characters or more and refuses a shorter one without repeating it', () => {
+    const ok = check({ stickySession: { mode: 'cookie', secret: 'sixteen chars ok' } });
+    assert.equal((ok.value as { stickySession: { secret: string } }).stickySession.secret, 'sixteen chars ok');
+    const short = check({ stickySession: { mode: 'cookie', secret: 'hunter2' } });
+    assert.equal(short.value, undefined);
+    assert.deepEqual(short.issues[0]?.path, ['stickySession', 'secret']);
+    assert.match(short.issues[0]?.message ?? '', /at least 16 characters/);
+    assert.doesNotMatch(short.issues[0]?.message ?? '', /hunter2/);
+    assert.equal(check({ stickySession: { mode: 'cookie', secret: 1234567890123456 } }).value, undefined);
+  });
+
   it('accepts retry statuses written as numbers and refuses other ones', () => {
     const { value } = check({ retry: { maxAttempts: 3, on: ['connect-failure', 502, '503'] } });
     assert.deepEqual((value as { retry: { on: string[] } }).retry.on, ['connect-failure', '502', '503']);

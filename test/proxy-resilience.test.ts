@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { CircuitBreaker } from '../src/dataplane/filters/proxy/circuit-breaker';
+import type { Endpoint } from '../src/dataplane/balancer/endpoint';
 import { StickyCookie } from '../src/dataplane/filters/proxy/sticky-cookie';
 import { RetryPolicy } from '../src/dataplane/upstream/retry-policy';
 import { testContext, testPool } from './helpers/balancer-kit';
@@ -108,10 +110,16 @@ describe('RetryPolicy', () => {
 
 describe('StickyCookie', () => {
   const spec = { mode: 'cookie' as const, cookieName: '_srv_id', ttl: 3_600_000 };
+  const key = Buffer.alloc(32, 7);
+  const valueOf = (s: StickyCookie, ep: Endpoint): string => {
+    const ctx = testContext();
+    s.stick(ctx, ep);
+    return /^_srv_id=([^;]*)/.exec(ctx.responseHeaders.get('set-cookie') ?? '')?.[1] ?? '';
+  };
 
   it('names endpoints by a stable opaque value and pins only to available ones', () => {
     const pool = testPool([1, 1]);
-    const s = new StickyCookie('svc', pool.endpoints, spec);
+    const s = new StickyCookie('svc', pool.endpoints, spec, key);
     const ctx = testContext();
     s.stick(ctx, pool.endpoints[1]!);
     const header = ctx.responseHeaders.get('set-cookie') ?? '';
@@ -119,7 +127,7 @@ describe('StickyCookie', () => {
     const expires = Date.parse(header.split('; Expires=')[1] as string);
     assert.ok(Math.abs(expires - (Date.now() + 3_600_000)) < 2000, `Expires one ttl ahead: ${header}`);
     assert.ok(!header.includes('10.0.0.'));
-    const again = new StickyCookie('svc', testPool([1, 1]).endpoints, spec);
+    const again = new StickyCookie('svc', testPool([1, 1]).endpoints, spec, key);
     const other = testContext();
     again.stick(other, pool.endpoints[1]!);
     const withoutExpires = (h: string | undefined): string | undefined => h?.split('; Expires=')[0];
@@ -136,8 +144,27 @@ describe('StickyCookie', () => {
     const pool = testPool([1]);
     const a = testContext();
     const b = testContext();
-    new StickyCookie('svc-a', pool.endpoints, spec).stick(a, pool.endpoints[0]!);
-    new StickyCookie('svc-b', pool.endpoints, spec).stick(b, pool.endpoints[0]!);
+    new StickyCookie('svc-a', pool.endpoints, spec, key).stick(a, pool.endpoints[0]!);
+    new StickyCookie('svc-b', pool.endpoints, spec, key).stick(b, pool.endpoints[0]!);
     assert.notEqual(a.responseHeaders.get('set-cookie'), b.responseHeaders.get('set-cookie'));
+  });
+
+  it('keys the value: without the key the service name and URL do not give it', () => {
+    const ep = testPool([1]).endpoints[0]!;
+    const value = valueOf(new StickyCookie('svc', [ep], spec, key), ep);
+    // What an attacker who guessed the service and address could compute.
+    const unkeyed = createHash('sha256').update(`svc\n${ep.url}`).digest('base64url').slice(0, 22);
+    assert.notEqual(value, unkeyed);
+    assert.equal(value, createHmac('sha256', key).update(`svc\n${ep.url}`).digest('base64url').slice(0, 22));
+    assert.notEqual(valueOf(new StickyCookie('svc', [ep], spec, Buffer.alloc(32, 8)), ep), value, 'another key, another value');
+  });
+
+  it('a pool secret replaces the data dir key, so gateways with different data dirs agree', () => {
+    const ep = testPool([1]).endpoints[0]!;
+    const shared = { ...spec, secret: 'one secret for all gateways' };
+    const a = valueOf(new StickyCookie('svc', [ep], shared, Buffer.alloc(32, 1)), ep);
+    const b = valueOf(new StickyCookie('svc', [ep], shared, Buffer.alloc(32, 2)), ep);
+    assert.equal(a, b);
+    assert.notEqual(a, valueOf(new StickyCookie('svc', [ep], spec, Buffer.alloc(32, 1)), ep));
   });
 });

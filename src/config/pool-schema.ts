@@ -76,11 +76,24 @@ const loadBalanceSchema: Schema<LoadBalanceSpec> = {
   },
 };
 
+/** At least 16 characters; an error never repeats the value (it is a secret). */
+const stickySecretSchema: Schema<string> = {
+  describe: 'a secret of at least 16 characters',
+  check(v, path, issues) {
+    if (typeof v === 'string' && v.length >= 16) return v;
+    issues.push({ path, message: typeof v === 'string' ? `a secret of at least 16 characters is required (got ${v.length})` : 'expected a secret of at least 16 characters' });
+    return undefined;
+  },
+};
+
 export const stickySessionSchema = object(
   {
     mode: oneOf(['cookie'] as const),
     cookieName: withDefault(str({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, hint: 'a cookie name' }), '_srv_id'),
     ttl: withDefault(duration(), 3_600_000),
+    // Key of the cookie values; unset: the data dir's sticky-secret file. Set the same one on
+    // gateways behind one balancer so each accepts the others' cookies.
+    secret: optional(stickySecretSchema),
   },
   { name: 'a stickySession map' },
 );

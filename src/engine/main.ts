@@ -30,6 +30,7 @@ import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, type EngineOptions } from './options';
+import { loadStickySecret } from './sticky-secret';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EngineOptions;
 
@@ -43,13 +44,13 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
+function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, stickySecret: Buffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
   const file = path.join(__dirname, '..', 'worker', 'main.js');
   const workers: Worker[] = [];
   let started = 0;
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file, { workerData: { index: i, shared, stats, workers: count } });
+      const w = new Worker(file, { workerData: { index: i, shared, stats, workers: count, stickySecret } });
       w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });
@@ -84,6 +85,12 @@ async function main(): Promise<void> {
     fatal(`config refused: ${checked.errors.length} error(s) in ${initial.from}`, EXIT_CONFIG);
   }
   log('INFO', 'objects loaded', { from: initial.from, objects: checked.objects.length });
+  let stickySecret: Buffer;
+  try {
+    stickySecret = loadStickySecret(options.dataDir);
+  } catch (err) {
+    fatal(`cannot read or create the sticky-session key: ${(err as Error).message}`, EXIT_CONFIG);
+  }
   const sharedState = createSharedState();
   const statsBuffer = createStatsBuffer(options.workers);
   const stats = new StatsStore(statsBuffer, options.workers);
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
     else if (msg.type === 'accessLog') accessLogs.write(msg.target, msg.text);
     else broadcaster?.onMessage(msg);
   };
-  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, onWorkerMessage).catch((err: Error) =>
+  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, stickySecret, onWorkerMessage).catch((err: Error) =>
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);

@@ -20,11 +20,13 @@ import { goAway, openUpstreams } from '../dataplane/websocket/idle-sweeper';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
-const { index: workerIndex, shared: sharedBuffer, stats: statsBuffer, workers } = workerData as {
+const { index: workerIndex, shared: sharedBuffer, stats: statsBuffer, workers, stickySecret } = workerData as {
   index: number;
   shared: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   workers: number;
+  /** The data dir's sticky-session key (src/engine/sticky-secret.ts). */
+  stickySecret: Uint8Array;
 };
 const shared = viewSharedState(sharedBuffer);
 const stats = new WorkerStats(statsBuffer, workerIndex);
@@ -53,7 +55,7 @@ function listenerKey(s: { name: string; address: string; port: number; engine?: 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   let runtime: Runtime | null = null;
   try {
-    runtime = new Runtime(compiled, { upstreams, shared, stats, workers }, accessLog);
+    runtime = new Runtime(compiled, { upstreams, shared, stats, workers, stickySecret }, accessLog);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: [string, Listener][] = [];
     // In-place changes of kept listeners, applied at commit.

@@ -91,8 +91,9 @@ class Converter {
     for (const [name, svc] of Object.entries(raw)) {
       const path: Path = ['Services', name];
       if (!this.keys(svc, path, ['Endpoints', 'HealthCheck', 'StickyCookieName', 'StickyCookieExpires', 'Algorithm', 'ConnectTimeout', 'ReadTimeout', 'IdleTimeout'], `service "${name}"`)) continue;
-      const pool: Record<string, unknown> = { serviceName: name, servers: this.endpoints(svc.Endpoints, [...path, 'Endpoints']) };
-      pool.loadBalance = { policy: this.algorithm(svc.Algorithm, [...path, 'Algorithm']) };
+      const servers = this.endpoints(svc.Endpoints, [...path, 'Endpoints']);
+      const pool: Record<string, unknown> = { serviceName: name, servers };
+      pool.loadBalance = { policy: this.algorithm(svc.Algorithm, [...path, 'Algorithm'], servers) };
       if (svc.StickyCookieName !== undefined) {
         pool.stickySession = { mode: 'cookie', cookieName: svc.StickyCookieName, ttl: seconds(svc.StickyCookieExpires ?? 3600) ?? svc.StickyCookieExpires };
       }
@@ -124,8 +125,13 @@ class Converter {
     });
   }
 
-  private algorithm(raw: unknown, path: Path): string {
-    if (raw === undefined || raw === 'RoundRobinLoadBalancer') return 'weightedRoundRobin';
+  /**
+   * FGW round robin is weighted. With equal weights that is plain round robin, whose cursor
+   * all workers share, so requests alternate strictly; weightedRoundRobin keeps its state
+   * per worker and only evens out per worker.
+   */
+  private algorithm(raw: unknown, path: Path, servers: readonly { weight: unknown }[]): string {
+    if (raw === undefined || raw === 'RoundRobinLoadBalancer') return servers.every((s) => s.weight === servers[0]?.weight) ? 'roundRobin' : 'weightedRoundRobin';
     if (raw === 'HashingLoadBalancer') return 'ipHash';
     if (raw === 'LeastWorkLoadBalancer') return 'leastRequest';
     this.issue(path, `unknown FGW Algorithm ${JSON.stringify(raw)} (known: RoundRobinLoadBalancer, HashingLoadBalancer, LeastWorkLoadBalancer)`);

@@ -21,6 +21,8 @@ export interface FilterEnv {
   /** Worker threads in this process: per-worker state such as rate limits divides totals by it. */
   readonly workers: number;
   readonly stats: WorkerStats;
+  /** Key of sticky-session cookie values: the same in every worker and across restarts on one data dir. */
+  readonly stickySecret: Uint8Array;
 }
 
 export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;

@@ -53,7 +53,7 @@ export class ProxyFilter implements Filter {
     this.counters = built.counters;
     this.endpoints = built.endpoints;
     this.balancer = built.balancer;
-    this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession);
+    this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession, env.stickySecret);
     this.retry = pool.retry === undefined || pool.retry.maxAttempts < 2 ? null : new RetryPolicy(pool.retry);
     this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { StickySessionSpec } from '../../../config/pool-schema';
 import { available } from '../../balancer/balancer';
 import type { Endpoint } from '../../balancer/endpoint';
@@ -6,10 +6,13 @@ import type { RequestContext } from '../../context';
 import { cookieValue } from '../../cookies';
 
 /**
- * Cookie-based sticky sessions. The cookie value names an endpoint by a hash
- * of the service name and endpoint URL: it does not reveal the address, and
- * it is the same in every worker and after a restart, so a client stays
- * put across both. The Set-Cookie strings are built once per generation.
+ * Cookie-based sticky sessions. The cookie value names an endpoint by an
+ * HMAC-SHA256 of the service name and endpoint URL under a secret key: an
+ * unkeyed hash could be reversed by trying the few likely private addresses,
+ * the keyed one cannot. The key (the pool's `secret`, else the data dir's
+ * sticky-secret file) is the same in every worker and after a restart, so a
+ * client stays put across both. The value → endpoint map and the Set-Cookie
+ * strings are built once per generation.
  */
 export class StickyCookie {
   private readonly byValue = new Map<string, Endpoint>();
@@ -20,12 +23,14 @@ export class StickyCookie {
   private expires = '';
   private expiresSecond = -1;
 
-  constructor(service: string, endpoints: readonly Endpoint[], spec: StickySessionSpec) {
+  constructor(service: string, endpoints: readonly Endpoint[], spec: StickySessionSpec, dataDirSecret: Uint8Array) {
     this.name = spec.cookieName;
     const maxAge = Math.floor(spec.ttl / 1000);
     this.ttlMs = maxAge * 1000;
+    const key = spec.secret ?? dataDirSecret;
     this.setCookie = endpoints.map((ep) => {
-      const value = createHash('sha256').update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
+      // 22 base64url characters: 132 bits of the MAC.
+      const value = createHmac('sha256', key).update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
       this.byValue.set(value, ep);
       return `${spec.cookieName}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly`;
     });
