@@ -29,10 +29,10 @@ import { MembershipTracker } from '../control/discovery/membership';
 import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
-import { EXIT_CONFIG, type EngineOptions } from './options';
+import { EXIT_CONFIG, takeEngineOptions } from './options';
 import { loadStickySecret } from './sticky-secret';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as EngineOptions;
+const options = takeEngineOptions();
 
 function report(msg: FromEngine): void {
   if (process.send !== undefined) process.send(msg);
@@ -91,6 +91,14 @@ async function main(): Promise<void> {
   } catch (err) {
     fatal(`cannot read or create the sticky-session key: ${(err as Error).message}`, EXIT_CONFIG);
   }
+  // The admin port is bound before any worker exists: exiting on a taken port once uWS workers hold handles aborts the process.
+  const admin = new AdminServer(options.adminToken);
+  let adminPort: number;
+  try {
+    adminPort = await admin.listen(options.adminAddress, options.adminPort);
+  } catch (err) {
+    fatal(`cannot start the admin API on ${options.adminAddress}:${options.adminPort}: ${(err as Error).message}`, EXIT_CONFIG);
+  }
   const sharedState = createSharedState();
   const statsBuffer = createStatsBuffer(options.workers);
   const stats = new StatsStore(statsBuffer, options.workers);
@@ -138,7 +146,6 @@ async function main(): Promise<void> {
     for (const e of result.errors) log('ERROR', formatConfigError(e));
     fatal(result.status === 400 ? `config refused: ${result.errors.length} error(s)` : `cannot start: ${result.error}`, EXIT_CONFIG);
   }
-  const admin = new AdminServer(options.adminToken);
   const generation = (): number => broadcaster?.committedGeneration ?? 0;
   registerInfoRoutes(admin, { workers: workers.length, generation, draining: () => draining });
   registerObjectRoutes(admin, { store, service, configFiles: options.configFiles, generation });
@@ -152,12 +159,6 @@ async function main(): Promise<void> {
     },
     config: () => current,
   });
-  let adminPort: number;
-  try {
-    adminPort = await admin.listen(options.adminAddress, options.adminPort);
-  } catch (err) {
-    fatal(`cannot start the admin API on ${options.adminAddress}:${options.adminPort}: ${(err as Error).message}`, EXIT_CONFIG);
-  }
   report({ type: 'ready', generation: result.generation, workers: workers.length, listeners: result.listeners, admin: `${options.adminAddress}:${adminPort}` });
 
   const drainedWorkers = new Set<number>();

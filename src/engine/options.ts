@@ -1,4 +1,4 @@
-/** What the supervisor tells the engine process it starts (passed as one JSON argument). */
+/** What the supervisor tells the engine process it starts (one JSON value in the ENGINE_OPTIONS_ENV variable). */
 export interface EngineOptions {
   readonly configFiles: string[];
   /** Holds running_objects.yaml; once that file exists it wins over configFiles. */
@@ -17,3 +17,13 @@ export interface EngineOptions {
 
 /** Exit code for a config the engine refuses: the supervisor must not restart on it (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
+
+/** The environment variable carrying the EngineOptions JSON; the engine removes it once read. */
+export const ENGINE_OPTIONS_ENV = 'NGATE_ENGINE_OPTIONS';
+
+/** Reads the options and drops them from the environment, so worker threads and any child never inherit the token. */
+export function takeEngineOptions(): EngineOptions {
+  const text = process.env[ENGINE_OPTIONS_ENV] ?? '{}';
+  delete process.env[ENGINE_OPTIONS_ENV];
+  return JSON.parse(text) as EngineOptions;
+}

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../shared/log';
 import type { FromEngine, ListenerInfo, ToEngine } from '../shared/messages';
-import { EXIT_CONFIG, type EngineOptions } from '../engine/options';
+import { ENGINE_OPTIONS_ENV, EXIT_CONFIG, type EngineOptions } from '../engine/options';
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
@@ -36,7 +36,9 @@ export class Supervisor {
   start(): void {
     const entry = path.join(__dirname, '..', 'engine', 'main.js');
     this.startedAt = Date.now();
-    const child = fork(entry, [JSON.stringify(this.options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Options travel in the environment, not argv: the admin token must not show in `ps` (any user can read a cmdline).
+    const env = { ...process.env, [ENGINE_OPTIONS_ENV]: JSON.stringify(this.options) };
+    const child = fork(entry, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.engine = child;
     child.on('message', (msg: FromEngine) => this.onEngineMessage(msg));
     child.on('exit', (code, signal) => this.onEngineExit(child, code, signal));

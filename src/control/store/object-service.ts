@@ -139,12 +139,13 @@ export class ObjectService {
     const validated = validateObjects(sources);
     if (validated.errors.length > 0) return refuse(400, `refused: ${validated.errors.length} error(s)`, validated.errors);
     const generation = this.target.committedGeneration + 1;
-    let compiled: CompiledConfig;
-    try {
-      compiled = await resolvePorts(compileConfig(validated.objects, generation), this.current.servers);
-    } catch (err) {
-      return refuse(409, (err as Error).message);
-    }
+    const site = (server: string): { file: string | undefined; line: number | undefined } => {
+      const src = sources.find((o) => nameOf(o) === server);
+      return { file: src?.file, line: src?.line(['port']) };
+    };
+    const ports = await resolvePorts(compileConfig(validated.objects, generation), this.current.servers, site);
+    if (!ports.ok) return refuse(409, `refused: ${ports.errors.length} error(s)`, ports.errors);
+    const compiled = ports.config;
     const expanded = this.discovery === null ? compiled : await this.discovery.expand(compiled);
     const restoreSlots = this.slots.snapshot();
     let assigned: CompiledConfig;

@@ -2,27 +2,62 @@
  * Before a swap, every listener port must be concrete and free: a port this
  * gateway already listens on is kept (a port-0 server keeps the port it was
  * given), any other port is probed like at start (uWS binds with SO_REUSEPORT
- * and would otherwise share a port silently).
+ * and would otherwise share a port silently). A port that cannot be had is a
+ * validation error of its HTTPServer, at the `port` field's line.
  */
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
-import { probePort } from '../port-probe';
+import type { ConfigError } from '../../config/validate';
+import { PortProbeError, probePort } from '../port-probe';
 
-export async function resolvePorts(next: CompiledConfig, running: readonly CompiledServer[]): Promise<CompiledConfig> {
+export type PortsOutcome = { readonly ok: true; readonly config: CompiledConfig } | { readonly ok: false; readonly errors: ConfigError[] };
+
+/** Where an HTTPServer's `port` field was written (file and line), for its error. */
+export type PortSite = (server: string) => { readonly file: string | undefined; readonly line: number | undefined };
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/** Two addresses clash on one port when they are the same or either is a wildcard. */
+function overlaps(a: string, b: string): boolean {
+  return a === b || WILDCARDS.has(a) || WILDCARDS.has(b);
+}
+
+/** The reason a port probe failed, naming our own running server when it is the holder. */
+function reasonOf(err: unknown, s: CompiledServer, running: readonly CompiledServer[]): string {
+  if (!(err instanceof PortProbeError)) return (err as Error).message;
+  const holder = err.inUse ? running.find((r) => r.port === err.port && overlaps(r.address, s.address)) : undefined;
+  if (holder === undefined) return err.message;
+  const move = holder.name === s.name ? '; change the port to move it' : '';
+  return `port ${err.port} on ${s.address} is held by HTTPServer/${holder.name} of this gateway (on ${holder.address})${move}`;
+}
+
+export async function resolvePorts(next: CompiledConfig, running: readonly CompiledServer[], site: PortSite): Promise<PortsOutcome> {
   const servers: CompiledServer[] = [];
+  const errors: ConfigError[] = [];
   const taken = new Map<string, string>();
+  const refuse = (s: CompiledServer, message: string): void => {
+    errors.push({ ...site(s.name), object: `HTTPServer/${s.name}`, path: 'port', message });
+  };
   for (const s of next.servers) {
     let port = s.port;
-    if (port === 0) {
-      const same = running.find((r) => r.name === s.name && r.address === s.address);
-      port = same !== undefined ? same.port : await probePort(s.address, 0);
-    } else if (!running.some((r) => r.address === s.address && r.port === s.port)) {
-      port = await probePort(s.address, s.port);
+    try {
+      if (port === 0) {
+        const same = running.find((r) => r.name === s.name && r.address === s.address);
+        port = same !== undefined ? same.port : await probePort(s.address, 0);
+      } else if (!running.some((r) => r.address === s.address && r.port === s.port)) {
+        port = await probePort(s.address, s.port);
+      }
+    } catch (err) {
+      refuse(s, reasonOf(err, s, running));
+      continue;
     }
     const key = `${s.address}:${port}`;
     const other = taken.get(key);
-    if (other !== undefined) throw new Error(`HTTPServer/${s.name}: port ${port} on ${s.address} is already used by HTTPServer/${other}`);
+    if (other !== undefined) {
+      refuse(s, `port ${port} on ${s.address} is already used by HTTPServer/${other}`);
+      continue;
+    }
     taken.set(key, s.name);
     servers.push({ ...s, port });
   }
-  return { ...next, servers };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: { ...next, servers } };
 }
