@@ -4,7 +4,7 @@
  * 0 done, 1 refused, 2 unreachable; one readable line per error on stderr.
  */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load';
 import { call, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
@@ -23,10 +23,15 @@ function withServer(cmd: Command): Command {
     .option('--token <token>', 'bearer token of the admin API (env NGATE_ADMIN_TOKEN)', process.env.NGATE_ADMIN_TOKEN);
 }
 
+/** -o with only the formats the command prints (anything else is refused by commander, exit 1). */
+function outputOption(formats: Output[]): Option {
+  return new Option('-o, --output <format>', 'output format').choices(formats).default('yaml');
+}
+
+/** YAML as egctl prints it: keys sorted, a list as one YAML sequence. */
 function print(value: unknown, output: Output): void {
   if (output === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else if (Array.isArray(value)) process.stdout.write(value.map((v) => stringify(v)).join('---\n'));
-  else process.stdout.write(stringify(value));
+  else process.stdout.write(stringify(value, { sortMapEntries: true }));
 }
 
 function table(rows: string[][]): string {
@@ -65,28 +70,36 @@ function readInput(file: string | undefined): { text: string; name: string } {
   }
 }
 
-/** The objects of a file, each as the text to send (the file itself when it holds one, so lines match). */
-function objectsOf(file: string | undefined): { name: string; kind: string; body: string }[] {
+interface FileObjects {
+  /** The file (or stdin) as given: sent whole, so the server's `request body:N` is line N of it. */
+  readonly text: string;
+  readonly file: string;
+}
+
+/** Reads a file of objects and refuses it before sending when it is not YAML/JSON or an object has no name. */
+function objectsOf(file: string | undefined): FileObjects {
   const { text, name } = readInput(file);
   const parsed = parseConfigText(text, name);
   if (parsed.errors.length > 0) throw new Refused(parsed.errors.map((e) => `${e.file}${e.line === undefined ? '' : `:${e.line}`}: ${e.message}`));
   if (parsed.objects.length === 0) throw new Refused([`${name}: no object`]);
-  return parsed.objects.map((o) => {
-    const v = (o.value ?? {}) as { name?: unknown; kind?: unknown };
-    const objName = typeof v.name === 'string' ? v.name : '';
-    if (objName === '') throw new Refused([`${name}${o.line([]) === undefined ? '' : `:${o.line([])}`}: an object has no name`]);
-    return { name: objName, kind: typeof v.kind === 'string' ? v.kind : '?', body: parsed.objects.length === 1 ? text : JSON.stringify(o.value) };
-  });
+  const unnamed = parsed.objects.filter((o) => typeof (o.value as { name?: unknown } | null)?.name !== 'string' || (o.value as { name: string }).name === '');
+  if (unnamed.length > 0) throw new Refused(unnamed.map((o) => `${name}${o.line([]) === undefined ? '' : `:${o.line([])}`}: an object has no name`));
+  return { text, file: name };
 }
 
-function done(verb: string, o: { kind: string; name: string }, answer: AdminAnswer): void {
-  const gen = (answer.body as { generation?: unknown }).generation;
-  process.stdout.write(`${verb} ${o.kind}/${o.name} (generation ${String(gen)})\n`);
+/** Every object of the file in one change: all of them are applied (one generation) or none. */
+async function sendBatch(opts: ServerOptions, mode: 'create' | 'update' | 'apply', file: string | undefined): Promise<void> {
+  const input = objectsOf(file);
+  const answer = await call(opts, 'POST', `/apis/v2/objects/batch?mode=${mode}`, input.text);
+  if (answer.status >= 300) throw new Refused(errorLines(answer, input.file));
+  const body = answer.body as { generation?: unknown; objects?: { kind?: unknown; name?: unknown; action?: unknown }[] };
+  for (const o of body.objects ?? []) process.stdout.write(`${String(o.action)} ${String(o.kind)}/${String(o.name)} (generation ${String(body.generation)})\n`);
 }
 
-/** `get NAME` or `get KIND NAME` (egctl style): the kind only documents intent. */
-function nameArg(first: string, second: string | undefined): string {
-  return second ?? first;
+/** `get NAME` or `get KIND NAME` (egctl style); with a kind the server checks it, so another kind of that name is not found. */
+function target(first: string, second: string | undefined): { name: string; kind: string | undefined; query: string } {
+  if (second === undefined) return { name: first, kind: undefined, query: '' };
+  return { name: second, kind: first, query: `?kind=${encodeURIComponent(first)}` };
 }
 
 export function registerObjectCommands(program: Command): void {
@@ -95,31 +108,31 @@ export function registerObjectCommands(program: Command): void {
 
   withServer(object.command('create').description('create the object(s) of a file (stdin without -f)').option('-f, --file <file>', 'YAML or JSON file'))
     .action(run(async (opts: ServerOptions & { file?: string }) => {
-      for (const o of objectsOf(opts.file)) done('created', o, expectOk(await call(opts, 'POST', '/apis/v2/objects', o.body)));
+      await sendBatch(opts, 'create', opts.file);
     }));
 
   withServer(object.command('update').description('update the object(s) of a file (stdin without -f)').option('-f, --file <file>', 'YAML or JSON file'))
     .action(run(async (opts: ServerOptions & { file?: string }) => {
-      for (const o of objectsOf(opts.file)) done('updated', o, expectOk(await call(opts, 'PUT', path(o.name), o.body)));
+      await sendBatch(opts, 'update', opts.file);
     }));
 
   withServer(object.command('apply').description('create or update every object of a file').requiredOption('-f, --file <file>', 'YAML or JSON file'))
     .action(run(async (opts: ServerOptions & { file: string }) => {
-      for (const o of objectsOf(opts.file)) {
-        const updated = await call(opts, 'PUT', path(o.name), o.body);
-        if (updated.status === 404) done('created', o, expectOk(await call(opts, 'POST', '/apis/v2/objects', o.body)));
-        else done('updated', o, expectOk(updated));
-      }
+      await sendBatch(opts, 'apply', opts.file);
     }));
 
-  withServer(object.command('get').description('show one object').argument('<kindOrName>').argument('[name]').option('-o, --output <format>', 'yaml or json', 'yaml'))
+  withServer(object.command('get').description('show one object').argument('<kindOrName>').argument('[name]').addOption(outputOption(['yaml', 'json'])))
     .action(run(async (first: string, second: string | undefined, opts: ServerOptions & { output: Output }) => {
-      print(expectOk(await call(opts, 'GET', path(nameArg(first, second)))).body, opts.output);
+      const t = target(first, second);
+      print(expectOk(await call(opts, 'GET', `${path(t.name)}${t.query}`)).body, opts.output);
     }));
 
-  withServer(object.command('list').description('list every running object').option('-o, --output <format>', 'yaml, json or table', 'yaml'))
+  withServer(object.command('list').description('list every running object').addOption(outputOption(['yaml', 'json', 'table'])))
     .action(run(async (opts: ServerOptions & { output: Output }) => {
-      const objects = expectOk(await call(opts, 'GET', '/apis/v2/objects')).body as Record<string, unknown>[];
+      // Sorted by name, as egctl lists them.
+      const objects = (expectOk(await call(opts, 'GET', '/apis/v2/objects')).body as Record<string, unknown>[])
+        .slice()
+        .sort((a, b) => String(a.name).localeCompare(String(b.name)));
       if (opts.output !== 'table') return print(objects, opts.output);
       const status = expectOk(await call(opts, 'GET', '/apis/v2/status/objects')).body as { objects: { name: string; listen?: string }[] };
       const listen = new Map(status.objects.map((s) => [s.name, s.listen ?? '']));
@@ -129,12 +142,12 @@ export function registerObjectCommands(program: Command): void {
 
   withServer(object.command('delete').description('delete one object').argument('<kindOrName>').argument('[name]'))
     .action(run(async (first: string, second: string | undefined, opts: ServerOptions) => {
-      const name = nameArg(first, second);
-      const answer = expectOk(await call(opts, 'DELETE', path(name)));
-      process.stdout.write(`deleted ${second === undefined ? '' : `${first}/`}${name} (generation ${String((answer.body as { generation?: unknown }).generation)})\n`);
+      const t = target(first, second);
+      const answer = expectOk(await call(opts, 'DELETE', `${path(t.name)}${t.query}`));
+      process.stdout.write(`deleted ${t.kind === undefined ? '' : `${t.kind}/`}${t.name} (generation ${String((answer.body as { generation?: unknown }).generation)})\n`);
     }));
 
-  withServer(program.command('status').description('workers, generation and listeners of a running gateway').option('-o, --output <format>', 'yaml or json', 'yaml'))
+  withServer(program.command('status').description('workers, generation and listeners of a running gateway').addOption(outputOption(['yaml', 'json'])))
     .action(run(async (opts: ServerOptions & { output: Output }) => {
       const info = expectOk(await call(opts, 'GET', '/server_info')).body as Record<string, unknown>;
       const objects = expectOk(await call(opts, 'GET', '/apis/v2/status/objects')).body as { objects: unknown[] };

@@ -5,7 +5,7 @@
  */
 import { redactSecrets } from './redact';
 import { formatConfigError } from '../../config/validate';
-import type { ChangeOutcome, ObjectService } from '../store/object-service';
+import { BATCH_MODES, type BatchMode, type ChangeOutcome, type ObjectService } from '../store/object-service';
 import type { ObjectStore } from '../store/object-store';
 import { json, type AdminReply, type AdminServer } from './admin-server';
 
@@ -38,6 +38,16 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
     return outcomeReply(await service.create(parsed.object), 201, describe(parsed.object));
   });
 
+  // Every object of a multi-document body as one change (one generation); ?mode=create|update|apply.
+  admin.route('POST', '/apis/v2/objects/batch', async (req) => {
+    const mode = req.query.get('mode') ?? 'apply';
+    if (!(BATCH_MODES as readonly string[]).includes(mode)) return json(400, { error: `mode must be one of ${BATCH_MODES.join(', ')}, not ${JSON.stringify(mode)}`, errors: [] });
+    const parsed = service.parseMany(req.body);
+    if ('refusal' in parsed) return outcomeReply(parsed.refusal, 200, {});
+    const { outcome, items } = await service.batch(parsed.objects, mode as BatchMode);
+    return outcomeReply(outcome, 200, { objects: items });
+  });
+
   admin.route('PUT', '/apis/v2/objects/:name', async (req) => {
     const parsed = service.parseOne(req.body);
     if ('refusal' in parsed) return outcomeReply(parsed.refusal, 200, {});
@@ -46,14 +56,14 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
 
   admin.route('DELETE', '/apis/v2/objects/:name', async (req) => {
     const name = req.params.name ?? '';
-    return outcomeReply(await service.delete(name), 200, { name, deleted: true });
+    return outcomeReply(await service.delete(name, req.query.get('kind') ?? undefined), 200, { name, deleted: true });
   });
 
   admin.route('GET', '/apis/v2/objects', () => json(200, store.list().map((o) => redactSecrets(o.raw))));
 
   admin.route('GET', '/apis/v2/objects/:name', (req) => {
-    const found = store.get(req.params.name ?? '');
-    return found === undefined ? json(404, { error: `object ${req.params.name ?? ''} not found` }) : json(200, redactSecrets(found.raw));
+    const found = service.lookup(req.params.name ?? '', req.query.get('kind') ?? undefined);
+    return 'refusal' in found ? outcomeReply(found.refusal, 200, {}) : json(200, redactSecrets(found.found.raw));
   });
 
   admin.route('GET', '/apis/v2/status/objects', () => {

@@ -7,7 +7,7 @@
 import { compileConfig } from '../../config/compile';
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
 import { parseConfigText, type SourcedObject } from '../../config/load';
-import { validateObjects, type ConfigError } from '../../config/validate';
+import { KIND_ALIASES, validateObjects, type ConfigError } from '../../config/validate';
 import type { ListenerInfo } from '../../shared/messages';
 import type { SwapResult } from '../broadcast';
 import type { SlotAllocator } from '../slot-allocator';
@@ -28,6 +28,11 @@ function refuse(status: number, error: string, errors: ConfigError[] = []): Chan
   return { ok: false, status, error, errors };
 }
 
+/** An object's kind is part of its identity: a name is not silently taken over by another kind. */
+function kindChange(existing: StoredObject): ChangeOutcome {
+  return refuse(409, `kind cannot change (${existing.spec.kind}/${existing.spec.name} exists; delete it first)`);
+}
+
 /** A running object applied again, still read relative to the file it came from. */
 function running(o: StoredObject): SourcedObject {
   return { value: o.raw, file: o.file ?? 'running objects', line: () => undefined };
@@ -36,6 +41,22 @@ function running(o: StoredObject): SourcedObject {
 function nameOf(o: SourcedObject): string | undefined {
   const v = o.value as { name?: unknown } | null;
   return v !== null && typeof v === 'object' && typeof v.name === 'string' ? v.name : undefined;
+}
+
+/** The object's kind after alias normalisation (HTTPPipeline is a Pipeline); undefined when unknown (validation says why). */
+function kindOf(o: SourcedObject): string | undefined {
+  const v = o.value as { kind?: unknown } | null;
+  return v !== null && typeof v === 'object' && typeof v.kind === 'string' ? KIND_ALIASES[v.kind] : undefined;
+}
+
+/** How a batch treats each of its objects: create refuses existing names, update refuses missing ones, apply does either. */
+export type BatchMode = 'create' | 'update' | 'apply';
+export const BATCH_MODES: readonly BatchMode[] = ['create', 'update', 'apply'];
+
+export interface BatchItem {
+  readonly kind: unknown;
+  readonly name: string;
+  readonly action: 'created' | 'updated';
 }
 
 export class ObjectService {
@@ -73,6 +94,67 @@ export class ObjectService {
     return { object };
   }
 
+  /**
+   * The stored object called `name`, checked against `kind` when one is given
+   * (aliases compare equal): another kind under that name is not found.
+   */
+  lookup(name: string, kind: string | undefined): { found: StoredObject } | { refusal: ChangeOutcome } {
+    const wanted = kind === undefined ? undefined : KIND_ALIASES[kind];
+    if (kind !== undefined && wanted === undefined) return { refusal: refuse(400, `unknown kind ${JSON.stringify(kind)} (known: ${Object.keys(KIND_ALIASES).join(', ')})`) };
+    const found = this.store.get(name);
+    if (found === undefined) return { refusal: refuse(404, kind === undefined ? `object ${name} not found` : `no ${kind} named "${name}"`) };
+    if (wanted !== undefined && found.spec.kind !== wanted) return { refusal: refuse(404, `no ${kind as string} named "${name}"`) };
+    return { found };
+  }
+
+  /** Parses every object of a request body (JSON or YAML, one or more documents); lines are the body's. */
+  parseMany(body: string): { objects: SourcedObject[] } | { refusal: ChangeOutcome } {
+    const parsed = parseConfigText(body, 'request body');
+    if (parsed.errors.length > 0) {
+      const errors = parsed.errors.map((e) => ({ file: e.file, line: e.line, object: 'request body', path: '', message: e.message }));
+      return { refusal: refuse(400, 'the request body is not valid YAML or JSON', errors) };
+    }
+    if (parsed.objects.length === 0) return { refusal: refuse(400, 'no object in the request body') };
+    const unnamed = parsed.objects.filter((o) => nameOf(o) === undefined);
+    if (unnamed.length > 0) {
+      const errors = unnamed.map((o) => ({ file: 'request body', line: o.line([]), object: 'request body', path: 'name', message: 'expected a name' }));
+      return { refusal: refuse(400, `${unnamed.length} object(s) have no name`, errors) };
+    }
+    return { objects: parsed.objects };
+  }
+
+  /**
+   * Several objects as one change: one validation of the whole resulting set
+   * and one generation, so a refused object leaves every other one unapplied.
+   */
+  batch(objects: SourcedObject[], mode: BatchMode): Promise<{ outcome: ChangeOutcome; items: BatchItem[] }> {
+    let items: BatchItem[] = [];
+    const outcome = this.serial(() => {
+      const named = new Map<string, SourcedObject[]>();
+      for (const o of objects) {
+        const name = nameOf(o) as string;
+        const existing = this.store.get(name);
+        if (existing !== undefined && mode === 'create') return Promise.resolve(refuse(409, `object ${name} already exists; use update`));
+        if (existing === undefined && mode === 'update') return Promise.resolve(refuse(404, `object ${name} not found`));
+        const kind = kindOf(o);
+        if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
+        named.set(name, [...(named.get(name) ?? []), o]);
+        items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
+      }
+      // Replaced objects keep their place; duplicates in the batch stay in so validation names both lines.
+      const sources = this.runningSources().flatMap((s) => {
+        const replacement = named.get(nameOf(s) as string);
+        named.delete(nameOf(s) as string);
+        return replacement ?? [s];
+      });
+      return this.apply([...sources, ...[...named.values()].flat()]);
+    });
+    return outcome.then((o) => {
+      if (!o.ok) items = [];
+      return { outcome: o, items };
+    });
+  }
+
   create(object: SourcedObject): Promise<ChangeOutcome> {
     return this.serial(() => {
       const name = nameOf(object) as string;
@@ -84,14 +166,19 @@ export class ObjectService {
   update(name: string, object: SourcedObject): Promise<ChangeOutcome> {
     return this.serial(() => {
       if (nameOf(object) !== name) return Promise.resolve(refuse(400, `the name in the body (${nameOf(object) ?? 'none'}) does not match ${name} in the path`));
-      if (this.store.get(name) === undefined) return Promise.resolve(refuse(404, `object ${name} not found`));
+      const existing = this.store.get(name);
+      if (existing === undefined) return Promise.resolve(refuse(404, `object ${name} not found`));
+      const kind = kindOf(object);
+      if (kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
       return this.apply(this.runningSources().map((s) => (nameOf(s) === name ? object : s)));
     });
   }
 
-  delete(name: string): Promise<ChangeOutcome> {
+  /** Deletes `name`; with a kind, only an object of that kind (aliases compare equal). */
+  delete(name: string, kind?: string): Promise<ChangeOutcome> {
     return this.serial(() => {
-      if (this.store.get(name) === undefined) return Promise.resolve(refuse(404, `object ${name} not found`));
+      const found = this.lookup(name, kind);
+      if ('refusal' in found) return Promise.resolve(found.refusal);
       return this.apply(this.runningSources().filter((s) => nameOf(s) !== name));
     });
   }

@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { startBackends, type Backend } from './helpers/backends';
+import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { http } from './helpers/http';
+
+const EMPTY = '# no objects: everything arrives through the object API\n';
+
+function server(name: string, backend: string): string {
+  return `kind: HTTPServer
+name: ${name}
+port: 0
+address: 127.0.0.1
+rules:
+  - paths:
+      - pathPrefix: /
+        backend: ${backend}
+`;
+}
+
+function pipeline(name: string, backend: Backend, filterKind = 'Proxy'): string {
+  return `kind: HTTPPipeline
+name: ${name}
+flow:
+  - filter: proxy
+filters:
+  - name: proxy
+    kind: ${filterKind}
+    mainPool:
+      servers:
+        - url: ${backend.url}
+`;
+}
+
+/** A file named `name` in a fresh temp dir, so error lines can be checked against its name. */
+function writeFile(name: string, text: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ngate-objcli-')), name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('object CLI: kinds, multi-document files and inputs', () => {
+  let backend: Backend;
+  let gw: Gateway;
+  let cli: (args: string[], input?: string) => ReturnType<typeof runCli>;
+
+  async function names(): Promise<string[]> {
+    const r = await http(`${gw.admin}/apis/v2/objects`);
+    return (JSON.parse(r.body) as { kind: string; name: string }[]).map((o) => `${o.kind}/${o.name}`).sort();
+  }
+  async function generation(): Promise<number> {
+    return (JSON.parse((await http(`${gw.admin}/server_info`)).body) as { generation: number }).generation;
+  }
+
+  before(async () => {
+    [backend] = (await startBackends(1)) as [Backend];
+    gw = await startGateway(EMPTY, { workers: 1 });
+    cli = (args, input) => runCli([...args, '--server', gw.admin], input);
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await backend.close();
+  });
+
+  it('applies every object of a multi-document file as one generation', async () => {
+    const before = await generation();
+    const r = await cli(['object', 'apply', '-f', writeFile('two.yaml', `${server('s-a', 'p-a')}---\n${pipeline('p-a', backend)}`)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `created HTTPServer/s-a (generation ${before + 1})\ncreated HTTPPipeline/p-a (generation ${before + 1})\n`);
+    assert.equal(await generation(), before + 1);
+  });
+
+  it('refuses a multi-document file with one bad document whole, naming file:line; nothing is applied', async () => {
+    const gen = await generation();
+    const text = `${pipeline('p-b', backend)}---\n${pipeline('p-c', backend)}---\n${pipeline('p-d', backend, 'Teleport')}`;
+    const badLine = text.split('\n').indexOf('    kind: Teleport') + 1;
+    assert.ok(badLine > 19);
+    const file = writeFile('multi.yaml', text);
+    for (const verb of ['create', 'apply']) {
+      const r = await cli(['object', verb, '-f', file]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, new RegExp(`^${file.replace(/[.\\/]/g, '\\$&')}:${badLine}: HTTPPipeline/p-d filters\\[0\\]\\.kind: unknown filter kind "Teleport"`, 'm'));
+      assert.doesNotMatch(r.stderr, /request body/);
+      assert.equal(r.stdout, '');
+    }
+    assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
+    assert.equal(await generation(), gen);
+  });
+
+  it('refuses a create whose last document already exists; the others are not created', async () => {
+    const r = await cli(['object', 'create', '-f', writeFile('dup.yaml', `${pipeline('p-b', backend)}---\n${pipeline('p-a', backend)}`)]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /object p-a already exists/);
+    assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
+  });
+
+  it('get and delete with a kind find only an object of that kind (aliases are the same kind)', async () => {
+    const get = await cli(['object', 'get', 'HTTPServer', 'p-a']);
+    assert.equal(get.code, 1);
+    assert.equal(get.stderr, 'no HTTPServer named "p-a"\n');
+    assert.equal(get.stdout, '');
+    const del = await cli(['object', 'delete', 'HTTPServer', 'p-a']);
+    assert.equal(del.code, 1);
+    assert.equal(del.stderr, 'no HTTPServer named "p-a"\n');
+    assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
+    const alias = await cli(['object', 'get', 'Pipeline', 'p-a', '-o', 'json']);
+    assert.equal(alias.code, 0, alias.stderr);
+    assert.equal((JSON.parse(alias.stdout) as { kind: string }).kind, 'HTTPPipeline');
+    const api = await http(`${gw.admin}/apis/v2/objects/s-a?kind=HTTPPipeline`);
+    assert.equal(api.status, 404);
+    assert.equal((JSON.parse(api.body) as { error: string }).error, 'no HTTPPipeline named "s-a"');
+    assert.equal((await http(`${gw.admin}/apis/v2/objects/s-a?kind=Teapot`)).status, 400);
+  });
+
+  it('refuses an update that would change an object kind, through the CLI and the API', async () => {
+    const gen = await generation();
+    const r = await cli(['object', 'update', '-f', writeFile('kind.yaml', server('p-a', 'p-a').replace('port: 0', 'port: 0\nhttps: false'))]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'kind cannot change (Pipeline/p-a exists; delete it first)\n');
+    const put = await http(`${gw.admin}/apis/v2/objects/p-a`, { method: 'PUT', body: server('p-a', 's-a') });
+    assert.equal(put.status, 409);
+    assert.equal((JSON.parse(put.body) as { error: string }).error, 'kind cannot change (Pipeline/p-a exists; delete it first)');
+    const applied = await cli(['object', 'apply', '-f', writeFile('kind2.yaml', server('p-a', 's-a'))]);
+    assert.equal(applied.code, 1);
+    assert.match(applied.stderr, /kind cannot change/);
+    // An alias of the same kind is an ordinary update.
+    const same = await cli(['object', 'update', '-f', writeFile('same.yaml', pipeline('p-a', backend).replace('kind: HTTPPipeline', 'kind: Pipeline'))]);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(await generation(), gen + 1);
+    assert.deepEqual(await names(), ['HTTPServer/s-a', 'Pipeline/p-a']);
+  });
+
+  it('lists as one YAML sequence sorted by name with sorted keys (egctl shape); -o json stays an array', async () => {
+    const r = await cli(['object', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /^---/m);
+    assert.match(r.stdout, /^- filters:\n/);
+    const list = parse(r.stdout) as Record<string, unknown>[];
+    assert.ok(Array.isArray(list));
+    assert.deepEqual(list.map((o) => o.name), ['p-a', 's-a']);
+    for (const o of list) assert.deepEqual(Object.keys(o), Object.keys(o).sort());
+    const asJson = await cli(['object', 'list', '-o', 'json']);
+    assert.deepEqual(JSON.parse(asJson.stdout), list);
+  });
+
+  it('refuses an unknown -o format and takes --server without a scheme', async () => {
+    for (const args of [['object', 'list', '-o', 'xml'], ['object', 'get', 'p-a', '-o', 'table'], ['status', '-o', 'xml']]) {
+      const r = await cli(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /argument '.*' is invalid\. Allowed choices are/);
+      assert.equal(r.stdout, '');
+    }
+    const bare = await runCli(['object', 'get', 'Pipeline', 'p-a', '--server', gw.admin.replace(/^http:\/\//, '')]);
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.match(bare.stdout, /^name: p-a$/m);
+  });
+
+  it('deletes by an alias of the kind', async () => {
+    const r = await cli(['object', 'delete', 'HTTPPipeline', 'p-a']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^deleted HTTPPipeline\/p-a \(generation \d+\)\n$/);
+    assert.deepEqual(await names(), ['HTTPServer/s-a']);
+  });
+});
