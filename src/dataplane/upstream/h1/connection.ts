@@ -5,8 +5,10 @@ import type { H1Request } from './request';
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
-  /** Coarse clock (ms), advanced by the pool's tick. */
+  /** Coarse clock (ms), advanced by the pool's tick: may lag, so only for deadlines that may fire early (idle). */
   readonly now: number;
+  /** Reads the clock (and advances `now`): a deadline set from it fires late, never early. */
+  clock(): number;
   readonly timeout: number;
   release(conn: H1Connection, idleMs: number): void;
   closed(conn: H1Connection): void;
@@ -50,6 +52,8 @@ export class H1Connection implements ResponseSink {
   /** When the current deadline expires (owner's clock) and what it guards. */
   deadline = 0;
   deadlineKind = Deadline.None;
+  /** Bytes arrived since the pool's last tick: the tick moves the response deadline (no clock read per read). */
+  touched = false;
   private error: Error | null = null;
   /** The request body is still being written. */
   private sending: Readable | null = null;
@@ -63,13 +67,13 @@ export class H1Connection implements ResponseSink {
     private readonly borrowed = false,
   ) {
     socket.setNoDelay(true);
-    this.deadline = owner.now + connectTimeout;
+    this.deadline = owner.clock() + connectTimeout;
     this.deadlineKind = Deadline.Connect;
     socket.once(connectEvent, () => {
       this.connected = true;
       socket.setKeepAlive(true, 60_000);
       if (this.deadlineKind === Deadline.Connect) this.deadlineKind = this.req === null ? Deadline.None : Deadline.Response;
-      this.deadline = owner.now + owner.timeout;
+      this.deadline = owner.clock() + owner.timeout;
       const req = this.req;
       if (req !== null && req.stream !== null) this.streamBody(req, req.stream);
     });
@@ -86,9 +90,11 @@ export class H1Connection implements ResponseSink {
     this.req = req;
     req.conn = this;
     this.parser.start(req.bodyless);
+    // Bytes of the previous response say nothing about this one's deadline.
+    this.touched = false;
     if (this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.now + this.owner.timeout;
+      this.deadline = this.owner.clock() + this.owner.timeout;
     }
     if (req.paused) this.pause();
     const deferred = req.deferred;
@@ -203,7 +209,7 @@ export class H1Connection implements ResponseSink {
   resume(): void {
     if (this.req !== null && this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.now + this.owner.timeout;
+      this.deadline = this.owner.clock() + this.owner.timeout;
     }
     this.socket.resume();
   }
@@ -223,8 +229,8 @@ export class H1Connection implements ResponseSink {
     if (kind === Deadline.Idle) return this.destroy();
     if (kind === Deadline.Connect) return this.failRequest(socketError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
     if (kind === Deadline.Response) {
-      const code = this.parser.pristine ? 'UND_ERR_HEADERS_TIMEOUT' : 'UND_ERR_BODY_TIMEOUT';
-      this.failRequest(socketError(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'headers timeout' : 'body timeout', code));
+      if (this.parser.inHead) this.failRequest(socketError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'));
+      else this.failRequest(socketError('body timeout', 'UND_ERR_BODY_TIMEOUT'));
     }
   }
 
@@ -244,7 +250,7 @@ export class H1Connection implements ResponseSink {
   private onData(chunk: Buffer): void {
     const req = this.req;
     if (req === null) return this.destroy(); // bytes nobody asked for
-    if (this.deadlineKind === Deadline.Response) this.deadline = this.owner.now + this.owner.timeout;
+    this.touched = true;
     try {
       this.parser.execute(chunk);
     } catch (err) {
