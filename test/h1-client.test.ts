@@ -400,18 +400,21 @@ function track(
   return { outcome: () => outcome, controller: () => controller as Dispatcher.DispatchController, firstData, settled };
 }
 
-describe('h1 pool deadlines on a driven clock', () => {
+describe('h1 pool deadlines on a driven clock', { timeout: 20_000 }, () => {
   const TIMEOUT = 1_000;
   let up: FaultUpstream;
   /** The clock the pool reads; it moves only when the test says so, as a tick may lag real time. */
   let t = 0;
   let pool: H1Pool;
   let arrived: () => void = () => undefined;
+  /** Lets the upstream write the partial response. */
+  let go: () => void = () => undefined;
+  const goNow = new Promise<void>((resolve) => (go = resolve));
 
   before(async () => {
     up = await startFaultUpstream((req) => {
       if (req.path === '/ok') return [['write', reply(200, 'ok')]];
-      if (req.path === '/partial') return [['write', 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello']];
+      if (req.path === '/partial') return [['signal', () => arrived()], ['until', goNow], ['write', 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello']];
       return [['signal', () => arrived()]]; // never answered
     });
     pool = new H1Pool(up.url, { connections: 1, connectTimeout: 600_000, timeout: TIMEOUT, keepAliveTimeout: 600_000, tls: null, clock: () => t });
@@ -443,7 +446,8 @@ describe('h1 pool deadlines on a driven clock', () => {
     await sent; // the upstream read the request: the client's connect handler ran
     await tickAt(5_000 + TIMEOUT - 1);
     assert.equal(r.outcome(), null, 'no deadline before the timeout after the request went out');
-    await tickAt(5_000 + TIMEOUT);
+    // The tick after the request armed the deadline from its own reading: it fires late, by up to that tick.
+    await tickAt(5_000 + 2 * TIMEOUT);
     assertTimedOut(r.outcome(), 'UND_ERR_HEADERS_TIMEOUT', 'headers timeout');
   });
 
@@ -452,8 +456,9 @@ describe('h1 pool deadlines on a driven clock', () => {
     const warm = track(pool, '/ok');
     await warm.settled;
     assert.equal(warm.outcome(), 'done');
+    await tickAt(10_000); // the warm-up's bytes are seen
     const sent = new Promise<void>((resolve) => (arrived = resolve));
-    t = 20_000; // no tick since the warm-up: the pool's coarse clock still says about 10 000
+    t = 20_000; // no tick since: the pool's coarse clock still says 10 000
     const r = track(pool, '/hang');
     await sent;
     assert.equal(up.received.at(-1)?.conn, up.received.at(-2)?.conn, 'the kept-alive socket carried it');
@@ -466,13 +471,18 @@ describe('h1 pool deadlines on a driven clock', () => {
     r.controller().resume();
     await tickAt(60_000 + TIMEOUT - 1);
     assert.equal(r.outcome(), null, 'the deadline counts from the resume');
-    await tickAt(60_000 + TIMEOUT);
+    await tickAt(60_000 + 2 * TIMEOUT);
     assertTimedOut(r.outcome(), 'UND_ERR_HEADERS_TIMEOUT', 'headers timeout');
   });
 
   it('counts a body idle deadline from no earlier than the tick after the last bytes', async () => {
+    const sent = new Promise<void>((resolve) => (arrived = resolve));
     t = 100_000;
     const r = track(pool, '/partial');
+    await sent;
+    await tickAt(100_000); // arms the deadline for the request: 100 000 + the timeout
+    t = 100_900; // no tick between the bytes and the next check
+    go();
     await r.firstData;
     await tickAt(100_900); // sees the bytes: the deadline moves to this tick + the timeout
     assert.equal(r.outcome(), null);

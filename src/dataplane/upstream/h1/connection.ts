@@ -5,7 +5,7 @@ import type { H1Request } from './request';
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
-  /** Coarse clock (ms), advanced by the pool's tick: may lag, so only for deadlines that may fire early (idle). */
+  /** Coarse clock (ms), advanced by the pool's tick: it lags, so only for deadlines that may fire early (idle). */
   readonly now: number;
   /** Reads the clock (and advances `now`): a deadline set from it fires late, never early. */
   clock(): number;
@@ -52,8 +52,12 @@ export class H1Connection implements ResponseSink {
   /** When the current deadline expires (owner's clock) and what it guards. */
   deadline = 0;
   deadlineKind = Deadline.None;
-  /** Bytes arrived since the pool's last tick: the tick moves the response deadline (no clock read per read). */
-  touched = false;
+  /**
+   * The response deadline is due to be set by the pool's next tick, from its own clock read (so
+   * no earlier than the event): a request went out, the response resumed or bytes arrived. No
+   * clock read per request or read, and the deadline fires late (by up to two ticks), never early.
+   */
+  rearm = false;
   private error: Error | null = null;
   /** The request body is still being written. */
   private sending: Readable | null = null;
@@ -73,7 +77,7 @@ export class H1Connection implements ResponseSink {
       this.connected = true;
       socket.setKeepAlive(true, 60_000);
       if (this.deadlineKind === Deadline.Connect) this.deadlineKind = this.req === null ? Deadline.None : Deadline.Response;
-      this.deadline = owner.clock() + owner.timeout;
+      this.rearm = true;
       const req = this.req;
       if (req !== null && req.stream !== null) this.streamBody(req, req.stream);
     });
@@ -90,11 +94,9 @@ export class H1Connection implements ResponseSink {
     this.req = req;
     req.conn = this;
     this.parser.start(req.bodyless);
-    // Bytes of the previous response say nothing about this one's deadline.
-    this.touched = false;
     if (this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.clock() + this.owner.timeout;
+      this.rearm = true;
     }
     if (req.paused) this.pause();
     const deferred = req.deferred;
@@ -209,7 +211,7 @@ export class H1Connection implements ResponseSink {
   resume(): void {
     if (this.req !== null && this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.clock() + this.owner.timeout;
+      this.rearm = true;
     }
     this.socket.resume();
   }
@@ -250,7 +252,7 @@ export class H1Connection implements ResponseSink {
   private onData(chunk: Buffer): void {
     const req = this.req;
     if (req === null) return this.destroy(); // bytes nobody asked for
-    this.touched = true;
+    this.rearm = true;
     try {
       this.parser.execute(chunk);
     } catch (err) {

@@ -69,8 +69,8 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.timeout = opts.timeout;
     this.readClock = opts.clock ?? performance.now.bind(performance);
     this.now = this.readClock();
-    // A request's deadline is set from a fresh clock read and checked each tick: it fires between
-    // its time and one tick later (two for a body's idle time, see tick), never early.
+    // A response deadline is set by the first tick after the request went out (or the last bytes
+    // came), from that tick's clock read: it fires up to two ticks after its time, never before.
     this.tickMs = Math.max(10, Math.min(250, Math.floor(Math.min(opts.connectTimeout, opts.timeout, opts.keepAliveTimeout) / 5)));
   }
 
@@ -228,9 +228,9 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     const now = this.clock();
     const timeout = this.timeout;
     for (const conn of this.all) {
-      if (conn.touched) {
-        // Bytes came since the last tick, so before `now`: the idle deadline counted from `now` fires late, never early.
-        conn.touched = false;
+      if (conn.rearm) {
+        // What rearmed it happened before `now`: a deadline counted from `now` fires late, never early.
+        conn.rearm = false;
         if (conn.deadlineKind === Deadline.Response) conn.deadline = now + timeout;
       }
       if (conn.deadlineKind !== Deadline.None && conn.deadline <= now) conn.expire();
