@@ -13,6 +13,7 @@ import type { BodyWaiter, DeferredBody } from '../src/dataplane/context';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { reply, startFaultUpstream, type FaultUpstream } from './helpers/fault-upstream';
 
 interface Parsed {
   status: number;
@@ -106,6 +107,18 @@ describe('h1 response parser', () => {
     ]) {
       assert.throws(() => parse(wire), { name: 'HTTPParserError' }, JSON.stringify(wire.slice(0, 60)));
     }
+  });
+
+  it('refuses a head with a bare LF as soon as the LF arrives, at every split', () => {
+    const wire = 'HTTP/1.1 200 OK\ncontent-length: 3\n\nok\n';
+    for (let i = 0; i < wire.length; i++) {
+      // Split or not, the head never completes: the error comes from the partial head itself.
+      assert.throws(() => parse(wire, i === 0 ? [] : [i]), { name: 'HTTPParserError', code: 'HPE_CR_EXPECTED' }, `split at ${i}`);
+    }
+    // A later bare LF, after CRLF lines already scanned in an earlier read.
+    assert.throws(() => parse('HTTP/1.1 200 OK\r\nx-a: 1\r\nx-b: 2\ncontent-length: 0\r\n', [20]), { code: 'HPE_CR_EXPECTED' });
+    // A CR at the end of one read and its LF at the start of the next is a CRLF.
+    assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', [16, 20]).body, 'ok');
   });
 
   it('knows when a connection may be reused', () => {
@@ -355,5 +368,127 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { client: undici, servers: [{ ur
       assert.equal(seen?.bodyBytes, 1024);
       assert.equal(seen?.headers.via, '1.1 ngate');
     }
+  });
+});
+
+/** One request through a pool, its outcome readable at any time. */
+function track(
+  pool: H1Pool,
+  path: string,
+): { outcome: () => Error | 'done' | null; controller: () => Dispatcher.DispatchController; firstData: Promise<void>; settled: Promise<void> } {
+  let outcome: Error | 'done' | null = null;
+  let controller: Dispatcher.DispatchController | null = null;
+  let dataSeen: () => void = () => undefined;
+  let settle: () => void = () => undefined;
+  const firstData = new Promise<void>((resolve) => (dataSeen = resolve));
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  pool.dispatch(
+    { method: 'GET', path, headers: [] },
+    {
+      onRequestStart: (c) => void (controller = c),
+      onResponseData: () => dataSeen(),
+      onResponseEnd: () => {
+        outcome = 'done';
+        settle();
+      },
+      onResponseError: (_c, err) => {
+        outcome = err;
+        settle();
+      },
+    },
+  );
+  return { outcome: () => outcome, controller: () => controller as Dispatcher.DispatchController, firstData, settled };
+}
+
+describe('h1 pool deadlines on a driven clock', { timeout: 20_000 }, () => {
+  const TIMEOUT = 1_000;
+  let up: FaultUpstream;
+  /** The clock the pool reads; it moves only when the test says so, as a tick may lag real time. */
+  let t = 0;
+  let pool: H1Pool;
+  let arrived: () => void = () => undefined;
+  /** Lets the upstream write the partial response. */
+  let go: () => void = () => undefined;
+  const goNow = new Promise<void>((resolve) => (go = resolve));
+
+  before(async () => {
+    up = await startFaultUpstream((req) => {
+      if (req.path === '/ok') return [['write', reply(200, 'ok')]];
+      if (req.path === '/partial') return [['signal', () => arrived()], ['until', goNow], ['write', 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello']];
+      return [['signal', () => arrived()]]; // never answered
+    });
+    pool = new H1Pool(up.url, { connections: 1, connectTimeout: 600_000, timeout: TIMEOUT, keepAliveTimeout: 600_000, tls: null, clock: () => t });
+  });
+
+  after(async () => {
+    await up.close();
+    await pool.close();
+  });
+
+  /** Sets the clock, runs the pool's tick and lets a failure reach the handler. */
+  async function tickAt(ms: number): Promise<void> {
+    t = ms;
+    pool.tick();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  function assertTimedOut(outcome: Error | 'done' | null, code: string, message: string): void {
+    assert.ok(outcome instanceof Error, `outcome: ${String(outcome)}`);
+    assert.equal((outcome as Error & { code?: string }).code, code);
+    assert.equal(outcome.message, message);
+  }
+
+  it('counts the first request on a new connection from when it connected, not from the last tick', async () => {
+    const sent = new Promise<void>((resolve) => (arrived = resolve));
+    t = 0;
+    const r = track(pool, '/hang');
+    t = 5_000; // the connection stands after the clock moved, with no tick between
+    await sent; // the upstream read the request: the client's connect handler ran
+    await tickAt(5_000 + TIMEOUT - 1);
+    assert.equal(r.outcome(), null, 'no deadline before the timeout after the request went out');
+    // The tick after the request armed the deadline from its own reading: it fires late, by up to that tick.
+    await tickAt(5_000 + 2 * TIMEOUT);
+    assertTimedOut(r.outcome(), 'UND_ERR_HEADERS_TIMEOUT', 'headers timeout');
+  });
+
+  it('counts a request on a kept-alive connection, and one resumed after a pause, from that moment', async () => {
+    t = 10_000;
+    const warm = track(pool, '/ok');
+    await warm.settled;
+    assert.equal(warm.outcome(), 'done');
+    await tickAt(10_000); // the warm-up's bytes are seen
+    const sent = new Promise<void>((resolve) => (arrived = resolve));
+    t = 20_000; // no tick since: the pool's coarse clock still says 10 000
+    const r = track(pool, '/hang');
+    await sent;
+    assert.equal(up.received.at(-1)?.conn, up.received.at(-2)?.conn, 'the kept-alive socket carried it');
+    await tickAt(20_000 + TIMEOUT - 1);
+    assert.equal(r.outcome(), null);
+    r.controller().pause();
+    await tickAt(50_000);
+    assert.equal(r.outcome(), null, 'no response deadline while paused');
+    t = 60_000; // again no tick before the resume
+    r.controller().resume();
+    await tickAt(60_000 + TIMEOUT - 1);
+    assert.equal(r.outcome(), null, 'the deadline counts from the resume');
+    await tickAt(60_000 + 2 * TIMEOUT);
+    assertTimedOut(r.outcome(), 'UND_ERR_HEADERS_TIMEOUT', 'headers timeout');
+  });
+
+  it('counts a body idle deadline from no earlier than the tick after the last bytes', async () => {
+    const sent = new Promise<void>((resolve) => (arrived = resolve));
+    t = 100_000;
+    const r = track(pool, '/partial');
+    await sent;
+    await tickAt(100_000); // arms the deadline for the request: 100 000 + the timeout
+    t = 100_900; // no tick between the bytes and the next check
+    go();
+    await r.firstData;
+    await tickAt(100_900); // sees the bytes: the deadline moves to this tick + the timeout
+    assert.equal(r.outcome(), null);
+    await tickAt(100_900 + TIMEOUT - 1);
+    assert.equal(r.outcome(), null, 'bytes moved the deadline');
+    await tickAt(100_900 + TIMEOUT);
+    assertTimedOut(r.outcome(), 'UND_ERR_BODY_TIMEOUT', 'body timeout');
   });
 });

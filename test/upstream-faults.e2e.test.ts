@@ -10,8 +10,8 @@ import { closedPort, rawRequest } from './helpers/raw';
 interface Env {
   readonly gw: Gateway;
   readonly up: FaultUpstream;
-  /** GET (or `method`) on this scenario's route, over a fresh client connection. */
-  get(path?: string, method?: string, body?: string): Promise<Reply>;
+  /** GET (or `method`) on this scenario's route, over a fresh client connection; `signal` bounds the wait. */
+  get(path?: string, method?: string, body?: string, signal?: AbortSignal): Promise<Reply>;
   /** The raw client view of one request on this scenario's route. */
   raw(path?: string): ReturnType<typeof rawRequest>;
 }
@@ -155,6 +155,29 @@ const scenarios: Scenario[] = [
     script: (_req, i) => [['write', ['HTTP/1.1 abc OK\r\n\r\n', 'HTTP/1.1 2000 OK\r\ncontent-length: 0\r\n\r\n', 'garbage\r\n\r\n', 'HTTP/9 200 OK\r\n\r\n'][i] ?? '']],
     check: async ({ get }) => {
       for (let i = 0; i < 4; i++) assertGatewayError(await get(`/${i}`), 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+    },
+  },
+  {
+    // Bare LF line endings never end the head with CRLFCRLF: refused as soon as seen, not at the 20 s timeout.
+    name: 'bare-lf-head',
+    pool: 'timeout: 20s',
+    script: firstThen(() => [['write', 'HTTP/1.1 200 OK\ncontent-length: 3\n\nok\n']]),
+    check: async ({ get, up }) => {
+      assertGatewayError(await get('/', 'GET', undefined, AbortSignal.timeout(5_000)), 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+      assert.equal((await get('/after', 'GET', undefined, AbortSignal.timeout(5_000))).body, 'ok GET /bare-lf-head/after');
+      assert.notEqual(up.received[1]?.conn, up.received[0]?.conn, 'the socket is not reused');
+    },
+  },
+  {
+    // The head starts and stalls: the timeout is a headers timeout, whatever part of it arrived.
+    name: 'head-never-completes',
+    pool: 'timeout: 300ms',
+    script: firstThen(() => [['write', 'HTTP/1.1 200 OK\r\ncontent-']]),
+    check: async ({ get }) => {
+      const r = await get('/', 'GET', undefined, AbortSignal.timeout(10_000));
+      assertGatewayError(r, 504, 'NGATE_ERR_UPSTREAM_TIMEOUT');
+      assert.match(r.body, /headers timeout/);
+      assert.equal((await get('/after')).body, 'ok GET /head-never-completes/after');
     },
   },
   {
@@ -336,7 +359,7 @@ ${pipelines.join('\n')}
       await s.check({
         gw,
         up,
-        get: (path = '/', method = 'GET', body) => http(gw.url('edge', base + path), { method, body, fresh: true }),
+        get: (path = '/', method = 'GET', body, signal) => http(gw.url('edge', base + path), { method, body, fresh: true, signal }),
         raw: (path = '/') => rawRequest(gw.ports.get('edge') as number, `GET ${base}${path} HTTP/1.1\r\nhost: x\r\n\r\n`),
       });
       passed++;

@@ -12,10 +12,11 @@ export interface ReceivedRequest {
   readonly body: string;
 }
 
-/** What the upstream does, in order: write bytes, wait, close cleanly (FIN), reset (RST), or tell the test it got here. */
+/** What the upstream does, in order: write bytes, wait (a time or until the test says), close cleanly (FIN), reset (RST), or tell the test it got here. */
 export type Step =
   | readonly ['write', string | Buffer]
   | readonly ['wait', number]
+  | readonly ['until', Promise<void>]
   | readonly ['end']
   | readonly ['reset']
   | readonly ['signal', () => void];
@@ -120,6 +121,9 @@ async function play(socket: net.Socket, steps: readonly Step[]): Promise<void> {
         break;
       case 'wait':
         await sleep(step[1]);
+        break;
+      case 'until':
+        await step[1];
         break;
       case 'end':
         socket.end();

@@ -9,12 +9,13 @@ export interface Reply {
   body: string;
 }
 
-export async function http(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; fresh?: boolean } = {}): Promise<Reply> {
+export async function http(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; fresh?: boolean; signal?: AbortSignal } = {}): Promise<Reply> {
   const res = await undiciRequest(url, {
     method: (init.method ?? 'GET') as 'GET',
     headers: init.headers,
     body: init.body,
     dispatcher: init.fresh === true ? fresh : undefined,
+    signal: init.signal,
   });
   const body = await res.body.text();
   return { status: res.statusCode, headers: res.headers, body };

@@ -5,8 +5,10 @@ import type { H1Request } from './request';
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
-  /** Coarse clock (ms), advanced by the pool's tick. */
+  /** Coarse clock (ms), advanced by the pool's tick: it lags, so only for deadlines that may fire early (idle). */
   readonly now: number;
+  /** Reads the clock (and advances `now`): a deadline set from it fires late, never early. */
+  clock(): number;
   readonly timeout: number;
   release(conn: H1Connection, idleMs: number): void;
   closed(conn: H1Connection): void;
@@ -50,6 +52,12 @@ export class H1Connection implements ResponseSink {
   /** When the current deadline expires (owner's clock) and what it guards. */
   deadline = 0;
   deadlineKind = Deadline.None;
+  /**
+   * The response deadline is due to be set by the pool's next tick, from its own clock read (so
+   * no earlier than the event): a request went out, the response resumed or bytes arrived. No
+   * clock read per request or read, and the deadline fires late (by up to two ticks), never early.
+   */
+  rearm = false;
   private error: Error | null = null;
   /** The request body is still being written. */
   private sending: Readable | null = null;
@@ -63,13 +71,13 @@ export class H1Connection implements ResponseSink {
     private readonly borrowed = false,
   ) {
     socket.setNoDelay(true);
-    this.deadline = owner.now + connectTimeout;
+    this.deadline = owner.clock() + connectTimeout;
     this.deadlineKind = Deadline.Connect;
     socket.once(connectEvent, () => {
       this.connected = true;
       socket.setKeepAlive(true, 60_000);
       if (this.deadlineKind === Deadline.Connect) this.deadlineKind = this.req === null ? Deadline.None : Deadline.Response;
-      this.deadline = owner.now + owner.timeout;
+      this.rearm = true;
       const req = this.req;
       if (req !== null && req.stream !== null) this.streamBody(req, req.stream);
     });
@@ -88,7 +96,7 @@ export class H1Connection implements ResponseSink {
     this.parser.start(req.bodyless);
     if (this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.now + this.owner.timeout;
+      this.rearm = true;
     }
     if (req.paused) this.pause();
     const deferred = req.deferred;
@@ -203,7 +211,7 @@ export class H1Connection implements ResponseSink {
   resume(): void {
     if (this.req !== null && this.connected) {
       this.deadlineKind = Deadline.Response;
-      this.deadline = this.owner.now + this.owner.timeout;
+      this.rearm = true;
     }
     this.socket.resume();
   }
@@ -223,8 +231,8 @@ export class H1Connection implements ResponseSink {
     if (kind === Deadline.Idle) return this.destroy();
     if (kind === Deadline.Connect) return this.failRequest(socketError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
     if (kind === Deadline.Response) {
-      const code = this.parser.pristine ? 'UND_ERR_HEADERS_TIMEOUT' : 'UND_ERR_BODY_TIMEOUT';
-      this.failRequest(socketError(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'headers timeout' : 'body timeout', code));
+      if (this.parser.inHead) this.failRequest(socketError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'));
+      else this.failRequest(socketError('body timeout', 'UND_ERR_BODY_TIMEOUT'));
     }
   }
 
@@ -244,7 +252,7 @@ export class H1Connection implements ResponseSink {
   private onData(chunk: Buffer): void {
     const req = this.req;
     if (req === null) return this.destroy(); // bytes nobody asked for
-    if (this.deadlineKind === Deadline.Response) this.deadline = this.owner.now + this.owner.timeout;
+    this.rearm = true;
     try {
       this.parser.execute(chunk);
     } catch (err) {

@@ -95,6 +95,13 @@ function fail(message: string, code = 'HPE_INVALID_HEADER_TOKEN'): never {
   throw new HttpParserError(message, code);
 }
 
+/** Fails on an LF in data[from..] that no CR precedes (data[from - 1] was scanned before). */
+function bareLf(data: Buffer, from: number): void {
+  for (let nl = data.indexOf(10, from); nl !== -1; nl = data.indexOf(10, nl + 1)) {
+    if (nl === 0 || data[nl - 1] !== 13) fail('missing expected CR in the response head', 'HPE_CR_EXPECTED');
+  }
+}
+
 export class ResponseParser {
   private mode = Mode.Done;
   private bodyless = false;
@@ -126,9 +133,9 @@ export class ResponseParser {
     return this.mode === Mode.UntilClose;
   }
 
-  /** Whether no byte of the current response arrived yet. */
-  get pristine(): boolean {
-    return this.mode === Mode.Head && this.head === null;
+  /** Whether the final response head is not complete yet (a timeout now is a headers timeout). */
+  get inHead(): boolean {
+    return this.mode === Mode.Head;
   }
 
   /** Feeds bytes; throws HttpParserError on a framing error. */
@@ -148,6 +155,9 @@ export class ResponseParser {
           const end = data.indexOf('\r\n\r\n', from, 'latin1');
           if (end === -1) {
             if (data.length > MAX_HEAD) fail('response headers too large', 'UND_ERR_HEADERS_OVERFLOW');
+            // A head with bare LF line endings never shows CRLFCRLF: fail now, not at the timeout.
+            // Only the new bytes are scanned (a whole head is checked once by parseHead).
+            bareLf(data, prev === null ? 0 : prev.length);
             // Copy: a partial head outlives the socket's chunk.
             this.head = prev === null ? Buffer.from(data) : data;
             return;

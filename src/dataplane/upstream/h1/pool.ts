@@ -16,6 +16,8 @@ export interface H1PoolOptions {
   readonly tls: ConnectionOptions | null;
   /** Told of every connection established and closed (the cluster's cx counters). */
   readonly observer?: ConnectionObserver;
+  /** The monotonic clock (ms); performance.now unless a test drives time. */
+  readonly clock?: () => number;
 }
 
 /**
@@ -41,8 +43,9 @@ function closedError(): Error {
 export class H1Pool implements ConnectionOwner, RequestOwner {
   readonly authority: string;
   readonly acceptsDeferredBody = true;
-  now = performance.now();
+  now: number;
   readonly timeout: number;
+  private readonly readClock: () => number;
   private readonly host: string;
   private readonly port: number;
   private readonly all = new Set<H1Connection>();
@@ -64,7 +67,10 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.host = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     this.timeout = opts.timeout;
-    // A deadline fires between its time and one tick later.
+    this.readClock = opts.clock ?? performance.now.bind(performance);
+    this.now = this.readClock();
+    // A response deadline is set by the first tick after the request went out (or the last bytes
+    // came), from that tick's clock read: it fires up to two ticks after its time, never before.
     this.tickMs = Math.max(10, Math.min(250, Math.floor(Math.min(opts.connectTimeout, opts.timeout, opts.keepAliveTimeout) / 5)));
   }
 
@@ -116,6 +122,7 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     const idleMs = hintMs < 0 ? this.opts.keepAliveTimeout : Math.min(hintMs, this.opts.keepAliveTimeout);
     if (idleMs <= 0) return conn.destroy();
     conn.deadlineKind = Deadline.Idle;
+    // The coarse clock (no read per response): an idle socket may close a little early, the safe side of the upstream's own timeout.
     conn.deadline = this.now + idleMs;
     this.idle.push(conn);
   }
@@ -193,7 +200,6 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
         socket.once('close', () => observer.disconnected());
       });
     }
-    this.now = performance.now();
     const created = new H1Connection(this, socket, this.opts.connectTimeout, event, tls === null);
     conn = created;
     this.all.add(created);
@@ -213,9 +219,20 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.ticker = null;
   }
 
-  private tick(): void {
-    const now = (this.now = performance.now());
+  clock(): number {
+    return (this.now = this.readClock());
+  }
+
+  /** Expires the deadlines that passed; the ticker calls it (public for tests that drive the clock). */
+  tick(): void {
+    const now = this.clock();
+    const timeout = this.timeout;
     for (const conn of this.all) {
+      if (conn.rearm) {
+        // What rearmed it happened before `now`: a deadline counted from `now` fires late, never early.
+        conn.rearm = false;
+        if (conn.deadlineKind === Deadline.Response) conn.deadline = now + timeout;
+      }
       if (conn.deadlineKind !== Deadline.None && conn.deadline <= now) conn.expire();
     }
   }
