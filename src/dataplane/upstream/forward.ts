@@ -10,13 +10,14 @@ const VIA = '1.1 ngate';
 
 /**
  * The request headers as the upstream gets them: hop-by-hop stripped, X-Forwarded-* and Via added.
- * With `xForwardedFor`, ngate is the edge that vouches for these headers: X-Forwarded-For gets the peer
+ * With the server's `xForwardedFor` (the default), ngate is the edge that vouches for these headers: X-Forwarded-For gets the peer
  * appended (the chain stays, as Envoy's use_remote_address does), while X-Forwarded-Proto and -Host
  * are ngate's own (the listener's scheme, the Host the client sent before any rewrite), replacing
  * what the client sent, so a client cannot make the upstream believe it came over https or for
  * another host. Without it, all three pass through untouched.
  */
-export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): string[] {
+export function upstreamHeaders(ctx: RequestContext): string[] {
+  const xForwardedFor = ctx.xForwardedFor;
   const src = ctx.headers.items;
   const listed = connectionListed(ctx.headers.get('connection'));
   const out: string[] = [];
@@ -57,7 +58,6 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
 export function forward(
   ctx: RequestContext,
   endpoint: Endpoint,
-  xForwardedFor: boolean,
   counters: ServiceCounters,
   retry: RetryPolicy | null = null,
 ): Promise<string> {
@@ -67,7 +67,7 @@ export function forward(
   exchange.send({
     path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
     method: ctx.method,
-    headers: upstreamHeaders(ctx, xForwardedFor),
+    headers: upstreamHeaders(ctx),
     // The native client takes a deferred body as is (a whole one goes out in the head's write).
     body: endpoint.dispatcher.acceptsDeferredBody === true ? ((ctx.unstreamedBody as unknown as Readable | null) ?? ctx.body) : ctx.body,
   });

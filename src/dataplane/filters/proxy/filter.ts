@@ -67,7 +67,7 @@ export class ProxyFilter implements Filter {
     if (this.direct) {
       const endpoint = this.balancer.pick(ctx);
       if (endpoint === null) return this.noEndpoint(ctx);
-      return forward(ctx, endpoint, true, this.counters);
+      return forward(ctx, endpoint, this.counters);
     }
     if (this.maxPending > 0 && this.pending >= this.maxPending) {
       ctx.fail('NGATE_ERR_POOL_OVERFLOW');
@@ -116,7 +116,7 @@ export class ProxyFilter implements Filter {
     let endpoint = first;
     let tried: Endpoint[] | null = null;
     for (let attempt = 1; ; attempt++) {
-      const result = await forward(ctx, endpoint, true, this.counters, attempt < max ? retry : null);
+      const result = await forward(ctx, endpoint, this.counters, attempt < max ? retry : null);
       if (breaker !== null) {
         if (ctx.aborted) breaker.release();
         else if (upstreamFailed(ctx, result)) breaker.failure(Date.now());
