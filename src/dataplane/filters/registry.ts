@@ -27,7 +27,7 @@ import type { ValidatorSpec } from './validator/schema';
 
 export const FILTER_FACTORIES: Record<string, FilterFactory> = {
   Mock: (name, spec) => new MockFilter(name, spec as unknown as MockSpec),
-  Proxy: (name, spec, env) => createProxy(name, spec as unknown as ProxySpec, env),
+  Proxy: (name, spec, env, previous) => createProxy(name, spec as unknown as ProxySpec, env, previous),
   Validator: (name, spec) => new ValidatorFilter(name, spec as unknown as ValidatorSpec),
   RequestAdaptor: (name, spec) => new RequestAdaptorFilter(name, spec as unknown as RequestAdaptorSpec),
   ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),

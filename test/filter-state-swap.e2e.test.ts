@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { closedPort } from './helpers/raw';
 
 const server = `kind: HTTPServer
 name: web
@@ -13,7 +14,22 @@ rules:
         backend: limited
       - pathPrefix: /other
         backend: other
+      - pathPrefix: /guarded
+        backend: guarded
 `;
+
+function guarded(port: number, coolDown: string): string {
+  return `kind: Pipeline
+name: guarded
+filters:
+  - name: proxy
+    kind: Proxy
+    mainPool:
+      servers:
+        - url: http://127.0.0.1:${port}
+      circuitBreaker: { consecutiveFailures: 1, coolDown: ${coolDown} }
+`;
+}
 
 function limited(limits: string): string {
   return `kind: Pipeline
@@ -53,11 +69,13 @@ async function statuses(gw: Gateway, n: number): Promise<number[]> {
   return out;
 }
 
-describe('RateLimiter state across config swaps', () => {
+describe('filter state across config swaps', () => {
   let gw: Gateway;
+  let dead: number;
 
   before(async () => {
-    gw = await startGateway([server, limited('rate: 2\n    per: 60s\n    burst: 2'), other('v1')].join('---\n'), { workers: 1 });
+    dead = await closedPort();
+    gw = await startGateway([server, limited('rate: 2\n    per: 60s\n    burst: 2'), other('v1'), guarded(dead, '1h')].join('---\n'), { workers: 1 });
   });
 
   after(async () => {
@@ -88,5 +106,15 @@ describe('RateLimiter state across config swaps', () => {
     let status = 429;
     while (status === 429 && Date.now() < deadline) status = (await http(gw.url('web', '/limited'))).status;
     assert.equal(status, 200);
+  });
+
+  it('an open circuit breaker stays open when another object is swapped, and a new breaker spec starts closed', async () => {
+    assert.equal((await http(gw.url('web', '/guarded'))).status, 502, 'the first failure opens it');
+    assert.equal((await http(gw.url('web', '/guarded'))).status, 503);
+    await put(gw, 'other', other('v3'));
+    assert.equal((await http(gw.url('web', '/other'))).body, 'v3');
+    assert.equal((await http(gw.url('web', '/guarded'))).status, 503, 'still open after the swap');
+    await put(gw, 'guarded', guarded(dead, '2h'));
+    assert.equal((await http(gw.url('web', '/guarded'))).status, 502, 'a changed breaker spec starts closed');
   });
 });
