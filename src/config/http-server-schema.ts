@@ -104,6 +104,7 @@ export const httpServerSchema = object(
     maxHeaderCount: withDefault(int({ min: 1, max: 10_000 }), 100),
     /** Bytes of header fields per request (431 beyond); the uWS engine caps ~4 KB over several reads. */
     maxHeaderBytes: withDefault(size(), 16 * 1024),
+    /** Append the peer to X-Forwarded-For and set X-Forwarded-Proto/-Host (replacing the client's); false: pass all three through. */
     xForwardedFor: withDefault(bool(), true),
     /** Give requests without an X-Request-Id one (sent upstream and logged). */
     requestId: withDefault(bool(), true),

@@ -107,6 +107,8 @@ export class RequestContext {
   bytesOut = 0;
   /** The request path before any route rewrite (access log). */
   readonly originalPath: string;
+  /** The server's `xForwardedFor`: ngate sets X-Forwarded-For/-Proto/-Host upstream (false: passes them through). */
+  xForwardedFor = true;
   /** Set when the request is a WebSocket upgrade: the Proxy filter opens the upstream WebSocket instead of forwarding. */
   websocket: WsUpgrade | null = null;
 

@@ -6,6 +6,11 @@
  */
 export class HeaderList {
   readonly items: string[];
+  /**
+   * The Host field as received, saved by the first change to `host` through this class (RequestAdaptor,
+   * header ops, Script); null while Host is unchanged, so the common request pays nothing.
+   */
+  private receivedHost: string | undefined | null = null;
 
   constructor(items: string[] = []) {
     this.items = items;
@@ -32,7 +37,13 @@ export class HeaderList {
     return n;
   }
 
+  /** Host as the client sent it, even after a filter rewrote it (X-Forwarded-Host). */
+  originalHost(): string | undefined {
+    return this.receivedHost === null ? this.get('host') : this.receivedHost;
+  }
+
   add(name: string, value: string): void {
+    if (name === 'host') this.keepHost();
     this.items.push(name, value);
   }
 
@@ -43,6 +54,7 @@ export class HeaderList {
   }
 
   delete(name: string): void {
+    if (name === 'host') this.keepHost();
     const items = this.items;
     let w = 0;
     for (let r = 0; r < items.length; r += 2) {
@@ -52,5 +64,9 @@ export class HeaderList {
       w += 2;
     }
     items.length = w;
+  }
+
+  private keepHost(): void {
+    if (this.receivedHost === null) this.receivedHost = this.get('host');
   }
 }

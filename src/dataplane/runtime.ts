@@ -25,12 +25,13 @@ export class Runtime {
   readonly servers: ReadonlyMap<string, ServerRuntime>;
   readonly pipelines: ReadonlyMap<string, Pipeline>;
 
-  constructor(compiled: CompiledConfig, env: FilterEnv, accessLog: AccessLogBuffer | null = null) {
+  /** `previous`: the generation this one replaces; filters of the same pipeline and name inherit its state. */
+  constructor(compiled: CompiledConfig, env: FilterEnv, accessLog: AccessLogBuffer | null = null, previous: Runtime | null = null) {
     this.generation = compiled.generation;
     // Pipelines first: each route holds its pipeline, so a request never looks one up by name.
     const pipelines = new Map<string, Pipeline>();
     try {
-      for (const p of compiled.pipelines) pipelines.set(p.name, new Pipeline(p, env));
+      for (const p of compiled.pipelines) pipelines.set(p.name, new Pipeline(p, env, previous?.pipelines.get(p.name) ?? null));
     } catch (err) {
       // A generation that cannot be built releases what its finished pipelines took.
       for (const p of pipelines.values()) p.close();

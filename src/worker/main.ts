@@ -55,7 +55,8 @@ function listenerKey(s: { name: string; address: string; port: number; engine?: 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
   let runtime: Runtime | null = null;
   try {
-    runtime = new Runtime(compiled, { upstreams, shared, stats, workers, stickySecret }, accessLog);
+    // Stateful filters (rate-limit buckets) carry over from the running generation.
+    runtime = new Runtime(compiled, { upstreams, shared, stats, workers, stickySecret }, accessLog, holder.current);
     // New listeners start accepting only at commit, but bind now so a taken port refuses the swap.
     const started: [string, Listener][] = [];
     // In-place changes of kept listeners, applied at commit.

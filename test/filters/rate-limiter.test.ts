@@ -54,6 +54,33 @@ describe('RateLimiter', () => {
     assert.ok(b.size <= 3);
   });
 
+  it('a filter of the next generation inherits the buckets: shared when the limits are the same, carried over capped when not', () => {
+    const spec = { rate: 2, per: '1m', burst: 2, key: 'header', keyName: 'x-k' };
+    const first = filter(spec);
+    assert.equal(admitted(first, 3, { headers: { 'x-k': 'a' } }), 2);
+    const same = new RateLimiterFilter('rl', checked(rateLimiterSchema, { name: 'rl', kind: 'RateLimiter', ...spec }), { workers: 1 }, first);
+    assert.equal(admitted(same, 1, { headers: { 'x-k': 'a' } }), 0);
+    assert.equal(admitted(first, 1, { headers: { 'x-k': 'b' } }), 1, 'the old generation still counts into the shared buckets');
+    assert.equal(admitted(same, 2, { headers: { 'x-k': 'b' } }), 1);
+    const bigger = new RateLimiterFilter('rl', checked(rateLimiterSchema, { name: 'rl', kind: 'RateLimiter', ...spec, burst: 5 }), { workers: 1 }, same);
+    assert.equal(admitted(bigger, 1, { headers: { 'x-k': 'a' } }), 0, 'a bigger burst is no reset');
+    assert.equal(admitted(bigger, 5, { headers: { 'x-k': 'c' } }), 5, 'a new key gets the new burst');
+    const otherKey = new RateLimiterFilter('rl', checked(rateLimiterSchema, { name: 'rl', kind: 'RateLimiter', ...spec, keyName: 'x-other' }), { workers: 1 }, bigger);
+    assert.equal(admitted(otherKey, 3, { headers: { 'x-other': 'a' } }), 2, 'buckets keyed by another header start fresh');
+  });
+
+  it('carries tokens over to new limits: refilled at the old rate, capped at the new capacity, newest keys first', () => {
+    const old = new TokenBuckets(1 / 100, 4, 10);
+    for (const k of ['a', 'b', 'c']) for (let i = 0; i < 4; i++) old.take(k, 0);
+    old.take('d', 0); // 3 tokens left
+    const next = TokenBuckets.carriedOver(old, 1 / 1000, 2, 2, 100); // a..c refilled to 1 token, d capped at 2 (dropped: full)
+    assert.equal(next.size, 1, 'only the newest keys within maxKeys, full ones dropped');
+    assert.equal(next.take('c', 100), 0);
+    assert.equal(next.take('c', 100), 1000, 'then the new rate: one token per second');
+    assert.equal(next.take('d', 100), 0);
+    assert.equal(next.take('d', 100), 0);
+  });
+
   it('refuses key header without keyName', () => {
     assert.throws(() => filter({ rate: 1, key: 'header' }), /keyName: key: header needs keyName/);
   });

@@ -4,6 +4,7 @@ import type { Filter, FilterResult } from '../pipeline/filter';
 /** Set in the gateway's environment by the crash-recovery tests only. */
 export const FAULT_HOOK_ENV = 'NGATE_TEST_FILTER_FAULTS';
 const HEADER = 'x-ngate-test-throw';
+const INNER = Symbol('wrapped filter');
 
 /**
  * Test-only: with NGATE_TEST_FILTER_FAULTS=1, a request carrying
@@ -14,7 +15,8 @@ const HEADER = 'x-ngate-test-throw';
  */
 export function withFaultHook(filter: Filter): Filter {
   if (process.env[FAULT_HOOK_ENV] !== '1') return filter;
-  return {
+  const wrapped: Filter & { [INNER]: Filter } = {
+    [INNER]: filter,
     name: filter.name,
     kind: filter.kind,
     close: filter.close?.bind(filter),
@@ -25,4 +27,10 @@ export function withFaultHook(filter: Filter): Filter {
       return filter.handle(ctx);
     },
   };
+  return wrapped;
+}
+
+/** The filter a fault hook wraps (the filter itself when not wrapped), so the next generation can inherit its state. */
+export function unwrapFaultHook(filter: Filter): Filter {
+  return (filter as Partial<Record<typeof INNER, Filter>>)[INNER] ?? filter;
 }

@@ -2,9 +2,9 @@
  * Every filter kind ngate knows: its config schema and its factory. Adding a
  * kind means one folder under filters/ and one line in each table here.
  */
-import type { Filter, FilterEnv } from '../pipeline/filter';
+import type { Filter, FilterEnv, FilterFactory } from '../pipeline/filter';
 import { CorsFilter } from './cors/filter';
-import { withFaultHook } from './fault-hook';
+import { unwrapFaultHook, withFaultHook } from './fault-hook';
 import type { CorsSpec } from './cors/schema';
 import { IPFilterFilter } from './ip-filter/filter';
 import type { IPFilterSpec } from './ip-filter/schema';
@@ -25,23 +25,25 @@ import type { ScriptSpec } from './script/schema';
 import { ValidatorFilter } from './validator/filter';
 import type { ValidatorSpec } from './validator/schema';
 
-type Factory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;
-
-export const FILTER_FACTORIES: Record<string, Factory> = {
+export const FILTER_FACTORIES: Record<string, FilterFactory> = {
   Mock: (name, spec) => new MockFilter(name, spec as unknown as MockSpec),
-  Proxy: (name, spec, env) => createProxy(name, spec as unknown as ProxySpec, env),
+  Proxy: (name, spec, env, previous) => createProxy(name, spec as unknown as ProxySpec, env, previous),
   Validator: (name, spec) => new ValidatorFilter(name, spec as unknown as ValidatorSpec),
   RequestAdaptor: (name, spec) => new RequestAdaptorFilter(name, spec as unknown as RequestAdaptorSpec),
   ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),
   Redirector: (name, spec) => new RedirectorFilter(name, spec as unknown as RedirectorSpec),
   CORS: (name, spec) => new CorsFilter(name, spec as unknown as CorsSpec),
-  RateLimiter: (name, spec, env) => new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, env),
+  RateLimiter: (name, spec, env, previous) =>
+    new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, env, previous instanceof RateLimiterFilter ? previous : null),
   IPFilter: (name, spec) => new IPFilterFilter(name, spec as unknown as IPFilterSpec),
   Script: (name, spec) => new ScriptFilter(name, spec as unknown as ScriptSpec),
 };
 
-export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv): Filter {
+/** `previous`: the same-named filter of the pipeline in the generation being replaced, if any. */
+export function createFilter(kind: string, name: string, spec: Record<string, unknown>, env: FilterEnv, previous: Filter | null = null): Filter {
   const factory = FILTER_FACTORIES[kind];
   if (factory === undefined) throw new Error(`unknown filter kind ${kind} (validation should have refused it)`);
-  return withFaultHook(factory(name, spec, env));
+  // A filter whose kind changed under the same name starts fresh.
+  const inherited = previous === null || previous.kind !== kind ? null : unwrapFaultHook(previous);
+  return withFaultHook(factory(name, spec, env, inherited));
 }

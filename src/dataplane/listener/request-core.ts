@@ -79,6 +79,7 @@ export class RequestCore {
     if (tooLarge !== null) return { code: 'NGATE_ERR_HEADERS_TOO_LARGE', detail: tooLarge };
     const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
     if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
+    if (!server.spec.xForwardedFor) ctx.xForwardedFor = false;
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     return null;
   }

@@ -25,4 +25,10 @@ export interface FilterEnv {
   readonly stickySecret: Uint8Array;
 }
 
-export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv) => Filter;
+/**
+ * Builds a filter. `previous` is the filter of the same pipeline, name and kind in the generation
+ * being replaced (null when there is none): a stateful filter may take over its state (rate-limit
+ * buckets), so a config swap does not reset it. The previous filter keeps serving its own requests
+ * until its generation closes, so what is taken over must outlive its close().
+ */
+export type FilterFactory = (name: string, spec: Record<string, unknown>, env: FilterEnv, previous: Filter | null) => Filter;

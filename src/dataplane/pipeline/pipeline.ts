@@ -18,11 +18,12 @@ export class Pipeline {
   private readonly steps: readonly Step[];
   readonly filters: readonly Filter[];
 
-  constructor(spec: CompiledPipeline, env: FilterEnv) {
+  /** `previous`: the same-named pipeline of the generation being replaced; its filters pass state on by name. */
+  constructor(spec: CompiledPipeline, env: FilterEnv, previous: Pipeline | null = null) {
     this.name = spec.name;
     const filters: Filter[] = [];
     try {
-      for (const f of spec.filters) filters.push(createFilter(f.kind, f.name, f.spec, env));
+      for (const f of spec.filters) filters.push(createFilter(f.kind, f.name, f.spec, env, previous?.filter(f.name) ?? null));
     } catch (err) {
       // The filters built so far release what they took (offload pool leases, timers).
       for (const f of filters) f.close?.();
@@ -33,6 +34,12 @@ export class Pipeline {
       filter: this.filters[s.filter] as Filter,
       jumpIf: new Map(Object.entries(s.jumpIf)),
     }));
+  }
+
+  /** The filter with this name, null when none (used only while the next generation is built). */
+  filter(name: string): Filter | null {
+    for (const f of this.filters) if (f.name === name) return f;
+    return null;
   }
 
   /** Runs synchronously until a filter returns a promise; only then becomes async. */

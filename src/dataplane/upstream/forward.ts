@@ -8,20 +8,24 @@ import type { ServiceCounters } from '../stats/counters';
 
 const VIA = '1.1 ngate';
 
-/** The request headers as the upstream gets them: hop-by-hop stripped, X-Forwarded-* and Via added. */
-export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): string[] {
+/**
+ * The request headers as the upstream gets them: hop-by-hop stripped, X-Forwarded-* and Via added.
+ * With the server's `xForwardedFor` (the default), ngate is the edge that vouches for these headers: X-Forwarded-For gets the peer
+ * appended (the chain stays, as Envoy's use_remote_address does), while X-Forwarded-Proto and -Host
+ * are ngate's own (the listener's scheme, the Host the client sent before any rewrite), replacing
+ * what the client sent, so a client cannot make the upstream believe it came over https or for
+ * another host. Without it, all three pass through untouched.
+ */
+export function upstreamHeaders(ctx: RequestContext): string[] {
+  const xForwardedFor = ctx.xForwardedFor;
   const src = ctx.headers.items;
   const listed = connectionListed(ctx.headers.get('connection'));
   const out: string[] = [];
   let xff: string | undefined;
   let via: string | undefined;
-  let forwardedHost = false;
-  let forwardedProto = false;
-  let host: string | undefined;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i] as string;
     const value = src[i + 1] as string;
-    if (name === 'host' && host === undefined) host = value;
     if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
     if (name === 'x-forwarded-for') {
       xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -31,14 +35,14 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
       via = via === undefined ? value : `${via}, ${value}`;
       continue;
     }
-    if (name === 'x-forwarded-host') forwardedHost = true;
-    else if (name === 'x-forwarded-proto') forwardedProto = true;
+    if (xForwardedFor && (name === 'x-forwarded-host' || name === 'x-forwarded-proto')) continue;
     out.push(name, value);
   }
   if (xForwardedFor) {
     out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
-    if (!forwardedProto) out.push('x-forwarded-proto', ctx.scheme);
-    if (!forwardedHost && host !== undefined) out.push('x-forwarded-host', host);
+    out.push('x-forwarded-proto', ctx.scheme);
+    const host = ctx.headers.originalHost();
+    if (host !== undefined) out.push('x-forwarded-host', host);
   } else if (xff !== undefined) {
     out.push('x-forwarded-for', xff);
   }
@@ -54,7 +58,6 @@ export function upstreamHeaders(ctx: RequestContext, xForwardedFor: boolean): st
 export function forward(
   ctx: RequestContext,
   endpoint: Endpoint,
-  xForwardedFor: boolean,
   counters: ServiceCounters,
   retry: RetryPolicy | null = null,
 ): Promise<string> {
@@ -64,7 +67,7 @@ export function forward(
   exchange.send({
     path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
     method: ctx.method,
-    headers: upstreamHeaders(ctx, xForwardedFor),
+    headers: upstreamHeaders(ctx),
     // The native client takes a deferred body as is (a whole one goes out in the head's write).
     body: endpoint.dispatcher.acceptsDeferredBody === true ? ((ctx.unstreamedBody as unknown as Readable | null) ?? ctx.body) : ctx.body,
   });

@@ -24,7 +24,7 @@ const REFUSAL_BODY_MAX = 64 * 1024;
  * browser accepts it, so the upstream's answer is read and passed on as is.
  */
 function handshakeHeaders(ctx: RequestContext, protocols: readonly string[]): Record<string, string> {
-  const flat = upstreamHeaders(ctx, true);
+  const flat = upstreamHeaders(ctx);
   const out: Record<string, string> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i] as string;

@@ -25,6 +25,11 @@ export class CircuitBreaker {
     this.window = spec.failureRate === undefined ? null : new OutcomeWindow(spec.failureRate.window);
   }
 
+  /** A breaker built from an equal spec: the next generation keeps using this one (an open pool stays open). */
+  sameSpec(spec: CircuitBreakerSpec): boolean {
+    return JSON.stringify(spec) === JSON.stringify(this.spec);
+  }
+
   allow(now: number): boolean {
     if (this.state === CLOSED) return true;
     if (this.state === OPEN) {

@@ -34,6 +34,8 @@ export class ProxyFilter implements Filter {
   private readonly sticky: StickyCookie | null;
   private readonly retry: RetryPolicy | null;
   private readonly breaker: CircuitBreaker | null;
+  /** The pool's service name: a breaker carries over only to the same service. */
+  private readonly service: string;
   /** Requests this worker has in this pool, and the most it may have (0: unlimited). */
   private pending = 0;
   private readonly maxPending: number;
@@ -46,6 +48,8 @@ export class ProxyFilter implements Filter {
     readonly name: string,
     spec: ProxySpec,
     env: FilterEnv,
+    /** The same pool's Proxy in the generation this one replaces: an unchanged circuit breaker carries over. */
+    previous: ProxyFilter | null = null,
   ) {
     const pool = spec.mainPool;
     const slots = (spec as ProxySpec & { [SLOTS_KEY]: PoolSlots })[SLOTS_KEY];
@@ -55,7 +59,10 @@ export class ProxyFilter implements Filter {
     this.balancer = built.balancer;
     this.sticky = pool.stickySession === undefined ? null : new StickyCookie(pool.serviceName ?? name, this.endpoints, pool.stickySession, env.stickySecret);
     this.retry = pool.retry === undefined || pool.retry.maxAttempts < 2 ? null : new RetryPolicy(pool.retry);
-    this.breaker = pool.circuitBreaker === undefined ? null : new CircuitBreaker(pool.circuitBreaker);
+    // A breaker holds no timers: sharing it with the old generation's last requests is safe, and their outcomes count.
+    this.service = pool.serviceName ?? name;
+    const kept = pool.circuitBreaker === undefined || previous?.service !== this.service || previous.breaker?.sameSpec(pool.circuitBreaker) !== true ? null : previous.breaker;
+    this.breaker = pool.circuitBreaker === undefined ? null : (kept ?? new CircuitBreaker(pool.circuitBreaker));
     this.maxPending = pool.maxPending === undefined ? 0 : pool.maxConnectionsPerWorker + pool.maxPending;
     this.direct = this.sticky === null && this.retry === null && this.breaker === null && this.maxPending === 0;
     this.websocket = pool.websocket;
@@ -67,7 +74,7 @@ export class ProxyFilter implements Filter {
     if (this.direct) {
       const endpoint = this.balancer.pick(ctx);
       if (endpoint === null) return this.noEndpoint(ctx);
-      return forward(ctx, endpoint, true, this.counters);
+      return forward(ctx, endpoint, this.counters);
     }
     if (this.maxPending > 0 && this.pending >= this.maxPending) {
       ctx.fail('NGATE_ERR_POOL_OVERFLOW');
@@ -116,7 +123,7 @@ export class ProxyFilter implements Filter {
     let endpoint = first;
     let tried: Endpoint[] | null = null;
     for (let attempt = 1; ; attempt++) {
-      const result = await forward(ctx, endpoint, true, this.counters, attempt < max ? retry : null);
+      const result = await forward(ctx, endpoint, this.counters, attempt < max ? retry : null);
       if (breaker !== null) {
         if (ctx.aborted) breaker.release();
         else if (upstreamFailed(ctx, result)) breaker.failure(Date.now());

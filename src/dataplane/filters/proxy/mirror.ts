@@ -63,7 +63,7 @@ export class Mirror {
     const opts: Dispatcher.RequestOptions = {
       path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
       method: ctx.method as Dispatcher.HttpMethod,
-      headers: upstreamHeaders(ctx, true),
+      headers: upstreamHeaders(ctx),
       body,
     };
     this.inFlight++;

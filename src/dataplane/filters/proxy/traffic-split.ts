@@ -12,10 +12,10 @@ interface Candidate {
 }
 
 /** A candidate pool as a Proxy of its own: its own balancer, sticky cookie, retries, breaker and service. */
-function candidateProxy(name: string, pool: CandidatePoolSpec, i: number, env: FilterEnv): ProxyFilter {
+function candidateProxy(name: string, pool: CandidatePoolSpec, i: number, env: FilterEnv, previous: ProxyFilter | null): ProxyFilter {
   const { filter: _filter, ...poolSpec } = pool;
   const spec = { name, kind: 'Proxy', mainPool: poolSpec, [SLOTS_KEY]: (pool as unknown as Record<string, unknown>)[SLOTS_KEY] };
-  return new ProxyFilter(`${name}/candidate-${i}`, spec as ProxySpec, env);
+  return new ProxyFilter(`${name}/candidate-${i}`, spec as ProxySpec, env, previous);
 }
 
 /**
@@ -33,10 +33,16 @@ export class TrafficSplitProxy implements Filter {
     readonly name: string,
     spec: ProxySpec,
     env: FilterEnv,
+    previous: Filter | null = null,
   ) {
-    this.main = new ProxyFilter(name, spec, env);
-    this.candidates = (spec.candidatePools ?? []).map((pool, i) => ({ filter: new PoolFilter(pool.filter), proxy: candidateProxy(name, pool, i, env) }));
+    this.main = new ProxyFilter(name, spec, env, poolOf(previous, -1));
+    this.candidates = (spec.candidatePools ?? []).map((pool, i) => ({ filter: new PoolFilter(pool.filter), proxy: candidateProxy(name, pool, i, env, poolOf(previous, i)) }));
     this.mirror = spec.mirrorPool === undefined ? null : new Mirror(spec.mirrorPool, env);
+  }
+
+  /** The main pool's Proxy (-1) or a candidate's, for the next generation to inherit from. */
+  pool(i: number): ProxyFilter | null {
+    return i === -1 ? this.main : (this.candidates[i]?.proxy ?? null);
   }
 
   handle(ctx: RequestContext): string | Promise<string> {
@@ -55,6 +61,15 @@ export class TrafficSplitProxy implements Filter {
   }
 }
 
-export function createProxy(name: string, spec: ProxySpec, env: FilterEnv): Filter {
-  return spec.candidatePools === undefined && spec.mirrorPool === undefined ? new ProxyFilter(name, spec, env) : new TrafficSplitProxy(name, spec, env);
+/** Pool `i` (-1: main) of a previous generation's Proxy, whichever shape it had. */
+function poolOf(previous: Filter | null, i: number): ProxyFilter | null {
+  if (previous instanceof TrafficSplitProxy) return previous.pool(i);
+  return i === -1 && previous instanceof ProxyFilter ? previous : null;
+}
+
+/** `previous`: the same-named Proxy of the generation being replaced (its circuit breakers carry over). */
+export function createProxy(name: string, spec: ProxySpec, env: FilterEnv, previous: Filter | null = null): Filter {
+  return spec.candidatePools === undefined && spec.mirrorPool === undefined
+    ? new ProxyFilter(name, spec, env, poolOf(previous, -1))
+    : new TrafficSplitProxy(name, spec, env, previous);
 }

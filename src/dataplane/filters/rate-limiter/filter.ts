@@ -39,19 +39,36 @@ function keyFunction(spec: RateLimiterSpec): KeyOf {
 export class RateLimiterFilter implements Filter {
   readonly kind = 'RateLimiter';
   private readonly keyOf: KeyOf;
+  /** What a bucket counts: buckets carry over to a new generation only when it counts the same thing. */
+  private readonly keyShape: string;
   private readonly buckets: TokenBuckets;
 
   constructor(
     readonly name: string,
     spec: RateLimiterSpec,
     env: Pick<FilterEnv, 'workers'>,
+    /** The same-named RateLimiter of the generation this one replaces: its buckets go on counting. */
+    previous: RateLimiterFilter | null = null,
   ) {
     const workers = Math.max(1, env.workers);
     const refill = spec.rate / spec.per / workers;
     // A bucket below one token could never admit a request.
     const capacity = Math.max(1, (spec.burst ?? spec.rate) / workers);
-    this.buckets = new TokenBuckets(refill, capacity, spec.maxKeys);
+    this.keyShape = spec.key === 'header' || spec.key === 'cookie' ? `${spec.key}:${spec.keyName ?? ''}` : spec.key;
     this.keyOf = keyFunction(spec);
+    if (previous === null || previous.keyShape !== this.keyShape) {
+      // Nothing to inherit, or buckets keyed by something else (their keys would mean other clients).
+      this.buckets = new TokenBuckets(refill, capacity, spec.maxKeys);
+    } else if (previous.buckets.sameLimits(refill, capacity, spec.maxKeys)) {
+      // Unchanged limits (a swap of another object, a DNS refresh): the very same buckets, shared with the
+      // old generation's last requests. They hold no timers, so the old generation's close() frees nothing here.
+      this.buckets = previous.buckets;
+    } else {
+      // New limits: each client keeps the tokens it has (capped at the new burst) rather than a full new
+      // burst, so raising the limit is not a reset that lets everyone burst again, and lowering it
+      // takes effect at once. Refill then follows the new rate.
+      this.buckets = TokenBuckets.carriedOver(previous.buckets, refill, capacity, spec.maxKeys, performance.now());
+    }
   }
 
   handle(ctx: RequestContext): string {

@@ -15,6 +15,26 @@ export class TokenBuckets {
     private readonly maxKeys: number,
   ) {}
 
+  /**
+   * New limits over old buckets: each key keeps the tokens it holds now (refilled at the old rate up to
+   * `now`), capped at the new capacity. Keys that would be full are dropped (a fresh bucket is full
+   * anyway); beyond `maxKeys` the newest keys are kept.
+   */
+  static carriedOver(old: TokenBuckets, refill: number, capacity: number, maxKeys: number, now: number): TokenBuckets {
+    const next = new TokenBuckets(refill, capacity, maxKeys);
+    let skip = old.buckets.size - maxKeys;
+    for (const [key, b] of old.buckets) {
+      if (skip-- > 0) continue;
+      const tokens = Math.min(old.capacity, b.tokens + (now - b.last) * old.refill);
+      if (tokens < capacity) next.buckets.set(key, { tokens, last: now });
+    }
+    return next;
+  }
+
+  sameLimits(refill: number, capacity: number, maxKeys: number): boolean {
+    return this.refill === refill && this.capacity === capacity && this.maxKeys === maxKeys;
+  }
+
   /** Takes one token; returns 0 when allowed, else the milliseconds until a token is available. */
   take(key: string, now: number): number {
     let b = this.buckets.get(key);
