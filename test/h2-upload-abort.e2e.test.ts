@@ -58,7 +58,7 @@ interface Upstream {
   close(): Promise<void>;
 }
 
-/** An h2c upstream that reads each body to the end and answers with its length. */
+/** An h2c upstream that reads each body to the end and answers with its length (/early: answers at once). */
 async function startUpstream(): Promise<Upstream> {
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -75,9 +75,15 @@ async function startUpstream(): Promise<Upstream> {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
   });
-  server.on('stream', (stream) => {
+  server.on('stream', (stream, headers) => {
     let n = 0;
     stream.on('error', () => undefined);
+    if (headers[':path'] === '/early') {
+      // Answers before reading the body, as an upstream refusing an upload does.
+      stream.respond({ ':status': 200 });
+      stream.end('early');
+      return;
+    }
     stream.on('data', (c: Buffer) => {
       n += c.length;
       up.received += c.length;
@@ -97,6 +103,8 @@ interface Upload {
   readonly socket: net.Socket;
   /** All the gateway sent back, once the connection closed. */
   readonly response: Promise<string>;
+  /** What the gateway sent back so far. */
+  text(): string;
   /** Writes `chunks` more 64 KiB chunks as fast as the socket takes them. */
   send(chunks: number): void;
   /** Writes the last-chunk. */
@@ -104,15 +112,13 @@ interface Upload {
 }
 
 /** A chunked POST whose body the test writes in steps. */
-function upload(port: number): Upload {
+function upload(port: number, path = '/up'): Upload {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
-  const response = new Promise<string>((resolve) => {
-    let text = '';
-    socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
-    socket.on('close', () => resolve(text));
-  });
-  socket.write('POST /up HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n');
+  let text = '';
+  socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const response = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n`);
   let left = 0;
   let finishing = false;
   const pump = (): void => {
@@ -128,6 +134,7 @@ function upload(port: number): Upload {
   return {
     socket,
     response,
+    text: () => text,
     send: (chunks) => {
       const idle = left === 0;
       left += chunks;

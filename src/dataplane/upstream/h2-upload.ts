@@ -4,8 +4,7 @@ import type { UpstreamDispatcher } from './pool-registry';
 
 type Controller = Dispatcher.DispatchController;
 
-/** Why the upload stopped when the response completed first. */
-const RESPONSE_DONE = Object.assign(new Error('response complete'), { code: 'NGATE_ERR_UPSTREAM_DONE' });
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 /**
  * A streamed request body as an HTTP/2 upload takes it: an async iterator
@@ -21,14 +20,16 @@ const RESPONSE_DONE = Object.assign(new Error('response complete'), { code: 'NGA
  * pipeline, so close() completes and the queued write is dropped with the
  * stream.
  *
- * After the exchange ended or failed, no further chunk is handed out: a
- * write on the closed h2 stream could wait for a 'drain' that never comes.
- * The Readable stays the listener's to destroy.
+ * After the exchange failed, no further chunk is handed out: a write on the
+ * closed h2 stream could wait for a 'drain' that never comes. A response
+ * that completed before the upload did ends it (END_STREAM), so the stream
+ * closes. The Readable stays the listener's to destroy.
  */
 export class H2UploadBody implements AsyncIterableIterator<Buffer> {
   controller: Controller | null = null;
   private readonly source: AsyncIterator<Buffer>;
   private stopped: Error | null = null;
+  private ended = false;
   private resolve: ((r: IteratorResult<Buffer>) => void) | null = null;
   private reject: ((err: unknown) => void) | null = null;
   private readonly onChunk = (r: IteratorResult<Buffer>): void => {
@@ -64,6 +65,7 @@ export class H2UploadBody implements AsyncIterableIterator<Buffer> {
 
   next(): Promise<IteratorResult<Buffer>> {
     if (this.stopped !== null) return Promise.reject(this.stopped);
+    if (this.ended) return Promise.resolve(DONE);
     return new Promise<IteratorResult<Buffer>>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -73,15 +75,25 @@ export class H2UploadBody implements AsyncIterableIterator<Buffer> {
 
   /** The upload loop left early: the Readable is the listener's, it is not destroyed here. */
   return(): Promise<IteratorResult<Buffer>> {
-    this.stop(RESPONSE_DONE);
-    return Promise.resolve({ done: true, value: undefined });
+    this.finish();
+    return Promise.resolve(DONE);
   }
 
   /** No more chunks: a waiting `next()` fails with `reason`, so undici's upload loop ends. */
   stop(reason: Error): void {
-    if (this.stopped !== null) return;
+    if (this.stopped !== null || this.ended) return;
     this.stopped = reason;
     this.onFail(reason);
+  }
+
+  /** The response is complete: the upload ends here, whatever of the body is left. */
+  finish(): void {
+    if (this.stopped !== null || this.ended) return;
+    this.ended = true;
+    const resolve = this.resolve;
+    this.resolve = null;
+    this.reject = null;
+    if (resolve !== null) resolve(DONE);
   }
 
   private fail(err: Error): void {
@@ -116,7 +128,7 @@ class H2UploadHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(controller: Controller, trailers: Record<string, string | string[] | undefined>): void {
-    this.body.stop(RESPONSE_DONE);
+    this.body.finish();
     this.inner.onResponseEnd?.(controller, trailers);
   }
 
