@@ -5,6 +5,7 @@ import type { UpstreamTls } from '../../config/tls-material';
 import { countingConnector, type ConnectionObserver } from './counting-connector';
 import { H1Pool } from './h1/pool';
 import { TlsPool, tlsConnector, tlsOptions } from './upstream-tls';
+import { H2Dispatcher } from './h2-upload';
 
 export type { ConnectionObserver } from './counting-connector';
 
@@ -84,7 +85,8 @@ export class PoolRegistry {
         allowH2: h2,
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
-      pool = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
+      const undici = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
+      pool = h2 ? new H2Dispatcher(undici) : undici;
     }
     this.pools.set(key, pool);
     return pool;
