@@ -37,9 +37,9 @@ export class HeaderList {
     return n;
   }
 
-  /** Host as the client sent it, even after a filter rewrote it (X-Forwarded-Host). */
-  originalHost(): string | undefined {
-    return this.receivedHost === null ? this.get('host') : this.receivedHost;
+  /** Host as the client sent it, even after a filter rewrote it (X-Forwarded-Host); `current` is the field now, which the caller has in hand. */
+  originalHost(current: string | undefined): string | undefined {
+    return this.receivedHost === null ? current : this.receivedHost;
   }
 
   add(name: string, value: string): void {

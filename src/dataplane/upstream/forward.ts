@@ -23,9 +23,11 @@ export function upstreamHeaders(ctx: RequestContext): string[] {
   const out: string[] = [];
   let xff: string | undefined;
   let via: string | undefined;
+  let host: string | undefined;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i] as string;
     const value = src[i + 1] as string;
+    if (name === 'host' && host === undefined) host = value;
     if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
     if (name === 'x-forwarded-for') {
       xff = xff === undefined ? value : `${xff}, ${value}`;
@@ -41,8 +43,8 @@ export function upstreamHeaders(ctx: RequestContext): string[] {
   if (xForwardedFor) {
     out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
     out.push('x-forwarded-proto', ctx.scheme);
-    const host = ctx.headers.originalHost();
-    if (host !== undefined) out.push('x-forwarded-host', host);
+    const received = ctx.headers.originalHost(host);
+    if (received !== undefined) out.push('x-forwarded-host', received);
   } else if (xff !== undefined) {
     out.push('x-forwarded-for', xff);
   }
