@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { syncDir, writeAside } from '../shared/durable-file';
 import * as path from 'node:path';
 
 export const STICKY_SECRET_FILE = 'sticky-secret';
@@ -18,14 +19,7 @@ export function loadStickySecret(dataDir: string): Buffer {
   const existing = readIfPresent(file);
   if (existing !== null) return checked(existing, file);
   mkdirSync(dataDir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, randomBytes(32));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const tmp = writeAside(file, randomBytes(32));
   try {
     linkSync(tmp, file);
   } catch (err) {
@@ -49,17 +43,4 @@ function readIfPresent(file: string): Buffer | null {
 function checked(key: Buffer, file: string): Buffer {
   if (key.length < MIN_BYTES) throw new Error(`${file} holds ${key.length} byte(s); a sticky-session key needs at least ${MIN_BYTES} (delete the file to have a new one made)`);
   return key;
-}
-
-function syncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the link is still atomic.
-  }
 }

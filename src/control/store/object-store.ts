@@ -4,7 +4,8 @@
  * directory wins once it holds running_objects.yaml; until then the --config
  * files seed the set (as Easegress does with its running_objects.yaml).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { syncDir, writeAside } from '../../shared/durable-file';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { withAbsolutePaths } from '../../config/absolute-paths';
@@ -86,24 +87,7 @@ export class ObjectStore {
     mkdirSync(this.dataDir, { recursive: true });
     const header = '# Objects ngate runs, written on every applied change. While this file exists it wins over --config.\n';
     const text = header + this.objects.map((o) => stringify(o.raw)).join('---\n');
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
-    try {
-      const dfd = openSync(this.dataDir, 'r');
-      try {
-        fsyncSync(dfd);
-      } finally {
-        closeSync(dfd);
-      }
-    } catch {
-      // Some platforms cannot fsync a directory; the rename is still atomic.
-    }
+    renameSync(writeAside(this.file, text), this.file);
+    syncDir(this.dataDir);
   }
 }
