@@ -49,16 +49,17 @@ class EndpointLoop {
     if (reason === '') {
       this.fails = 0;
       if (!this.healthy && ++this.passes >= this.spec.healthyThreshold) {
-        log('INFO', 'endpoint healthy again', { service: this.service, endpoint: this.endpoint.url });
+        // State first, then the log line: whoever acts on the log must find the endpoint already in rotation.
         this.set(true);
+        log('INFO', 'endpoint healthy again', { service: this.service, endpoint: this.endpoint.url });
       }
     } else {
       this.passes = 0;
       this.fails++;
       log('WARN', 'health check failed', { service: this.service, endpoint: this.endpoint.url, reason, consecutive: this.fails });
       if (this.healthy && this.fails >= this.spec.unhealthyThreshold) {
-        log('WARN', 'endpoint unhealthy, out of rotation', { service: this.service, endpoint: this.endpoint.url });
         this.set(false);
+        log('WARN', 'endpoint unhealthy, out of rotation', { service: this.service, endpoint: this.endpoint.url });
       }
     }
     // ±10% jitter on every period.

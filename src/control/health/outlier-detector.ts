@@ -84,8 +84,9 @@ export class OutlierDetector {
     const slot = t.endpoint.slot;
     if (this.availability.is(slot, 'ejected')) {
       if (now < t.ejectedUntil) return;
-      log('INFO', 'endpoint back from ejection', { service: t.service.name, endpoint: t.endpoint.url });
+      // State first, then the log line (as in the health checker).
       this.availability.set(t.service.name, slot, 'ejected', false);
+      log('INFO', 'endpoint back from ejection', { service: t.service.name, endpoint: t.endpoint.url });
       t.streak = 0;
       t.cleanSince = now;
       return;
@@ -112,8 +113,8 @@ export class OutlierDetector {
     t.ejections++;
     t.ejectedUntil = now + duration;
     t.streak = 0;
-    log('WARN', 'endpoint ejected', { service: t.service.name, endpoint: t.endpoint.url, failures: t.spec.maxFails, forMs: duration });
     this.availability.set(t.service.name, t.endpoint.slot, 'ejected', true);
+    log('WARN', 'endpoint ejected', { service: t.service.name, endpoint: t.endpoint.url, failures: t.spec.maxFails, forMs: duration });
   }
 
   stop(): void {
