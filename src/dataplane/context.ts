@@ -23,6 +23,12 @@ export interface BodySink {
 export interface StreamedBody {
   /** Content-Length announced by the upstream, or -1 when unknown (chunked). */
   readonly length: number;
+  /**
+   * Trailer fields to send after the body (flat [name, value, ...], lowercase
+   * names, forbidden fields already dropped); read by the sink at `end`.
+   * Absent or null: none.
+   */
+  readonly trailers?: string[] | null;
   pipeTo(sink: BodySink): void;
   resume(): void;
   /** The client went away: stop the upstream exchange. */

@@ -61,6 +61,7 @@ export class UwsBodySink implements BodySink {
     // A body that ended short of its length left the response open: never a hang, never a clean end.
     if (this.ctx.bytesOut < this.body.length) return this.abort();
     // With a known length the last tryEnd finished the response; chunked needs the terminator.
+    // uWS writes that terminator itself and has no trailer API: upstream trailers are dropped here (docs/limits.md).
     if (this.body.length < 0 || this.body.length === 0) {
       this.res.cork(() => {
         this.ex.releasePipelined();

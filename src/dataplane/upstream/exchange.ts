@@ -9,6 +9,7 @@ import type { ServiceCounters } from '../stats/counters';
 import type { ErrorCode } from '../../shared/errors';
 import { HeldBytes } from './held-bytes';
 import { bodyless } from '../listener/status-line';
+import { forwardableTrailers } from './trailers';
 
 /** Upstream response headers the listener re-frames itself (uWS writes its own Date and Content-Length). */
 const REFRAMED = ['date', 'content-length'];
@@ -28,6 +29,8 @@ export const RETRY = 'retry';
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBody {
   length = -1;
+  /** The upstream's trailer fields that may go downstream, once the body ended with some. */
+  trailers: string[] | null = null;
   private controller: Controller | null = null;
   private sink: BodySink | null = null;
   /** Body bytes the sink has not taken yet: arrived before it, or after it asked to stop. */
@@ -151,12 +154,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (!sink.write(borrowed && sink.borrows !== true ? Buffer.from(chunk) : chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(controller?: Controller, trailers?: IncomingHttpHeaders): void {
     this.ended = true;
     this.release();
     if (this.discarding) return;
     // undici may report an h2 stream reset (or a connection lost) mid-body as a completion: the length tells.
     if (this.received < this.expected) return this.brokeOff('NGATE_ERR_UPSTREAM_RESET', `the body ended after ${this.received} of ${this.expected} bytes`);
+    this.trailers = forwardableTrailers(trailers);
+    // undici hands h2 trailers (a header object, not a raw list) to the new handler API as {}: they are on the controller.
+    if (this.trailers === null) {
+      const raw = controller?.rawTrailers;
+      if (raw != null && !Array.isArray(raw)) this.trailers = forwardableTrailers(raw);
+    }
     this.detach();
     if (this.sink !== null && this.pending === null) this.sink.end();
   }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
-import { HOP_BY_HOP, connectionListed } from './hop-headers';
+import { HOP_BY_HOP, acceptsTrailers, connectionListed } from './hop-headers';
 import { UpstreamExchange } from './exchange';
 import type { RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
@@ -9,7 +9,8 @@ import type { ServiceCounters } from '../stats/counters';
 const VIA = '1.1 ngate';
 
 /**
- * The request headers as the upstream gets them: hop-by-hop stripped, X-Forwarded-* and Via added.
+ * The request headers as the upstream gets them: hop-by-hop stripped (but a TE listing `trailers`
+ * goes on as `te: trailers`, once), X-Forwarded-* and Via added.
  * With the server's `xForwardedFor` (the default), ngate is the edge that vouches for these headers: X-Forwarded-For gets the peer
  * appended (the chain stays, as Envoy's use_remote_address does), while X-Forwarded-Proto and -Host
  * are ngate's own (the listener's scheme, the Host the client sent before any rewrite), replacing
@@ -24,10 +25,19 @@ export function upstreamHeaders(ctx: RequestContext): string[] {
   let xff: string | undefined;
   let via: string | undefined;
   let host: string | undefined;
+  let te = false;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i] as string;
     const value = src[i + 1] as string;
     if (name === 'host' && host === undefined) host = value;
+    // Checked before the Connection list: an HTTP/1.1 sender of TE names it there too.
+    if (name === 'te') {
+      if (!te && acceptsTrailers(value)) {
+        te = true;
+        out.push('te', 'trailers');
+      }
+      continue;
+    }
     if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
     if (name === 'x-forwarded-for') {
       xff = xff === undefined ? value : `${xff}, ${value}`;

@@ -28,3 +28,18 @@ export function connectionListed(value: string | undefined): Set<string> | null 
   }
   return names.size === 0 ? null : names;
 }
+
+/**
+ * Whether a TE value lists `trailers`: the one TE member a proxy passes on
+ * (RFC 9110 §10.1.4; the only value HTTP/2 allows, RFC 9113 §8.2.2). gRPC
+ * servers need it to answer with trailers. Other members (transfer codings)
+ * are the connection's and stay behind.
+ */
+export function acceptsTrailers(value: string): boolean {
+  if (value === 'trailers') return true;
+  for (const part of value.split(',')) {
+    const semi = part.indexOf(';');
+    if ((semi === -1 ? part : part.slice(0, semi)).trim().toLowerCase() === 'trailers') return true;
+  }
+  return false;
+}

@@ -273,6 +273,8 @@ export class H1Connection implements ResponseSink {
     const req = this.req;
     if (req === null) return;
     this.req = null;
+    // Taken before the release: a queued request may start on this connection and reset the parser.
+    const trailers = this.parser.trailers;
     const reusable = !extra && this.parser.keepAlive && this.sending === null && !this.dead;
     this.deadlineKind = Deadline.None;
     if (reusable) {
@@ -280,7 +282,7 @@ export class H1Connection implements ResponseSink {
       const hint = this.parser.keepAliveHint;
       this.owner.release(this, hint > 0 ? hint * 1000 - 1000 : -1);
     } else this.destroy();
-    req.finish();
+    req.finish(trailers);
   }
 
   private onEndOfStream(): void {

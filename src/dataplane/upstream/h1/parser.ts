@@ -112,6 +112,10 @@ export class ResponseParser {
   keepAlive = true;
   /** Seconds from a `Keep-Alive: timeout=N` hint, 0 when none. */
   keepAliveHint = 0;
+  /** The chunked body's trailer fields (flat [name, value, ...], lowercase names); null when it had none. */
+  trailers: string[] | null = null;
+  /** Bytes of trailer lines so far, held to the head's limit. */
+  private trailerBytes = 0;
 
   constructor(private readonly sink: ResponseSink) {}
 
@@ -122,6 +126,8 @@ export class ResponseParser {
     this.head = null;
     this.keepAlive = true;
     this.keepAliveHint = 0;
+    this.trailers = null;
+    this.trailerBytes = 0;
   }
 
   get done(): boolean {
@@ -224,6 +230,7 @@ export class ResponseParser {
     }
     if (this.mode === Mode.Trailers) {
       if (line.length === 0) this.mode = Mode.Done;
+      else this.trailerLine(line);
       return;
     }
     const semi = line.indexOf(';');
@@ -235,6 +242,16 @@ export class ResponseParser {
       this.remaining = size;
       this.mode = Mode.ChunkData;
     }
+  }
+
+  /** One trailer field line, held to the same rules as a header line. */
+  private trailerLine(line: string): void {
+    this.trailerBytes += line.length + 2;
+    if (this.trailerBytes > MAX_HEAD) fail('response trailers too large', 'UND_ERR_HEADERS_OVERFLOW');
+    if (STRAY.test(line)) fail('invalid character in the response trailers', 'HPE_INVALID_HEADER_TOKEN');
+    const colon = line.indexOf(':');
+    if (colon <= 0) fail('invalid trailer line');
+    (this.trailers ??= []).push(tokenLower(line, 0, colon), line.slice(colon + 1).trim());
   }
 
   private parseHead(text: string): void {

@@ -32,6 +32,20 @@ function bufferedBody(stream: Readable): Buffer | null {
 
 const NO_TRAILERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
 
+/** A flat [name, value, ...] list as undici's header object (repeated names become a list). */
+function headerObject(flat: string[]): IncomingHttpHeaders {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const value = flat[i + 1] as string;
+    const prev = headers[name];
+    if (prev === undefined) headers[name] = value;
+    else if (typeof prev === 'string') headers[name] = [prev, value];
+    else prev.push(value);
+  }
+  return headers as IncomingHttpHeaders;
+}
+
 /** A handler that takes the response head as the parser produced it, with no header object built. */
 export interface FlatHeadHandler {
   onResponseHead(controller: Dispatcher.DispatchController, status: number, flat: string[]): void;
@@ -216,16 +230,7 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
 
   onHead(status: number, reason: string, flat: string[]): void {
     if (this.flatHandler !== null) return this.flatHandler.onResponseHead(this, status, flat);
-    const headers: Record<string, string | string[]> = {};
-    for (let i = 0; i < flat.length; i += 2) {
-      const name = flat[i] as string;
-      const value = flat[i + 1] as string;
-      const prev = headers[name];
-      if (prev === undefined) headers[name] = value;
-      else if (typeof prev === 'string') headers[name] = [prev, value];
-      else prev.push(value);
-    }
-    this.handler.onResponseStart?.(this, status, headers as IncomingHttpHeaders, reason);
+    this.handler.onResponseStart?.(this, status, headerObject(flat), reason);
   }
 
   /** `borrowed`: the bytes are overwritten by the connection's next read. */
@@ -235,10 +240,11 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
     else this.handler.onResponseData?.(this, Buffer.from(chunk));
   }
 
-  finish(): void {
+  /** `trailers`: the chunked body's trailer fields as the parser produced them, null when none. */
+  finish(trailers: string[] | null = null): void {
     if (this.state !== 0) return;
     this.state = 1;
     this.conn = null;
-    this.handler.onResponseEnd?.(this, NO_TRAILERS);
+    this.handler.onResponseEnd?.(this, trailers === null ? NO_TRAILERS : headerObject(trailers));
   }
 }
