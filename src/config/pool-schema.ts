@@ -190,6 +190,7 @@ export const poolSchema = object(
     stickySession: optional(stickySessionSchema),
     retry: optional(retrySchema),
     circuitBreaker: optional(circuitBreakerSchema),
+    /** The whole response (head and body), from when the request went out to its last body byte (Envoy's route timeout). */
     timeout: withDefault(duration(), 30_000),
     connectTimeout: withDefault(duration(), 2_000),
     keepAliveTimeout: withDefault(duration(), 4_000),

@@ -26,6 +26,8 @@ export interface AccessRecord {
   server: string;
   userAgent: string;
   referer: string;
+  /** The ngate error code when the request failed (also after the response head went out, e.g. a response timeout), '' when none. */
+  error: string;
 }
 
 export type AccessFormatter = (r: AccessRecord) => string;
@@ -49,6 +51,7 @@ export const ACCESS_LOG_FIELDS = [
   'server',
   'user_agent',
   'referer',
+  'error',
 ] as const;
 type Field = (typeof ACCESS_LOG_FIELDS)[number];
 
@@ -85,6 +88,7 @@ const FIELD: Record<Field, (r: AccessRecord) => string> = {
   server: (r) => r.server,
   user_agent: (r) => quoted(r.userAgent),
   referer: (r) => quoted(r.referer),
+  error: (r) => (r.error === '' ? '-' : r.error),
 };
 
 /** nginx's `combined`, plus upstream, times and request id (which tools reading combined ignore at the end). */
@@ -108,6 +112,7 @@ function json(r: AccessRecord): string {
     server: r.server,
     user_agent: r.userAgent,
     referer: r.referer,
+    error: r.error === '' ? null : r.error,
   });
 }
 

@@ -38,6 +38,7 @@ export class AccessLogger {
         server: this.server,
         userAgent: h.get('user-agent') ?? '',
         referer: h.get('referer') ?? '',
+        error: ctx.errorCode ?? '',
       }),
     );
   }

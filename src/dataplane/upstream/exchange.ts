@@ -227,6 +227,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       return;
     }
     this.failed = true;
+    if (!this.cancelled && !ctx.aborted) {
+      // The status already went out: the code is for the access log and the counters (a timeout
+      // counts in upstream_rq_timeout); the endpoint's outcome was counted with the head.
+      ctx.errorCode = code;
+      this.counters.failure(code);
+    }
     if (this.sink !== null) this.sink.abort();
   }
 

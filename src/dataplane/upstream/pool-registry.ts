@@ -6,6 +6,7 @@ import { countingConnector, type ConnectionObserver } from './counting-connector
 import { H1Pool } from './h1/pool';
 import { TlsPool, tlsConnector, tlsOptions } from './upstream-tls';
 import { H2Dispatcher } from './h2-upload';
+import { DeadlineDispatcher } from './response-deadline';
 
 export type { ConnectionObserver } from './counting-connector';
 
@@ -78,6 +79,7 @@ export class PoolRegistry {
         pipelining: h2 ? opts.maxConcurrentStreams : 1,
         keepAliveTimeout: opts.keepAliveTimeout,
         keepAliveMaxTimeout: Math.max(opts.keepAliveTimeout, 60_000),
+        // Gap timeouts, kept as undici's own guard; the whole-response deadline is DeadlineDispatcher's.
         headersTimeout: opts.timeout,
         bodyTimeout: opts.timeout,
         connect: countingConnector(connect, observer),
@@ -86,7 +88,7 @@ export class PoolRegistry {
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
       const undici = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
-      pool = h2 ? new H2Dispatcher(undici) : undici;
+      pool = new DeadlineDispatcher(h2 ? new H2Dispatcher(undici) : undici, opts.timeout);
     }
     this.pools.set(key, pool);
     return pool;

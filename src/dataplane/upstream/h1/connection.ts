@@ -54,8 +54,9 @@ export class H1Connection implements ResponseSink {
   deadlineKind = Deadline.None;
   /**
    * The response deadline is due to be set by the pool's next tick, from its own clock read (so
-   * no earlier than the event): a request went out, the response resumed or bytes arrived. No
-   * clock read per request or read, and the deadline fires late (by up to two ticks), never early.
+   * no earlier than the event): a request went out. It covers the whole response (head and body,
+   * as Envoy's route timeout): neither body bytes nor a pause move it. No clock read per request
+   * or read, and the deadline fires late (by up to two ticks), never early.
    */
   rearm = false;
   private error: Error | null = null;
@@ -203,16 +204,12 @@ export class H1Connection implements ResponseSink {
     socket.on('drain', onReadable);
   }
 
+  /** A slow client pauses the response; its deadline keeps running (the whole response must arrive in time). */
   pause(): void {
     this.socket.pause();
-    if (this.deadlineKind === Deadline.Response) this.deadlineKind = Deadline.None;
   }
 
   resume(): void {
-    if (this.req !== null && this.connected) {
-      this.deadlineKind = Deadline.Response;
-      this.rearm = true;
-    }
     this.socket.resume();
   }
 
@@ -232,7 +229,8 @@ export class H1Connection implements ResponseSink {
     if (kind === Deadline.Connect) return this.failRequest(socketError('connect timeout', 'UND_ERR_CONNECT_TIMEOUT'));
     if (kind === Deadline.Response) {
       if (this.parser.inHead) this.failRequest(socketError('headers timeout', 'UND_ERR_HEADERS_TIMEOUT'));
-      else this.failRequest(socketError('body timeout', 'UND_ERR_BODY_TIMEOUT'));
+      // After the head: the body did not end in time; the client sees the response cut off.
+      else this.failRequest(socketError('response timeout', 'UND_ERR_BODY_TIMEOUT'));
     }
   }
 
@@ -252,7 +250,6 @@ export class H1Connection implements ResponseSink {
   private onData(chunk: Buffer): void {
     const req = this.req;
     if (req === null) return this.destroy(); // bytes nobody asked for
-    this.rearm = true;
     try {
       this.parser.execute(chunk);
     } catch (err) {

@@ -9,7 +9,7 @@ import { MirrorRequest, type MirrorResponse } from './mirror-request';
 export interface H1PoolOptions {
   readonly connections: number;
   readonly connectTimeout: number;
-  /** Headers timeout and body idle timeout. */
+  /** The whole response (head and body), from when the request went out. */
   readonly timeout: number;
   readonly keepAliveTimeout: number;
   /** TLS options for an https:// origin (host and port are added), null for http://. */
@@ -69,8 +69,8 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.timeout = opts.timeout;
     this.readClock = opts.clock ?? performance.now.bind(performance);
     this.now = this.readClock();
-    // A response deadline is set by the first tick after the request went out (or the last bytes
-    // came), from that tick's clock read: it fires up to two ticks after its time, never before.
+    // A response deadline is set by the first tick after the request went out, from that tick's
+    // clock read: it fires up to two ticks after its time, never before.
     this.tickMs = Math.max(10, Math.min(250, Math.floor(Math.min(opts.connectTimeout, opts.timeout, opts.keepAliveTimeout) / 5)));
   }
 
