@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { rawRequest } from './helpers/raw';
 
 const TOKEN = 'admin-token-for-tests-0123456789';
 
@@ -55,6 +56,28 @@ filters:
       for (const secret of ['k-0123456789abcdef-secret', 'jwt-shared-secret-value-0123456789', 'fEqNCco3Yq9h5ZUglD3CZJT4lBs=']) assert.ok(!r.body.includes(secret), `${path} leaks ${secret}`);
       assert.match(r.body, /"alice":\s*"\[redacted\]"/, path);
     }
+  });
+
+  it('answers 400 to malformed request targets, with or without the token, and keeps running', async () => {
+    const port = Number(new URL(gw.admin).port);
+    const pidBefore = JSON.parse((await http(`${gw.admin}/server_info`, { headers: bearer })).body).pid as number;
+    // `//a:99999/` is a path (with no endpoint), not an authority to parse.
+    const expected: [string, RegExp][] = [
+      ['/apis/v2/objects/%E0%A4%A', /^HTTP\/1\.1 400 [^]*malformed request target/],
+      ['/apis/v2/objects/%ZZ', /^HTTP\/1\.1 400 [^]*malformed request target/],
+      ['*', /^HTTP\/1\.1 400 [^]*malformed request target/],
+      ['//a:99999/', /^HTTP\/1\.1 404 [^]*no admin endpoint/],
+    ];
+    for (const [target, answer] of expected) {
+      for (const auth of ['', `Authorization: Bearer ${TOKEN}\r\n`]) {
+        const r = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: admin\r\n${auth}Connection: close\r\n\r\n`);
+        assert.match(r.text, answer, `${target} ${auth ? 'with' : 'without'} token: ${r.text}`);
+      }
+    }
+    const after = await http(`${gw.admin}/server_info`, { headers: bearer });
+    assert.equal(after.status, 200);
+    assert.equal(JSON.parse(after.body).pid, pidBefore, 'the engine did not restart');
+    assert.doesNotMatch(gw.logs(), /engine died/);
   });
 
   it('ngate object get works with --token', async () => {

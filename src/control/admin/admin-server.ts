@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { log } from '../../shared/log';
 
 export interface AdminRequest {
   readonly method: string;
@@ -69,7 +70,13 @@ export class AdminServer {
   }
 
   listen(address: string, port: number): Promise<number> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const server = http.createServer((req, res) => {
+      // handle() answers every failure itself; this is the last guard, so no request can end the engine.
+      this.handle(req, res).catch((err: unknown) => {
+        log('ERROR', 'admin request failed', { path: req.url, error: (err as Error).message });
+        res.destroy();
+      });
+    });
     server.keepAliveTimeout = 5_000;
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -86,6 +93,7 @@ export class AdminServer {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
+  /** The route for a path, `'method'` when only the method is wrong; throws URIError on a malformed %-escape in a parameter. */
   private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | null {
     const parts = path.split('/').filter(Boolean);
     let wrongMethod = false;
@@ -110,13 +118,23 @@ export class AdminServer {
     return wrongMethod ? 'method' : null;
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const found = this.match(req.method ?? 'GET', url.pathname);
-    let reply: AdminReply;
+  /** match(), undefined when a parameter is not valid percent-encoding. */
+  private tryMatch(method: string, path: string): ReturnType<AdminServer['match']> | undefined {
     try {
-      if (found === null) reply = json(404, { error: `no admin endpoint ${url.pathname}; see /help` });
-      else if (found === 'method') reply = json(405, { error: `method ${req.method} not allowed on ${url.pathname}` });
+      return this.match(method, path);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let reply: AdminReply;
+    const target = parseTarget(req.url ?? '/');
+    const found = target === null ? undefined : this.tryMatch(req.method ?? 'GET', target.pathname);
+    try {
+      if (target === null || found === undefined) reply = json(400, { error: `malformed request target ${JSON.stringify(req.url)}` });
+      else if (found === null) reply = json(404, { error: `no admin endpoint ${target.pathname}; see /help` });
+      else if (found === 'method') reply = json(405, { error: `method ${req.method} not allowed on ${target.pathname}` });
       else if (this.token !== null && !(found.route.parts.join('/') === 'ready' && !found.route.mutating) && !bearerMatches(req.headers.authorization, this.token)) {
         reply = json(401, { error: 'this admin endpoint needs Authorization: Bearer <token>' });
       } else {
@@ -125,8 +143,8 @@ export class AdminServer {
         else {
           reply = await found.route.handler({
             method: req.method ?? 'GET',
-            path: url.pathname,
-            query: url.searchParams,
+            path: target.pathname,
+            query: target.searchParams,
             headers: req.headers,
             params: found.params,
             body,
@@ -136,9 +154,21 @@ export class AdminServer {
     } catch (err) {
       reply = json(500, { error: (err as Error).message });
     }
+    if (res.destroyed) return;
     const payload = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body, null, 2)}\n`;
     res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) });
     res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+}
+
+/** The request target as a URL, null when it is not a valid origin-form path (e.g. `//a:99999/`). */
+function parseTarget(raw: string): URL | null {
+  if (!raw.startsWith('/')) return null;
+  try {
+    // Resolved against a fixed origin: a target such as `//host/` is a path here, never an authority.
+    return new URL(`http://admin${raw}`);
+  } catch {
+    return null;
   }
 }
 
