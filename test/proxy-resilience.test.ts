@@ -140,6 +140,16 @@ describe('StickyCookie', () => {
     assert.equal(s.pinned(testContext()), null);
   });
 
+  it('ttl 0 sets a session cookie; a ttl under a second is rounded up, never Max-Age=0', () => {
+    const pool = testPool([1]);
+    const session = testContext();
+    new StickyCookie('svc', pool.endpoints, { ...spec, ttl: 0 }, key).stick(session, pool.endpoints[0]!);
+    assert.match(session.responseHeaders.get('set-cookie') ?? '', /^_srv_id=[\w-]{22}; Path=\/; HttpOnly$/);
+    const short = testContext();
+    new StickyCookie('svc', pool.endpoints, { ...spec, ttl: 999 }, key).stick(short, pool.endpoints[0]!);
+    assert.match(short.responseHeaders.get('set-cookie') ?? '', /; Max-Age=1; HttpOnly; Expires=/);
+  });
+
   it('a different service gives different values for the same URL', () => {
     const pool = testPool([1]);
     const a = testContext();

@@ -25,14 +25,16 @@ export class StickyCookie {
 
   constructor(service: string, endpoints: readonly Endpoint[], spec: StickySessionSpec, dataDirSecret: Uint8Array) {
     this.name = spec.cookieName;
-    const maxAge = Math.floor(spec.ttl / 1000);
+    // A ttl of 0 makes a session cookie (no Max-Age, no Expires), as Envoy's cookie ttl does;
+    // anything else is at least one second, never a Max-Age=0 that deletes the cookie at once.
+    const maxAge = Math.ceil(spec.ttl / 1000);
     this.ttlMs = maxAge * 1000;
     const key = spec.secret ?? dataDirSecret;
     this.setCookie = endpoints.map((ep) => {
       // 22 base64url characters: 132 bits of the MAC.
       const value = createHmac('sha256', key).update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
       this.byValue.set(value, ep);
-      return `${spec.cookieName}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly`;
+      return maxAge === 0 ? `${spec.cookieName}=${value}; Path=/; HttpOnly` : `${spec.cookieName}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly`;
     });
   }
 
@@ -45,6 +47,10 @@ export class StickyCookie {
   }
 
   stick(ctx: RequestContext, ep: Endpoint): void {
+    if (this.ttlMs === 0) {
+      ctx.responseHeaders.add('set-cookie', this.setCookie[ep.index] as string);
+      return;
+    }
     // Expires as well as Max-Age: old clients (and FGW's StickyCookieExpires) only know Expires.
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.expiresSecond) {
