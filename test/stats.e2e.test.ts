@@ -74,7 +74,8 @@ describe('stats counters across 2 workers', () => {
       'cluster.service1.upstream_cx_connect_fail': 0,
       'cluster.service1.membership_total': 2,
       'cluster.service1.membership_healthy': 2,
-      'cluster.service1.membership_change': 0,
+      // The initial host set is one change, as in Envoy.
+      'cluster.service1.membership_change': 1,
       'cluster.service1.upstream_rq_active': 0,
       'http.front.downstream_rq_total': N,
       'http.front.downstream_rq_2xx': OK,
@@ -129,8 +130,21 @@ describe('stats counters across 2 workers', () => {
     assert.deepEqual(body.clusters.map((c) => c.name), ['service1']);
     assert.deepEqual(
       body.clusters[0]?.endpoints,
-      backends.map((b) => ({ url: b.url, healthy: true, failedActiveHealthCheck: false, ejected: false, weight: 1, weight_percent: 100, rq_active: 0 })),
+      // 404 is an rq_success (only 5xx and failures without an answer are rq_error).
+      backends.map((b) => ({
+        url: b.url,
+        healthy: true,
+        failedActiveHealthCheck: false,
+        ejected: false,
+        weight: 1,
+        weight_percent: 100,
+        rq_active: 0,
+        rq_success: b.seen.length,
+        rq_error: 0,
+        rq_total: b.seen.length,
+      })),
     );
+    assert.equal(backends.reduce((n, b) => n + b.seen.length, 0), N);
     const t = await http(`${gw.admin}/clusters`);
     assert.match(t.body, new RegExp(`^service1::127\\.0\\.0\\.1:${backends[0]?.port}::health_flags::healthy$`, 'm'));
   });

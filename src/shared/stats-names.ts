@@ -51,6 +51,11 @@ export const LISTENER_COUNTERS = [
   /** WebSocket upgrades completed (101 sent), and a gauge of those still open (Envoy names). */
   'downstream_cx_upgrades_total',
   'downstream_cx_upgrades_active',
+  /**
+   * Connections refused by maxConnections (Envoy's listener downstream_cx_overflow):
+   * engine: node, closed at accept; engine: uws, answered 503 and closed.
+   */
+  'downstream_cx_overflow',
 ] as const;
 
 /**

@@ -2,7 +2,9 @@
 import type { CompiledConfig } from '../../config/compiled';
 import { redactSecrets } from './redact';
 import { ENDPOINT_STRIDE, IN_FLIGHT, RAMP } from '../../shared/sab-layout';
+import { ENDPOINT } from '../../shared/stats-names';
 import type { Availability } from '../health/availability';
+import type { EndpointInfo } from '../stats/catalog';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
 import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
 import type { StatsStore } from '../stats/stats-store';
@@ -28,6 +30,35 @@ function filterOf(req: AdminRequest): RegExp | null | string {
   }
 }
 
+/** One endpoint as /clusters shows it. */
+function endpointView(src: StatsSources, e: EndpointInfo) {
+  const outcomes = src.store.endpointTotals(e.slot);
+  const ok = outcomes[ENDPOINT.rq_success] as number;
+  const errors = outcomes[ENDPOINT.rq_error] as number;
+  return {
+    url: e.url,
+    healthy: src.availability.available(e.slot),
+    failedActiveHealthCheck: src.availability.is(e.slot, 'failedActive'),
+    ejected: src.availability.is(e.slot, 'ejected'),
+    weight: e.weight,
+    /** Percent of its weight it takes now: below 100 during a slow-start ramp. */
+    weight_percent: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + RAMP) || 100,
+    rq_active: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT),
+    /**
+     * Envoy's per-host counters, one per attempt sent to this endpoint
+     * (a retry counts on the endpoint it went to). rq_error: an attempt
+     * answered 5xx, or that failed without an answer (connect failure or
+     * connect timeout, response timeout, reset), as Envoy counts it;
+     * rq_success: any other answer (1xx-4xx). rq_total is their sum, the
+     * attempts that finished (those in progress are rq_active). No
+     * per-endpoint connection gauge exists, so no cx_active.
+     */
+    rq_success: ok,
+    rq_error: errors,
+    rq_total: ok + errors,
+  };
+}
+
 export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void {
   admin.route('GET', '/stats', (req) => {
     const filter = filterOf(req);
@@ -49,16 +80,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
         name: s.name,
         upstream_rq_total: counters[0],
         healthCheck: s.healthCheck !== null,
-        endpoints: s.endpoints.map((e) => ({
-          url: e.url,
-          healthy: src.availability.available(e.slot),
-          failedActiveHealthCheck: src.availability.is(e.slot, 'failedActive'),
-          ejected: src.availability.is(e.slot, 'ejected'),
-          weight: e.weight,
-          /** Percent of its weight it takes now: below 100 during a slow-start ramp. */
-          weight_percent: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + RAMP) || 100,
-          rq_active: Atomics.load(src.endpoints, e.slot * ENDPOINT_STRIDE + IN_FLIGHT),
-        })),
+        endpoints: s.endpoints.map((e) => endpointView(src, e)),
       };
     });
     if (req.query.get('format') === 'json') return json(200, { clusters });
@@ -72,6 +94,9 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
         lines.push(`${c.name}::${host}::weight::${e.weight}`);
         lines.push(`${c.name}::${host}::weight_percent::${e.weight_percent}`);
         lines.push(`${c.name}::${host}::rq_active::${e.rq_active}`);
+        lines.push(`${c.name}::${host}::rq_error::${e.rq_error}`);
+        lines.push(`${c.name}::${host}::rq_success::${e.rq_success}`);
+        lines.push(`${c.name}::${host}::rq_total::${e.rq_total}`);
       }
     }
     return text(200, `${lines.join('\n')}\n`);

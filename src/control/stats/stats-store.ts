@@ -7,11 +7,11 @@
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import { newLatencyHistogram } from '../../shared/latency-histogram';
 import type { HistogramSnapshot } from '../../shared/messages';
-import { CLUSTER_COUNTERS, CLUSTER_GAUGES, ENDPOINT, LISTENER_COUNTERS, LISTENER_GAUGES, ROUTE_COUNTERS } from '../../shared/stats-names';
+import { CLUSTER_COUNTERS, CLUSTER_GAUGES, ENDPOINT, ENDPOINT_COUNTERS, LISTENER_COUNTERS, LISTENER_GAUGES, ROUTE_COUNTERS } from '../../shared/stats-names';
 import { clusterOffset, endpointOffset, listenerOffset, routeOffset, workerBlock } from '../../shared/stats-layout';
 import type { Catalog } from './catalog';
 
-type Kind = 'service' | 'listener' | 'route';
+type Kind = 'service' | 'listener' | 'route' | 'endpoint';
 
 const NO_GAUGES: ReadonlySet<string> = new Set();
 
@@ -20,6 +20,7 @@ const LAYOUT: Record<Kind, { names: readonly string[]; gauges: ReadonlySet<strin
   service: { names: CLUSTER_COUNTERS, gauges: CLUSTER_GAUGES, offset: clusterOffset },
   listener: { names: LISTENER_COUNTERS, gauges: LISTENER_GAUGES, offset: listenerOffset },
   route: { names: ROUTE_COUNTERS, gauges: NO_GAUGES, offset: routeOffset },
+  endpoint: { names: ENDPOINT_COUNTERS, gauges: NO_GAUGES, offset: endpointOffset },
 };
 
 /** Length of the histogram interval window (Envoy's "interval" next to "cumulative"). */
@@ -41,9 +42,20 @@ export interface LatencySeries {
 
 export class StatsStore {
   private readonly blocks: Float64Array[];
-  private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>(), route: new Map<number, string>() };
-  private readonly baselines = { service: new Map<number, Float64Array>(), listener: new Map<number, Float64Array>(), route: new Map<number, Float64Array>() };
-  private readonly histograms = { service: new Map<number, LatencySeries>(), listener: new Map<number, LatencySeries>(), route: new Map<number, LatencySeries>() };
+  private readonly names = { service: new Map<number, string>(), listener: new Map<number, string>(), route: new Map<number, string>(), endpoint: new Map<number, string>() };
+  private readonly baselines = {
+    service: new Map<number, Float64Array>(),
+    listener: new Map<number, Float64Array>(),
+    route: new Map<number, Float64Array>(),
+    endpoint: new Map<number, Float64Array>(),
+  };
+  /** Endpoints have no histogram: their map stays empty. */
+  private readonly histograms = {
+    service: new Map<number, LatencySeries>(),
+    listener: new Map<number, LatencySeries>(),
+    route: new Map<number, LatencySeries>(),
+    endpoint: new Map<number, LatencySeries>(),
+  };
   catalog: Catalog = { services: [], listeners: [], routes: [] };
 
   constructor(buffer: SharedArrayBuffer, workers: number) {
@@ -76,6 +88,7 @@ export class StatsStore {
     this.rename('service', new Map(catalog.services.map((s) => [s.slot, s.name])));
     this.rename('listener', new Map(catalog.listeners.map((l) => [l.slot, l.name])));
     this.rename('route', new Map(catalog.routes.map((r) => [r.slot, `${r.server}|${r.route}`])));
+    this.rename('endpoint', new Map(catalog.services.flatMap((s) => s.endpoints.map((e): [number, string] => [e.slot, `${s.name}|${e.url}`]))));
   }
 
   /** Counters of one service slot, summed over the workers, in CLUSTER_COUNTERS order. */
@@ -90,6 +103,14 @@ export class StatsStore {
   /** Counters of one route slot, summed over the workers, in ROUTE_COUNTERS order. */
   route(slot: number): number[] {
     return this.sum('route', slot);
+  }
+
+  /**
+   * Outcomes of one endpoint slot since its endpoint (service and URL) got
+   * the slot, in ENDPOINT_COUNTERS order: what /clusters prints.
+   */
+  endpointTotals(slot: number): number[] {
+    return this.sum('endpoint', slot);
   }
 
   /** Passive-health outcomes of one endpoint slot summed over the workers (monotonic: callers use deltas). */

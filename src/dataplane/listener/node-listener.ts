@@ -48,6 +48,10 @@ export class NodeListener implements Listener {
   private readonly tls: NodeTls | null;
   /** WebSocket upgrades on HTTP/1.1 connections. */
   private readonly upgrader: NodeUpgrader;
+  /** A connection node closed at accept because of maxConnections. */
+  private readonly onDrop = (): void => {
+    this.core.serverOf(this.holder.current)?.counters.overflow();
+  };
 
   constructor(
     spec: CompiledServer,
@@ -76,6 +80,8 @@ export class NodeListener implements Listener {
     // maxConnections counts accepted connections (idle keep-alive, h2 sessions and WebSockets included):
     // net.Server closes the excess at accept, before a byte is read (0 = unlimited).
     this.servers.listening.maxConnections = spec.maxConnections;
+    // node emits 'drop' for each connection it closes that way: counted as downstream_cx_overflow.
+    this.servers.listening.on('drop', this.onDrop);
   }
 
   /**

@@ -71,7 +71,10 @@ export class RequestCore {
     this.attach(ex, server);
     if (ctx.websocket !== null && ex.holder.draining) return { code: 'NGATE_ERR_SHUTTING_DOWN', detail: 'no new WebSockets while draining' };
     if (server.maxActive > 0) {
-      if (this.active.n >= server.maxActive) return { code: 'NGATE_ERR_TOO_MANY_CONNECTIONS', detail: `${server.maxActive} busy in this worker` };
+      if (this.active.n >= server.maxActive) {
+        server.counters.overflow();
+        return { code: 'NGATE_ERR_TOO_MANY_CONNECTIONS', detail: `${server.maxActive} busy in this worker` };
+      }
       this.active.n++;
       ex.active = this.active;
     }

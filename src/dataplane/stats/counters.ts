@@ -112,6 +112,11 @@ export class ListenerCounters {
   upgradeClosed(): void {
     add(this.block, this.base + LISTENER.downstream_cx_upgrades_active, -1);
   }
+
+  /** A connection refused because the listener is at maxConnections. */
+  overflow(): void {
+    add(this.block, this.base + LISTENER.downstream_cx_overflow, 1);
+  }
 }
 
 /** One path rule's counters: the route found by the router carries them, the request's end records them. */
