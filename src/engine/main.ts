@@ -30,7 +30,7 @@ import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, takeEngineOptions } from './options';
-import { loadStickySecret, needsDataDirKey } from './sticky-secret';
+import { loadStickySecret, needsDataDirKey, STICKY_SECRET_FILE } from './sticky-secret';
 
 const options = takeEngineOptions();
 
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     try {
       stickySecret = loadStickySecret(options.dataDir);
     } catch (err) {
-      return `cannot read or create the sticky-session key: ${(err as Error).message}`;
+      return `cannot read or create the sticky-session key ${path.join(options.dataDir, STICKY_SECRET_FILE)}: ${(err as Error).message}`;
     }
     const msg: ToWorker = { type: 'stickySecret', key: stickySecret };
     for (const w of workers) w.postMessage(msg);
