@@ -109,7 +109,7 @@ describe('a data dir that cannot be written', () => {
     );
     assert.ok(err !== null, 'the gateway must not start');
     assert.match(err.message, /engine could not start; not restarting code=78/);
-    assert.match(err.message, /ERROR cannot read or create the sticky-session key \S+\/sticky-secret: ENOTDIR/);
+    assert.match(err.message, /ERROR cannot start: cannot read or create the sticky-session key \S+\/sticky-secret: ENOTDIR/);
   });
 
   it('the sticky key is read only when a pool needs it; a key that cannot be read refuses the change (API and reload)', async () => {

@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   const result = await service.start(initial.sources);
   if (!result.ok) {
     for (const e of result.errors) log('ERROR', formatConfigError(e));
-    fatal(result.status === 400 ? `config refused: ${result.errors.length} error(s)` : result.error.startsWith('cannot') ? result.error : `cannot start: ${result.error}`, EXIT_CONFIG);
+    fatal(result.status === 400 ? `config refused: ${result.errors.length} error(s)` : `cannot start: ${result.error}`, EXIT_CONFIG);
   }
   const generation = (): number => broadcaster?.committedGeneration ?? 0;
   registerInfoRoutes(admin, { workers: workers.length, generation, draining: () => draining });
