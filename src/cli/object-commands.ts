@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load';
+import { decodeUtf8, InvalidUtf8 } from '../shared/utf8';
 import { call, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
 
 type Output = 'yaml' | 'json' | 'table';
@@ -63,10 +64,17 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
 
 function readInput(file: string | undefined): { text: string; name: string } {
   const name = file ?? 'stdin';
+  let bytes: Buffer;
   try {
-    return { text: readFileSync(file ?? 0, 'utf8'), name };
+    bytes = readFileSync(file ?? 0);
   } catch (err) {
     throw new Refused([`cannot read ${name}: ${(err as Error).message}`]);
+  }
+  try {
+    return { text: decodeUtf8(bytes), name };
+  } catch (err) {
+    if (err instanceof InvalidUtf8) throw new Refused([`${name}: ${err.message}`]);
+    throw err;
   }
 }
 

@@ -30,7 +30,7 @@ import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, takeEngineOptions } from './options';
-import { loadStickySecret } from './sticky-secret';
+import { loadStickySecret, needsDataDirKey, STICKY_SECRET_FILE } from './sticky-secret';
 
 const options = takeEngineOptions();
 
@@ -44,13 +44,13 @@ function fatal(message: string, code: number): never {
   process.exit(code);
 }
 
-function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, stickySecret: Buffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
+function spawnWorkers(count: number, shared: SharedArrayBuffer, stats: SharedArrayBuffer, onMessage: (msg: FromWorker) => void): Promise<Worker[]> {
   const file = path.join(__dirname, '..', 'worker', 'main.js');
   const workers: Worker[] = [];
   let started = 0;
   return new Promise((resolve, reject) => {
     for (let i = 0; i < count; i++) {
-      const w = new Worker(file, { workerData: { index: i, shared, stats, workers: count, stickySecret } });
+      const w = new Worker(file, { workerData: { index: i, shared, stats, workers: count } });
       w.on('message', (msg: FromWorker) => {
         if (msg.type === 'started' && ++started === count) resolve(workers);
         if (msg.type === 'started' && i === 0) log('INFO', 'uWebSockets.js loaded', { source: msg.uws });
@@ -85,12 +85,8 @@ async function main(): Promise<void> {
     fatal(`config refused: ${checked.errors.length} error(s) in ${initial.from}`, EXIT_CONFIG);
   }
   log('INFO', 'objects loaded', { from: initial.from, objects: checked.objects.length });
-  let stickySecret: Buffer;
-  try {
-    stickySecret = loadStickySecret(options.dataDir);
-  } catch (err) {
-    fatal(`cannot read or create the sticky-session key: ${(err as Error).message}`, EXIT_CONFIG);
-  }
+  const unwritable = store.unwritableReason();
+  if (unwritable !== null) log('WARN', 'the data dir is not writable: changes through the object API and reloads will be refused', { dataDir: options.dataDir, reason: unwritable });
   // The admin port is bound before any worker exists: exiting on a taken port once uWS workers hold handles aborts the process.
   const admin = new AdminServer(options.adminToken);
   let adminPort: number;
@@ -124,7 +120,7 @@ async function main(): Promise<void> {
     else if (msg.type === 'accessLog') accessLogs.write(msg.target, msg.text);
     else broadcaster?.onMessage(msg);
   };
-  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, stickySecret, onWorkerMessage).catch((err: Error) =>
+  const workers = await spawnWorkers(options.workers, sharedState.buffer, statsBuffer, onWorkerMessage).catch((err: Error) =>
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
@@ -139,8 +135,21 @@ async function main(): Promise<void> {
     membership.apply(catalog);
     accessLogs.retain(new Set(config.servers.flatMap((s) => (s.accessLog === null ? [] : [s.accessLog.path]))));
   };
+  // The data dir's sticky-session key is read (or made) by the first config that needs it and sent to the workers before its swap.
+  let stickySecret: Buffer | null = null;
+  const admitStickyKey = (assigned: CompiledConfig): string | null => {
+    if (stickySecret !== null || !needsDataDirKey(assigned)) return null;
+    try {
+      stickySecret = loadStickySecret(options.dataDir);
+    } catch (err) {
+      return `cannot read or create the sticky-session key ${path.join(options.dataDir, STICKY_SECRET_FILE)}: ${(err as Error).message}`;
+    }
+    const msg: ToWorker = { type: 'stickySecret', key: stickySecret };
+    for (const w of workers) w.postMessage(msg);
+    return null;
+  };
   // Endpoints a change adds to a running pool start their slow-start ramp before any worker can pick them.
-  service = new ObjectService(store, broadcaster, slots, committed, discovery, (assigned) => slowStart.admit(catalogOf(assigned)));
+  service = new ObjectService(store, broadcaster, slots, committed, discovery, (assigned) => slowStart.admit(catalogOf(assigned)), admitStickyKey);
   const result = await service.start(initial.sources);
   if (!result.ok) {
     for (const e of result.errors) log('ERROR', formatConfigError(e));

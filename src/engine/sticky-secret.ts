@@ -2,10 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { syncDir, writeAside } from '../shared/durable-file';
 import * as path from 'node:path';
+import type { CompiledConfig } from '../config/compiled';
+import { proxyPools } from '../config/proxy-pools';
 
 export const STICKY_SECRET_FILE = 'sticky-secret';
 /** Shorter keys are refused: a hand-written file of a few bytes would make cookie values guessable. */
 const MIN_BYTES = 16;
+
+/**
+ * Whether some pool keeps sticky sessions without a `secret` of its own: only
+ * then is the data dir key read (or made), so a gateway without them never
+ * needs a writable data dir for it.
+ */
+export function needsDataDirKey(compiled: CompiledConfig): boolean {
+  return compiled.pipelines.some((p) =>
+    p.filters.some((f) => f.kind === 'Proxy' && proxyPools(f.spec, '').some(({ pool }) => pool.stickySession !== undefined && pool.stickySession.secret === undefined)),
+  );
+}
 
 /**
  * The key sticky-session cookie values are signed with: the same in every

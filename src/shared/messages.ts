@@ -9,7 +9,9 @@ export type ToWorker =
   | { type: 'prepare'; gen: number; compiled: CompiledConfig }
   | { type: 'commit'; gen: number }
   | { type: 'abort'; gen: number }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'drain'; timeoutMs: number }
+  /** The data dir's sticky-session key, sent before the first generation that needs it. */
+  | { type: 'stickySecret'; key: Uint8Array };
 
 export interface ListenerInfo {
   readonly name: string;

@@ -20,14 +20,14 @@ import { goAway, openUpstreams } from '../dataplane/websocket/idle-sweeper';
 
 const port = parentPort;
 if (port === null) throw new Error('worker/main must run in a worker thread');
-const { index: workerIndex, shared: sharedBuffer, stats: statsBuffer, workers, stickySecret } = workerData as {
+const { index: workerIndex, shared: sharedBuffer, stats: statsBuffer, workers } = workerData as {
   index: number;
   shared: SharedArrayBuffer;
   stats: SharedArrayBuffer;
   workers: number;
-  /** The data dir's sticky-session key (src/engine/sticky-secret.ts). */
-  stickySecret: Uint8Array;
 };
+/** The data dir's sticky-session key (src/engine/sticky-secret.ts): empty until a generation needs it. */
+let stickySecret: Uint8Array = new Uint8Array(0);
 const shared = viewSharedState(sharedBuffer);
 const stats = new WorkerStats(statsBuffer, workerIndex);
 
@@ -159,6 +159,9 @@ port.on('message', (msg: ToWorker) => {
       break;
     case 'drain':
       drain(msg.timeoutMs);
+      break;
+    case 'stickySecret':
+      stickySecret = msg.key;
       break;
   }
 });

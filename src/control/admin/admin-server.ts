@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { log } from '../../shared/log';
+import { decodeUtf8, InvalidUtf8 } from '../../shared/utf8';
 
 export interface AdminRequest {
   readonly method: string;
@@ -140,6 +141,7 @@ export class AdminServer {
       } else {
         const body = await readBody(req);
         if (body === null) reply = json(413, { error: `request body over ${MAX_BODY} bytes` });
+        else if (typeof body !== 'string') reply = body;
         else {
           reply = await found.route.handler({
             method: req.method ?? 'GET',
@@ -172,7 +174,8 @@ function parseTarget(raw: string): URL | null {
   }
 }
 
-function readBody(req: http.IncomingMessage): Promise<string | null> {
+/** The body as text; null when too large, a 400 answer when it is not valid UTF-8. */
+function readBody(req: http.IncomingMessage): Promise<string | null | AdminReply> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -180,7 +183,15 @@ function readBody(req: http.IncomingMessage): Promise<string | null> {
       size += c.length;
       if (size <= MAX_BODY) chunks.push(c);
     });
-    req.on('end', () => resolve(size > MAX_BODY ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > MAX_BODY) return resolve(null);
+      try {
+        resolve(decodeUtf8(Buffer.concat(chunks)));
+      } catch (err) {
+        if (!(err instanceof InvalidUtf8)) throw err;
+        resolve(json(400, { error: `body is ${err.message}` }));
+      }
+    });
     req.on('error', reject);
   });
 }

@@ -5,7 +5,8 @@
  * hashes. A redacted object still shows its shape, so operators can see what
  * is configured without learning the secret.
  */
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
+export const REDACTED_KEY = '[redacted private key]';
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 /** Map keys whose string values are secrets wherever they appear. */
 const SECRET_FIELDS = new Set(['secret', 'password', 'token', 'passphrase']);
@@ -16,7 +17,7 @@ const SECRET_COLLECTIONS = new Map<string, string>([
 ]);
 
 function redactValue(value: unknown, parentKey: string | null): unknown {
-  if (typeof value === 'string') return PRIVATE_KEY.test(value) ? '[redacted private key]' : value;
+  if (typeof value === 'string') return PRIVATE_KEY.test(value) ? REDACTED_KEY : value;
   if (Array.isArray(value)) return value.map((v) => redactValue(v, parentKey));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -31,4 +32,33 @@ function redactValue(value: unknown, parentKey: string | null): unknown {
 
 export function redactSecrets<T>(value: T): T {
   return redactValue(value, null) as T;
+}
+
+type Path = (string | number)[];
+
+/**
+ * The paths where `value` holds the placeholder `redactSecrets` would have put
+ * there: what a `get` printed and was sent back unchanged. The same string
+ * at a field that is never redacted is an ordinary value.
+ */
+export function placeholderPaths(value: unknown): Path[] {
+  const out: Path[] = [];
+  walk(value, null, [], out);
+  return out;
+}
+
+function walk(value: unknown, parentKey: string | null, at: Path, out: Path[]): void {
+  if (value === REDACTED_KEY) out.push(at);
+  if (Array.isArray(value)) value.forEach((v, i) => walk(v, parentKey, [...at, i], out));
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+  const collection = parentKey === null ? undefined : SECRET_COLLECTIONS.get(parentKey);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k === collection) {
+      if (v === REDACTED) out.push([...at, k]);
+      else if (v !== null && typeof v === 'object') {
+        for (const [entry, secret] of Object.entries(v as Record<string, unknown>)) if (secret === REDACTED) out.push([...at, k, Array.isArray(v) ? Number(entry) : entry]);
+      }
+    } else if (SECRET_FIELDS.has(k) && v === REDACTED) out.push([...at, k]);
+    else walk(v, k, [...at, k], out);
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * Every change to the running objects goes through here, one at a time:
  * build the whole resulting set, validate it, compile it, resolve ports,
- * assign shared-memory slots, swap it into every worker, and only then keep
- * it in the store and persist it. Any refusal leaves everything as it was.
+ * assign shared-memory slots, write it beside the data dir file, swap it
+ * into every worker, and only then keep it in the store and rename the file
+ * into place. Any refusal leaves everything as it was.
  */
 import { compileConfig } from '../../config/compile';
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
@@ -12,7 +13,8 @@ import type { ListenerInfo } from '../../shared/messages';
 import type { SwapResult } from '../broadcast';
 import type { SlotAllocator } from '../slot-allocator';
 import type { Discovery } from '../discovery/dns-discovery';
-import { pairWithRaw, readSources, type ObjectStore, type StoredObject } from './object-store';
+import { pairWithRaw, readSources, type ObjectStore, type PendingSave, type StoredObject } from './object-store';
+import { restorePlaceholders } from './placeholders';
 import { resolvePorts } from './resolve-ports';
 
 export type ChangeOutcome =
@@ -26,6 +28,10 @@ export interface SwapTarget {
 
 function refuse(status: number, error: string, errors: ConfigError[] = []): ChangeOutcome {
   return { ok: false, status, error, errors };
+}
+
+function placeholderRefusal(errors: ConfigError[]): ChangeOutcome {
+  return refuse(400, `refused: ${errors.length} secret(s) given as the placeholder \`get\` prints; supply the real value`, errors);
 }
 
 /** An object's kind is part of its identity: a name is not silently taken over by another kind. */
@@ -75,6 +81,8 @@ export class ObjectService {
     private readonly discovery: Discovery | null = null,
     /** Told about a config with slots just before its swap (e.g. to start slow start of added endpoints); returns the undo for a refused swap. */
     private readonly beforeSwap: (assigned: CompiledConfig) => () => void = () => () => undefined,
+    /** Asked about a config with slots before anything changes: a reason refuses it (500), null lets it through. */
+    private readonly admit: (assigned: CompiledConfig) => string | null = () => null,
   ) {}
 
   get servers(): readonly CompiledServer[] {
@@ -131,16 +139,24 @@ export class ObjectService {
     let items: BatchItem[] = [];
     const outcome = this.serial(() => {
       const named = new Map<string, SourcedObject[]>();
-      for (const o of objects) {
-        const name = nameOf(o) as string;
+      const unfilled: ConfigError[] = [];
+      for (const given of objects) {
+        const name = nameOf(given) as string;
         const existing = this.store.get(name);
         if (existing !== undefined && mode === 'create') return Promise.resolve(refuse(409, `object ${name} already exists; use update`));
         if (existing === undefined && mode === 'update') return Promise.resolve(refuse(404, `object ${name} not found`));
-        const kind = kindOf(o);
+        const kind = kindOf(given);
         if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
+        const restored = this.restore(given);
+        if ('errors' in restored) {
+          unfilled.push(...restored.errors);
+          continue;
+        }
+        const o = restored.object;
         named.set(name, [...(named.get(name) ?? []), o]);
         items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
       }
+      if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
       // Replaced objects keep their place; duplicates in the batch stay in so validation names both lines.
       const sources = this.runningSources().flatMap((s) => {
         const replacement = named.get(nameOf(s) as string);
@@ -159,7 +175,9 @@ export class ObjectService {
     return this.serial(() => {
       const name = nameOf(object) as string;
       if (this.store.get(name) !== undefined) return Promise.resolve(refuse(409, `object ${name} already exists; use update`));
-      return this.apply([...this.runningSources(), object]);
+      const restored = this.restore(object);
+      if ('errors' in restored) return Promise.resolve(placeholderRefusal(restored.errors));
+      return this.apply([...this.runningSources(), restored.object]);
     });
   }
 
@@ -170,7 +188,9 @@ export class ObjectService {
       if (existing === undefined) return Promise.resolve(refuse(404, `object ${name} not found`));
       const kind = kindOf(object);
       if (kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
-      return this.apply(this.runningSources().map((s) => (nameOf(s) === name ? object : s)));
+      const restored = this.restore(object);
+      if ('errors' in restored) return Promise.resolve(placeholderRefusal(restored.errors));
+      return this.apply(this.runningSources().map((s) => (nameOf(s) === name ? restored.object : s)));
     });
   }
 
@@ -192,7 +212,10 @@ export class ObjectService {
     return this.serial(() => {
       const { sources: fromFiles, errors } = readSources(files);
       if (errors.length > 0) return Promise.resolve(refuse(400, `config refused: ${errors.length} error(s)`, errors));
-      const byName = new Map(fromFiles.map((o) => [nameOf(o), o]));
+      const restored = fromFiles.map((o) => this.restore(o));
+      const unfilled = restored.flatMap((r) => ('errors' in r ? r.errors : []));
+      if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
+      const byName = new Map(restored.flatMap((r) => ('object' in r ? [[nameOf(r.object), r.object] as const] : [])));
       const merged = this.runningSources().map((s) => {
         const replacement = byName.get(nameOf(s));
         byName.delete(nameOf(s));
@@ -210,6 +233,13 @@ export class ObjectService {
   /** Discovery found other addresses: the running objects are applied again (new endpoints, same objects). */
   rediscover(): Promise<ChangeOutcome> {
     return this.serial(() => this.apply(this.runningSources(), false));
+  }
+
+  /** Placeholders `get` printed take the secret of the running object of that name and kind (placeholders.ts). */
+  private restore(o: SourcedObject): ReturnType<typeof restorePlaceholders> {
+    const name = nameOf(o);
+    const existing = name === undefined ? undefined : this.store.get(name);
+    return restorePlaceholders(o, existing !== undefined && existing.spec.kind === kindOf(o) ? existing : undefined);
   }
 
   private runningSources(): SourcedObject[] {
@@ -242,9 +272,26 @@ export class ObjectService {
       restoreSlots();
       return refuse(409, (err as Error).message);
     }
+    const admitted = this.admit(assigned);
+    if (admitted !== null) {
+      restoreSlots();
+      return refuse(500, admitted);
+    }
+    const stored = pairWithRaw(validated.objects, sources);
+    // Written aside before the swap: a data dir that cannot take the change refuses it while nothing changed yet.
+    let save: PendingSave | null = null;
+    if (persist) {
+      try {
+        save = this.store.prepareSave(stored);
+      } catch (err) {
+        restoreSlots();
+        return refuse(500, `refused: cannot save the change to ${this.store.file}: ${(err as Error).message}`);
+      }
+    }
     const undoBeforeSwap = this.beforeSwap(assigned);
     const result = await this.target.swap(assigned);
     if (!result.ok) {
+      save?.discard();
       undoBeforeSwap();
       restoreSlots();
       const timeout = (result.error ?? '').includes('did not answer');
@@ -254,11 +301,12 @@ export class ObjectService {
     this.listeners = result.listeners;
     this.discovery?.commit();
     this.onCommitted(assigned);
-    this.store.set(pairWithRaw(validated.objects, sources));
-    if (persist) {
+    this.store.set(stored);
+    if (save !== null) {
       try {
-        this.store.persist();
+        save.commit();
       } catch (err) {
+        // The file beside it was written a moment ago, so this is rare (the dir changed under us).
         return refuse(500, `applied as generation ${result.generation} but not saved to ${this.store.file}: ${(err as Error).message}`);
       }
     }

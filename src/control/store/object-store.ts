@@ -4,8 +4,8 @@
  * directory wins once it holds running_objects.yaml; until then the --config
  * files seed the set (as Easegress does with its running_objects.yaml).
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { syncDir, writeAside } from '../../shared/durable-file';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { removeQuietly, syncDir, writeAside } from '../../shared/durable-file';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { withAbsolutePaths } from '../../config/absolute-paths';
@@ -82,12 +82,62 @@ export class ObjectStore {
     this.objects = objects;
   }
 
-  /** Writes the set atomically: temp file, fsync, rename, fsync of the directory. */
-  persist(): void {
+  /**
+   * Step one of saving `objects`: the whole file written and fsynced beside
+   * running_objects.yaml, before anything changes. Throws (nothing written)
+   * when the data dir cannot take it; the caller refuses the change then.
+   */
+  prepareSave(objects: readonly StoredObject[]): PendingSave {
     mkdirSync(this.dataDir, { recursive: true });
     const header = '# Objects ngate runs, written on every applied change. While this file exists it wins over --config.\n';
-    const text = header + this.objects.map((o) => stringify(o.raw)).join('---\n');
-    renameSync(writeAside(this.file, text), this.file);
-    syncDir(this.dataDir);
+    const text = header + objects.map((o) => stringify(o.raw)).join('---\n');
+    return new PendingSave(writeAside(this.file, text), this.file, this.dataDir);
+  }
+
+  /** Why changes cannot be saved in the data dir, or null when it looks writable (probed without writing). */
+  unwritableReason(): string | null {
+    // The nearest existing ancestor decides: the dir is made at the first change.
+    let dir = path.resolve(this.dataDir);
+    for (;;) {
+      try {
+        if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+        accessSync(dir, constants.W_OK);
+        return null;
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code !== 'ENOENT' || path.dirname(dir) === dir) return e.message;
+        dir = path.dirname(dir);
+      }
+    }
+  }
+}
+
+/** A saved set waiting beside its file: renamed into place after the swap, or removed when the swap is refused. */
+export class PendingSave {
+  private done = false;
+
+  constructor(
+    readonly tmp: string,
+    private readonly file: string,
+    private readonly dir: string,
+  ) {}
+
+  /** Renames the written file into place; on failure the temp file is removed and the error thrown. */
+  commit(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      renameSync(this.tmp, this.file);
+    } catch (err) {
+      removeQuietly(this.tmp);
+      throw err;
+    }
+    syncDir(this.dir);
+  }
+
+  discard(): void {
+    if (this.done) return;
+    this.done = true;
+    removeQuietly(this.tmp);
   }
 }

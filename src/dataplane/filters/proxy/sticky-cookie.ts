@@ -30,6 +30,8 @@ export class StickyCookie {
     const maxAge = Math.ceil(spec.ttl / 1000);
     this.ttlMs = maxAge * 1000;
     const key = spec.secret ?? dataDirSecret;
+    // The coordinator sends the data dir key before any generation that needs it; an empty key would sign guessably.
+    if (key.length === 0) throw new Error(`sticky session of ${service}: no key (no pool secret and no data dir key)`);
     this.setCookie = endpoints.map((ep) => {
       // 22 base64url characters: 132 bits of the MAC.
       const value = createHmac('sha256', key).update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
