@@ -69,6 +69,54 @@ conformance('node', (env) => {
     assert.equal(env().echo.seen.length, before);
   });
 
+  it('routes an absolute-form request on the URI path and host, forwarding origin-form', async () => {
+    const before = env().echo.seen.length;
+    const r = await rawRequest(env().port, 'GET http://other.example/abs/x?q=1 HTTP/1.1\r\nHost: ignored.example\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.1 200 /, r.text);
+    const e = JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4)) as { url: string; headers: Record<string, string> };
+    assert.equal(e.url, '/abs/x?q=1');
+    assert.equal(e.headers.host, 'other.example');
+    assert.equal(e.headers['x-forwarded-host'], 'other.example');
+    assert.equal(env().echo.seen.length, before + 1);
+    const bare = await rawRequest(env().port, 'GET HTTP://bare.example:8080 HTTP/1.0\r\n\r\n');
+    assert.match(bare.text, /^HTTP\/1\.[01] 200 /, bare.text);
+    const b = JSON.parse(bare.text.slice(bare.text.indexOf('\r\n\r\n') + 4)) as { url: string; headers: Record<string, string> };
+    assert.equal(b.url, '/');
+    assert.equal(b.headers.host, 'bare.example:8080');
+  });
+
+  /** One h2c request's status and body. */
+  async function h2(headers: http2.OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
+    const client = http2.connect(`http://127.0.0.1:${env().port}`);
+    try {
+      return await new Promise((resolve, reject) => {
+        const req = client.request(headers);
+        let text = '';
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (c: Buffer) => (text += c.toString()));
+        req.on('end', () => resolve({ status, body: text }));
+        req.on('error', reject);
+        req.end();
+      });
+    } finally {
+      client.close();
+    }
+  }
+
+  it('refuses an h2c request whose Host differs from :authority with 400, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const r = await h2({ ':path': '/authority', ':authority': 'good.example', host: 'evil.example' });
+    assert.equal(r.status, 400);
+    assert.match(r.body, /NGATE_ERR_BAD_REQUEST/);
+    assert.equal(env().echo.seen.length, before);
+    const same = await h2({ ':path': '/authority', ':authority': 'good.example', host: 'GOOD.example' });
+    assert.equal(same.status, 200);
+    assert.equal((JSON.parse(same.body) as { headers: Record<string, string> }).headers.host, 'GOOD.example');
+    const only = await h2({ ':path': '/authority', ':authority': 'only.example' });
+    assert.equal((JSON.parse(only.body) as { headers: Record<string, string> }).headers.host, 'only.example');
+  });
+
   it('proxies an h2c request (HTTP/2 prior knowledge) end to end on the same port', async () => {
     const client = http2.connect(`http://127.0.0.1:${env().port}`);
     try {

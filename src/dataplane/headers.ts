@@ -11,6 +11,11 @@ export class HeaderList {
    * header ops, Script); null while Host is unchanged, so the common request pays nothing.
    */
   private receivedHost: string | undefined | null = null;
+  /**
+   * Set by any change to X-Forwarded-For through this class (filters): the
+   * field is then the filter's, sent upstream as it is, without the peer appended.
+   */
+  forwardedForChanged = false;
 
   constructor(items: string[] = []) {
     this.items = items;
@@ -44,6 +49,7 @@ export class HeaderList {
 
   add(name: string, value: string): void {
     if (name === 'host') this.keepHost();
+    else if (name === 'x-forwarded-for') this.forwardedForChanged = true;
     this.items.push(name, value);
   }
 
@@ -55,6 +61,7 @@ export class HeaderList {
 
   delete(name: string): void {
     if (name === 'host') this.keepHost();
+    else if (name === 'x-forwarded-for') this.forwardedForChanged = true;
     const items = this.items;
     let w = 0;
     for (let r = 0; r < items.length; r += 2) {

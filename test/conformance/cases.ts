@@ -65,6 +65,10 @@ rules:
         backend: slow
       - pathPrefix: /stream/
         backend: stream
+      - pathPrefix: /adapted/
+        backend: adapted
+      - pathPrefix: /xf-set/
+        backend: xf-set
       - pathRegexp: "^/(?!nothing)"
         backend: echo
 ---
@@ -75,6 +79,20 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${streamUrl}
 kind: Pipeline
 name: echo
 filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${echoUrl}" }] } }]
+---
+kind: Pipeline
+name: adapted
+filters:
+  - { name: auth, kind: RequestAdaptor, header: { set: { X-Internal-Auth: secret } } }
+  - { name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${echoUrl}" }] } }
+---
+kind: Pipeline
+name: xf-set
+filters:
+  - name: xf
+    kind: RequestAdaptor
+    header: { set: { X-Forwarded-Proto: https, X-Forwarded-Host: public.example, X-Forwarded-For: 203.0.113.9 } }
+  - { name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${echoUrl}" }] } }
 ---
 kind: Pipeline
 name: refused
@@ -162,6 +180,64 @@ export function conformance(engine: Engine, extra?: (env: () => ConformanceEnv) 
       // A TE without `trailers` is the connection's own (only `te: trailers` goes on).
       assert.equal(e.headers.te, undefined);
       assert.equal(e.headers['keep-alive'], undefined);
+    });
+
+    /** The request as the echo backend received it, from a raw HTTP/1.1 exchange. */
+    async function rawEcho(payload: string): Promise<Echoed> {
+      const r = await rawRequest(port, payload);
+      assert.match(r.text, /^HTTP\/1\.1 200 /, r.text);
+      return JSON.parse(r.text.slice(r.text.indexOf('\r\n\r\n') + 4)) as Echoed;
+    }
+
+    it('removes the client fields Connection nominates, never the ones the gateway adds', async () => {
+      const e = await rawEcho('GET /nom HTTP/1.1\r\nHost: good.example\r\nConnection: x-request-id, X-Foo\r\nX-Request-Id: from-client\r\nX-Foo: 1\r\nX-Bar: 2\r\n\r\n');
+      assert.equal(e.headers['x-foo'], undefined);
+      assert.equal(e.headers['x-bar'], '2');
+      assert.equal(e.headers.host, 'good.example');
+      // The client's own id was nominated away; the gateway's is added after intake.
+      assert.match(e.headers['x-request-id'] ?? '', /.+/);
+      assert.notEqual(e.headers['x-request-id'], 'from-client');
+      assert.equal(e.headers['x-forwarded-host'], 'good.example');
+    });
+
+    it('keeps a header a RequestAdaptor set when the client nominates it in Connection', async () => {
+      const e = await rawEcho('GET /adapted/x HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, x-internal-auth\r\n\r\n');
+      assert.equal(e.headers['x-internal-auth'], 'secret');
+      const spoofed = await rawEcho('GET /adapted/y HTTP/1.1\r\nHost: x\r\nConnection: X-Internal-Auth\r\nX-Internal-Auth: forged\r\n\r\n');
+      assert.equal(spoofed.headers['x-internal-auth'], 'secret');
+    });
+
+    it('keeps te: trailers when Connection lists TE and keep-alive', async () => {
+      const e = await rawEcho('GET /te HTTP/1.1\r\nHost: x\r\nConnection: TE, keep-alive\r\nTE: trailers\r\nX-Public: yes\r\n\r\n');
+      assert.equal(e.headers.te, 'trailers');
+      assert.equal(e.headers['x-public'], 'yes');
+    });
+
+    for (const name of ['host', 'Content-Length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host']) {
+      it(`answers 400 when Connection nominates ${name}, nothing upstream`, async () => {
+        const before = echo.seen.length;
+        const r = await rawRequest(port, `GET /nominated HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, ${name}\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n`);
+        assert.match(r.text, /^HTTP\/1\.1 400 /);
+        assert.match(r.text, /NGATE_ERR_BAD_REQUEST/);
+        assert.equal(echo.seen.length, before);
+      });
+    }
+
+    it('ignores empty X-Forwarded-For values when appending the peer', async () => {
+      const empty = await rawEcho('GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For:\r\n\r\n');
+      assert.equal(empty.headers['x-forwarded-for'], '127.0.0.1');
+      const blank = await rawEcho('GET /xff HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For:   \r\n\r\n');
+      assert.equal(blank.headers['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
+    });
+
+    it('sends the X-Forwarded-* values a RequestAdaptor set, its own values otherwise', async () => {
+      const e = await rawEcho('GET /xf-set/a HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: ftp\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-For: 10.9.9.9\r\n\r\n');
+      assert.equal(e.headers['x-forwarded-proto'], 'https');
+      assert.equal(e.headers['x-forwarded-host'], 'public.example');
+      assert.equal(e.headers['x-forwarded-for'], '203.0.113.9');
+      const plain = await rawEcho('GET /plain HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: evil.example\r\n\r\n');
+      assert.equal(plain.headers['x-forwarded-proto'], 'http');
+      assert.equal(plain.headers['x-forwarded-host'], 'x');
     });
 
     it('strips hop-by-hop response headers', async () => {

@@ -161,11 +161,21 @@ export class NodeListener implements Listener {
       }
       headers.items.push(name, raw[i + 1] as string);
     }
-    if (authority !== null && headers.get('host') === undefined) headers.items.push('host', authority);
+    // h2: :authority is the Host; a Host field that names another makes the request malformed (RFC 9113 §8.3.1).
+    let conflict = false;
+    if (authority !== null) {
+      const host = headers.get('host');
+      if (host === undefined) headers.items.push('host', authority);
+      else conflict = host.toLowerCase() !== authority.toLowerCase();
+    }
     const ctx = nodeRequestContext(req.method ?? 'GET', req.url ?? '/', headers, socket as net.Socket, this.scheme);
     const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, this.holder);
     res.once('close', ex.onClose);
     req.once('close', ex.onRequestClose);
+    if (conflict) {
+      this.core.reject(ex, ex.runtime, 'NGATE_ERR_BAD_REQUEST', ':authority and Host differ');
+      return;
+    }
     if (headers.items.length / 2 > this.maxHeaderCount) {
       this.core.reject(ex, ex.runtime, 'NGATE_ERR_HEADERS_TOO_LARGE', `more than ${this.maxHeaderCount} header fields`);
       return;

@@ -4,6 +4,7 @@ import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
 import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
 import { nextRequestId } from '../request-id';
+import { intakeHeaders } from './intake-headers';
 import { bodyless } from './status-line';
 
 /** Why `RequestCore.admit` refused a request (allocated only on refusal). */
@@ -63,7 +64,9 @@ export class RequestCore {
    * requests and WebSocket upgrades alike: it attaches the server's counters
    * and access log, takes a maxConnections place (`ex.active`; a WebSocket
    * keeps it for its whole life), applies the header limits and Host /
-   * control-character rules, and adds an x-request-id. While draining, new
+   * control-character rules, removes what the client's Connection header
+   * nominates (and, as the edge, its X-Forwarded-Proto/-Host: intake-headers.ts)
+   * before anything adds fields, and adds an x-request-id. While draining, new
    * upgrades are refused (a plain request is still served, with close).
    */
   admit(ex: Exchange, server: ServerRuntime): Refusal | null {
@@ -82,6 +85,8 @@ export class RequestCore {
     if (tooLarge !== null) return { code: 'NGATE_ERR_HEADERS_TOO_LARGE', detail: tooLarge };
     const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
     if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
+    const nominated = intakeHeaders(ctx.headers, server.spec.xForwardedFor);
+    if (nominated !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: nominated };
     if (!server.spec.xForwardedFor) ctx.xForwardedFor = false;
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     return null;

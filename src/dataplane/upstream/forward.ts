@@ -1,36 +1,48 @@
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
-import { HOP_BY_HOP, acceptsTrailers, connectionListed } from './hop-headers';
+import { HOP_BY_HOP, acceptsTrailers } from './hop-headers';
 import { UpstreamExchange } from './exchange';
 import type { RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
 
 const VIA = '1.1 ngate';
 
+/** True for a field value with nothing but OWS (an empty X-Forwarded-For adds no hop). */
+function blank(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
+}
+
 /**
  * The request headers as the upstream gets them: hop-by-hop stripped (but a TE listing `trailers`
- * goes on as `te: trailers`, once), X-Forwarded-* and Via added.
+ * goes on as `te: trailers`, once), X-Forwarded-* and Via added. What the client's Connection
+ * header nominated was removed at intake (intake-headers.ts), before any filter added fields.
  * With the server's `xForwardedFor` (the default), ngate is the edge that vouches for these headers: X-Forwarded-For gets the peer
- * appended (the chain stays, as Envoy's use_remote_address does), while X-Forwarded-Proto and -Host
- * are ngate's own (the listener's scheme, the Host the client sent before any rewrite), replacing
- * what the client sent, so a client cannot make the upstream believe it came over https or for
- * another host. Without it, all three pass through untouched.
+ * appended (the chain stays, as Envoy's use_remote_address does; empty values are dropped), while
+ * X-Forwarded-Proto and -Host are ngate's own (the listener's scheme, the Host the client sent before
+ * any rewrite): the client's were removed at intake, so a client cannot make the upstream believe it
+ * came over https or for another host. A value a filter set wins: X-Forwarded-Proto / -Host present
+ * here are a filter's, and an X-Forwarded-For a filter changed goes on as it is, without the peer.
+ * Without `xForwardedFor`, all three pass through untouched.
  */
 export function upstreamHeaders(ctx: RequestContext): string[] {
   const xForwardedFor = ctx.xForwardedFor;
   const src = ctx.headers.items;
-  const listed = connectionListed(ctx.headers.get('connection'));
   const out: string[] = [];
   let xff: string | undefined;
   let via: string | undefined;
   let host: string | undefined;
   let te = false;
+  let ownProto = true;
+  let ownHost = true;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i] as string;
     const value = src[i + 1] as string;
     if (name === 'host' && host === undefined) host = value;
-    // Checked before the Connection list: an HTTP/1.1 sender of TE names it there too.
     if (name === 'te') {
       if (!te && acceptsTrailers(value)) {
         te = true;
@@ -38,23 +50,28 @@ export function upstreamHeaders(ctx: RequestContext): string[] {
       }
       continue;
     }
-    if (HOP_BY_HOP.has(name) || (listed !== null && listed.has(name))) continue;
+    if (HOP_BY_HOP.has(name)) continue;
     if (name === 'x-forwarded-for') {
-      xff = xff === undefined ? value : `${xff}, ${value}`;
+      if (!blank(value)) xff = xff === undefined ? value : `${xff}, ${value}`;
       continue;
     }
     if (name === 'via') {
       via = via === undefined ? value : `${via}, ${value}`;
       continue;
     }
-    if (xForwardedFor && (name === 'x-forwarded-host' || name === 'x-forwarded-proto')) continue;
+    if (name === 'x-forwarded-proto') ownProto = false;
+    else if (name === 'x-forwarded-host') ownHost = false;
     out.push(name, value);
   }
   if (xForwardedFor) {
-    out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
-    out.push('x-forwarded-proto', ctx.scheme);
+    if (ctx.headers.forwardedForChanged) {
+      if (xff !== undefined) out.push('x-forwarded-for', xff);
+    } else {
+      out.push('x-forwarded-for', xff === undefined ? ctx.remoteAddress : `${xff}, ${ctx.remoteAddress}`);
+    }
+    if (ownProto) out.push('x-forwarded-proto', ctx.scheme);
     const received = ctx.headers.originalHost(host);
-    if (received !== undefined) out.push('x-forwarded-host', received);
+    if (ownHost && received !== undefined) out.push('x-forwarded-host', received);
   } else if (xff !== undefined) {
     out.push('x-forwarded-for', xff);
   }

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HeaderList } from '../src/dataplane/headers';
+import { intakeHeaders } from '../src/dataplane/listener/intake-headers';
+
+function run(fields: string[], edge = true): { refusal: string | null; items: string[] } {
+  const headers = new HeaderList([...fields]);
+  return { refusal: intakeHeaders(headers, edge), items: headers.items };
+}
+
+describe('intakeHeaders', () => {
+  it('leaves the request as is when Connection lists only connection options, in any case and spacing', () => {
+    for (const value of ['keep-alive', 'Close', ' keep-alive ,\tUpgrade', ', ,TE,', 'Upgrade, HTTP2-Settings']) {
+      const fields = ['host', 'x', 'connection', value, 'te', 'trailers', 'upgrade', 'websocket', 'x-a', '1'];
+      const r = run(fields);
+      assert.equal(r.refusal, null, value);
+      assert.deepEqual(r.items, fields, value);
+    }
+  });
+
+  it('removes every copy of each nominated field, from every Connection field', () => {
+    const r = run(['host', 'x', 'connection', 'keep-alive', 'x-a', '1', 'connection', 'X-B , x-a', 'x-b', '2', 'x-a', '3', 'x-c', '4']);
+    assert.equal(r.refusal, null);
+    assert.deepEqual(r.items, ['host', 'x', 'connection', 'keep-alive', 'connection', 'X-B , x-a', 'x-c', '4']);
+  });
+
+  it('refuses nominations of fields ngate relies on', () => {
+    for (const name of ['Host', 'content-length', 'X-Forwarded-For', 'x-forwarded-proto', 'x-forwarded-host']) {
+      assert.equal(run(['host', 'x', 'connection', `x-a, ${name}`]).refusal, `Connection nominates ${name.toLowerCase()}`);
+      assert.equal(run(['host', 'x', 'connection', name], false).refusal, `Connection nominates ${name.toLowerCase()}`);
+    }
+  });
+
+  it('as the edge, removes the client X-Forwarded-Proto/-Host and keeps X-Forwarded-For', () => {
+    const fields = ['host', 'x', 'x-forwarded-proto', 'https', 'x-forwarded-for', '10.0.0.1', 'x-forwarded-host', 'evil', 'x-a', '1'];
+    assert.deepEqual(run(fields).items, ['host', 'x', 'x-forwarded-for', '10.0.0.1', 'x-a', '1']);
+    assert.deepEqual(run(fields, false).items, fields);
+  });
+});
