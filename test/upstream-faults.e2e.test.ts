@@ -47,6 +47,16 @@ const badFirstChunk: Script = (req, i) =>
 
 const clients = ['native', 'undici'] as const;
 
+/** Answers the first request of each connection (after a pause, so concurrent ones open their own); closes on any later one. */
+function closesReused(): Script {
+  const served = new Set<number>();
+  return (req, i) => {
+    if (served.has(req.conn)) return [['end']];
+    served.add(req.conn);
+    return [['wait', 100], ...ok(req, i)];
+  };
+}
+
 /** Status lines and heads no HTTP/1.1 client may accept (the requests after them start the list over). */
 const BAD_STATUS_LINES = [
   'HTTP/1.1 abc OK\r\n\r\n',
@@ -298,6 +308,24 @@ const scenarios: Scenario[] = [
         const sent = new Map<string, number>();
         for (const q of up.received) sent.set(q.path, (sent.get(q.path) ?? 0) + 1);
         assert.ok([...sent.values()].every((n) => n <= 2), 'each request reached the upstream at most twice');
+      },
+    },
+    {
+      // Two warm connections, both closed by the upstream as a request arrives on them again: the resend must not take
+      // the other idle one (just as stale) but a new connection.
+      name: `keepalive-closed-on-reuse-twice-${client}`,
+      pool: `client: ${client}`,
+      script: closesReused(),
+      check: async ({ get, up }) => {
+        const warm = await Promise.all([get('/warm-a'), get('/warm-b')]);
+        assert.deepEqual(warm.map((r) => r.status), [200, 200]);
+        assert.equal(up.connections(), 2, 'two warm connections');
+        const r = await get('/again');
+        assert.equal(r.status, 200, r.body);
+        assert.equal(r.body, `ok GET /keepalive-closed-on-reuse-twice-${client}/again`);
+        const again = up.received.filter((q) => q.path.endsWith('/again'));
+        assert.equal(again.length, 2, 'sent once more, not twice');
+        assert.ok((again[1]?.conn ?? 0) >= 2, 'the resend went on a new connection');
       },
     },
     {

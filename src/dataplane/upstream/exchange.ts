@@ -203,11 +203,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       const again = this.reissue;
       this.reissue = null;
       if (again !== null && code === 'NGATE_ERR_UPSTREAM_RESET' && !ctx.aborted) {
-        // Once, on the same endpoint: the pool opens a fresh connection for it.
+        // Once, on the same endpoint, on a connection opened for it: another idle one may be as stale.
         this.released = false;
         this.controller = null;
         this.endpoint.begin();
-        this.endpoint.dispatcher.dispatch(again, this);
+        this.endpoint.dispatcher.dispatchFresh(again, this);
         return;
       }
       this.detach();

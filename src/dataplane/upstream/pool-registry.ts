@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { buildConnector, type Pool, type Dispatcher } from 'undici';
+import { UndiciPool } from './undici-pool';
 import type { UpstreamClient } from '../../config/pool-schema';
 import type { UpstreamTls } from '../../config/tls-material';
 import { countingConnector, type ConnectionObserver } from './counting-connector';
@@ -12,6 +13,8 @@ export type { ConnectionObserver } from './counting-connector';
 /** What the data path needs of an upstream pool: undici's Pool and the native H1Pool both fit. */
 export interface UpstreamDispatcher {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  /** Sends on a connection opened for this request, never an idle keep-alive one (a resend after a stale socket). */
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
   close(): Promise<void>;
   /** Takes a DeferredBody (context.ts) as `opts.body` (the native client). */
@@ -85,7 +88,7 @@ export class PoolRegistry {
         allowH2: h2,
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
-      const undici = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
+      const undici = secure ? new TlsPool(origin, options, url.host) : new UndiciPool(origin, options);
       pool = h2 ? new H2Dispatcher(undici) : undici;
     }
     this.pools.set(key, pool);

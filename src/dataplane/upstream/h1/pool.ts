@@ -84,6 +84,22 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     return true;
   }
 
+  /**
+   * A request on a connection opened for it, beyond the limit if need be (a
+   * resend after a stale keep-alive socket: an idle or just-released one may
+   * be as stale). The extra connection closes after its response.
+   */
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const req = new H1Request(this, opts, handler);
+    req.fresh = true;
+    if (this.closing) {
+      queueMicrotask(() => req.fail(closedError()));
+      return false;
+    }
+    req.start();
+    return true;
+  }
+
   /** The small request/response API the mirror uses; the body is only drained. */
   request(opts: Dispatcher.RequestOptions): Promise<MirrorResponse> {
     const m = new MirrorRequest();
@@ -93,6 +109,10 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
 
   enqueue(req: H1Request): void {
     if (!req.active) return;
+    if (req.fresh) {
+      this.open().assign(req);
+      return;
+    }
     const idle = this.idle;
     while (idle.length > 0) {
       const conn = idle.pop() as H1Connection;
@@ -113,7 +133,8 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
   }
 
   release(conn: H1Connection, hintMs: number): void {
-    if (this.closing) return conn.destroy();
+    // Over the limit (a fresh connection for a resend): this one goes.
+    if (this.closing || this.all.size > this.opts.connections) return conn.destroy();
     const next = this.nextQueued();
     if (next !== null) {
       conn.assign(next);

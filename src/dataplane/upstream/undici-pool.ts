@@ -1,0 +1,26 @@
+import { Client, Pool, type Dispatcher } from 'undici';
+
+/**
+ * undici's Pool, plus a request on a connection of its own: the resend of a
+ * request whose reused keep-alive socket the upstream had closed must not
+ * meet another such socket. The one-off client closes once it answered.
+ */
+export class UndiciPool extends Pool {
+  private readonly clientOptions: Client.Options;
+
+  constructor(
+    private readonly origin: string,
+    options: Pool.Options,
+  ) {
+    super(origin, options);
+    const { connections: _connections, ...rest } = options;
+    this.clientOptions = rest;
+  }
+
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const client = new Client(this.origin, this.clientOptions);
+    const queued = client.dispatch(opts, handler);
+    client.close().catch(() => undefined);
+    return queued;
+  }
+}
