@@ -98,7 +98,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   /**
    * undici's entry: its header object, flattened for `onResponseHead`.
-   * undici fails a request only once the socket it broke has closed, after
+   * undici's HTTP/1.1 client fails a request only once the socket it broke has closed, after
    * the read that held the head: a body malformed from its first bytes (in
    * that read) would surface after the head went downstream. The head is
    * handed on once the close phase of this loop turn is past, so such a
@@ -111,7 +111,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       if (typeof value === 'string') flat.push(name, value);
       else if (value !== undefined) for (const v of value) flat.push(name, v);
     }
-    this.deferHead = true;
+    this.deferHead = this.endpoint.dispatcher.failsOnClose === true;
     this.onResponseHead(controller, statusCode, flat);
   }
 

@@ -17,6 +17,8 @@ export interface UpstreamDispatcher {
   dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
   close(): Promise<void>;
+  /** Reports a broken response only once its socket closed (undici's HTTP/1.1 client): see UpstreamExchange.onResponseStart. */
+  readonly failsOnClose?: boolean;
   /** Takes a DeferredBody (context.ts) as `opts.body` (the native client). */
   readonly acceptsDeferredBody?: boolean;
 }

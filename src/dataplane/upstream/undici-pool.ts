@@ -6,6 +6,8 @@ import { Client, Pool, type Dispatcher } from 'undici';
  * meet another such socket. The one-off client closes once it answered.
  */
 export class UndiciPool extends Pool {
+  /** Set for HTTP/1.1; an h2 pool reports stream errors as they come. */
+  readonly failsOnClose: boolean;
   private readonly clientOptions: Client.Options;
 
   constructor(
@@ -13,6 +15,7 @@ export class UndiciPool extends Pool {
     options: Pool.Options,
   ) {
     super(origin, options);
+    this.failsOnClose = options.allowH2 !== true;
     const { connections: _connections, ...rest } = options;
     this.clientOptions = rest;
   }
