@@ -98,11 +98,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   /**
    * undici's entry: its header object, flattened for `onResponseHead`.
-   * undici's HTTP/1.1 client fails a request only once the socket it broke has closed, after
-   * the read that held the head: a body malformed from its first bytes (in
-   * that read) would surface after the head went downstream. The head is
-   * handed on once the close phase of this loop turn is past, so such a
-   * failure still answers an ngate error.
+   * undici's HTTP/1.1 client fails a request only once the socket it broke
+   * has closed, after the read that held the head: a body malformed from its
+   * first bytes (in that read) would surface after the head went
+   * downstream. The head is handed on once the close phase of this loop
+   * turn is past, so such a failure still answers an ngate error.
    */
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     const flat: string[] = [];
