@@ -6,7 +6,7 @@ import type { ServerHttp2Stream } from 'node:http2';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Pool } from 'undici';
+import { UndiciPool } from '../src/dataplane/upstream/undici-pool';
 import { startBackend, type Backend } from './helpers/backends';
 import { startH2Backend, type H2Backend } from './helpers/h2-backends';
 import { startGateway, type Gateway } from './helpers/gateway';
@@ -104,7 +104,7 @@ function h2Handler(log: H2Log) {
   };
 }
 
-function pipeline(name: string, pool: string): string {
+function pipeline(name: string, pool: string, timeout = `${TIMEOUT_MS}ms`): string {
   return `---
 kind: Pipeline
 name: ${name}
@@ -113,7 +113,7 @@ filters:
     kind: Proxy
     mainPool:
       serviceName: ${name}
-      timeout: ${TIMEOUT_MS}ms
+      timeout: ${timeout}
 ${pool
   .split('\n')
   .map((l) => `      ${l}`)
@@ -147,10 +147,20 @@ rules:
         backend: undici
       - pathPrefix: /h2
         backend: h2
+      - pathPrefix: /unbounded-native
+        backend: unbounded-native
+      - pathPrefix: /unbounded-undici
+        backend: unbounded-undici
+      - pathPrefix: /unbounded-h2
+        backend: unbounded-h2
 ${pipeline('native', `client: native\nservers: [{ url: ${h1.url} }]`)}${pipeline('undici', `client: undici\nservers: [{ url: ${h1.url} }]`)}${pipeline(
         'h2',
         `protocol: h2\nservers: [{ url: http://127.0.0.1:${h2.port} }]`,
-      )}`,
+      )}${pipeline('unbounded-native', `client: native\nservers: [{ url: ${h1.url} }]`, '0s')}${pipeline(
+        'unbounded-undici',
+        `client: undici\nservers: [{ url: ${h1.url} }]`,
+        '0s',
+      )}${pipeline('unbounded-h2', `protocol: h2\nservers: [{ url: http://127.0.0.1:${h2.port} }]`, '0s')}`,
       { workers: 1 },
     );
   });
@@ -174,6 +184,11 @@ ${pipeline('native', `client: native\nservers: [{ url: ${h1.url} }]`)}${pipeline
       .filter((r) => r.path === `${prefix}/trickle`)
       .map((r) => r.error);
   }
+
+  it('timeout 0 is no whole-response limit: the trickled body arrives whole on every client', async () => {
+    const outcomes = await Promise.all(['native', 'undici', 'h2'].map((client) => get(gw.url('front', `/unbounded-${client}/trickle`))));
+    for (const r of outcomes) assert.deepEqual(r, { status: 200, bytes: TRICKLE_BYTES, complete: true });
+  });
 
   for (const client of ['native', 'undici', 'h2'] as const) {
     it(`${client}: a body trickled past the timeout is cut off, counted and logged as a timeout`, async () => {
@@ -230,7 +245,7 @@ describe('DeadlineDispatcher leaves no timer behind', () => {
         live.delete(id);
       },
     }).enable();
-    const pool = new Pool(backend.url, { connections: 4 });
+    const pool = new UndiciPool(backend.url, { connections: 4 });
     const dispatcher = new DeadlineDispatcher(pool, 60_000);
     try {
       let started = 0;

@@ -45,6 +45,34 @@ function firstThen(first: Script, rest: Script = ok): Script {
 const badFirstChunk: Script = (req, i) =>
   req.path.endsWith('/after') ? ok(req, i) : [['write', 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nx-up: 1\r\n\r\nzz\r\n']];
 
+const clients = ['native', 'undici'] as const;
+
+/** Answers the first request of each connection (after a pause, so concurrent ones open their own); closes on any later one. */
+function closesReused(): Script {
+  const served = new Set<number>();
+  return (req, i) => {
+    if (served.has(req.conn)) return [['end']];
+    served.add(req.conn);
+    return [['wait', 100], ...ok(req, i)];
+  };
+}
+
+/** Status lines and heads no HTTP/1.1 client may accept (the requests after them start the list over). */
+const BAD_STATUS_LINES = [
+  'HTTP/1.1 abc OK\r\n\r\n',
+  'HTTP/1.1 2000 OK\r\ncontent-length: 0\r\n\r\n',
+  'garbage\r\n\r\n',
+  'HTTP/9 200 OK\r\n\r\n',
+  'HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok',
+  'HTTP/1.1 2OO OK\r\n',
+  'HTTP/1.1 200 OK\r\nbad header line\r\n\r\n',
+  '\x00\x01\x02 binary\r\n\r\n',
+];
+
+/** Requests per burst and bursts for the stale keep-alive scenarios. */
+const BURST = 8;
+const BURSTS = 15;
+
 const scenarios: Scenario[] = [
   {
     name: 'refused',
@@ -108,30 +136,22 @@ const scenarios: Scenario[] = [
       await assert.rejects(get());
     },
   },
-  {
-    // The head and a malformed first chunk-size line in one read: the error comes before the listener wrote anything.
-    name: 'bad-first-chunk',
-    script: badFirstChunk,
-    check: async ({ get }) => {
-      const r = await get();
-      assertGatewayError(r, 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
-      assert.equal(r.headers['x-up'], undefined, "none of the upstream's headers");
-      assert.equal((await get('/after')).body, 'ok GET /bad-first-chunk/after');
-    },
-  },
-  {
-    // undici reports the parse error once its socket closed, after the head went out: an abortive close, never a clean end.
-    name: 'bad-first-chunk-undici',
-    pool: 'client: undici',
-    script: badFirstChunk,
-    check: async ({ get, raw }) => {
-      await assert.rejects(get());
-      const wire = await raw('/raw');
-      assert.ok(!wire.text.includes('\r\n\r\n'), JSON.stringify(wire.text));
-      assert.equal(wire.closed, true);
-      assert.equal((await get('/after')).body, 'ok GET /bad-first-chunk-undici/after');
-    },
-  },
+  ...clients.map(
+    (client): Scenario => ({
+      // The head and a malformed first chunk-size line in one read: the error comes before the listener wrote anything.
+      name: `bad-first-chunk-${client}`,
+      pool: `client: ${client}`,
+      script: badFirstChunk,
+      check: async ({ get, raw }) => {
+        const r = await get();
+        assertGatewayError(r, 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+        assert.equal(r.headers['x-up'], undefined, "none of the upstream's headers");
+        const wire = await raw('/raw');
+        assert.match(wire.text, /^HTTP\/1\.1 502 /, JSON.stringify(wire.text));
+        assert.equal((await get('/after')).body, `ok GET /bad-first-chunk-${client}/after`);
+      },
+    }),
+  ),
   {
     name: 'late-response',
     pool: 'timeout: 300ms, maxConnectionsPerWorker: 1',
@@ -150,13 +170,20 @@ const scenarios: Scenario[] = [
       assert.ok(up.received.every((r, i) => i === 0 || r.conn !== up.received[0]?.conn), 'the timed-out socket was not reused');
     },
   },
-  {
-    name: 'invalid-status-line',
-    script: (_req, i) => [['write', ['HTTP/1.1 abc OK\r\n\r\n', 'HTTP/1.1 2000 OK\r\ncontent-length: 0\r\n\r\n', 'garbage\r\n\r\n', 'HTTP/9 200 OK\r\n\r\n'][i] ?? '']],
-    check: async ({ get }) => {
-      for (let i = 0; i < 4; i++) assertGatewayError(await get(`/${i}`), 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
-    },
-  },
+  ...clients.map(
+    (client): Scenario => ({
+      // Malformed first bytes: nothing went downstream yet, so the client gets ngate's 502, whichever upstream client read them.
+      name: `invalid-status-line-${client}`,
+      pool: `client: ${client}`,
+      script: (req, i) => (req.path.endsWith('/after') ? ok(req, i) : [['write', BAD_STATUS_LINES[i % BAD_STATUS_LINES.length] as string]]),
+      check: async ({ get, raw }) => {
+        for (let i = 0; i < BAD_STATUS_LINES.length; i++) assertGatewayError(await get(`/${i}`), 502, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+        assert.equal((await get('/after')).body, `ok GET /invalid-status-line-${client}/after`);
+        const wire = await raw('/raw');
+        assert.match(wire.text, /^HTTP\/1\.1 502 /, JSON.stringify(wire.text));
+      },
+    }),
+  ),
   {
     // Bare LF line endings never end the head with CRLFCRLF: refused as soon as seen, not at the 20 s timeout.
     name: 'bare-lf-head',
@@ -266,27 +293,69 @@ const scenarios: Scenario[] = [
       assert.notEqual(up.received[1]?.conn, up.received[0]?.conn);
     },
   },
-  {
-    name: 'keepalive-closed-on-reuse',
-    // Connection 0 answers its first request, then closes as the next one arrives on it.
-    script: (req, i) => (req.conn === 0 && i > 0 ? [['end']] : ok(req, i)),
-    check: async ({ get, up }) => {
-      assert.equal((await get('/warm')).status, 200);
-      const r = await get('/again');
-      assert.equal(r.status, 200, 'an idempotent request is retried on a fresh connection');
-      assert.equal(r.body, 'ok GET /keepalive-closed-on-reuse/again');
-      assert.equal(up.received.filter((q) => q.path.endsWith('/again')).length, 2, 'retried once');
+  ...clients.flatMap((client): Scenario[] => [
+    {
+      // Every connection closes (FIN, no `connection: close`) right after its answer: bursts keep landing on sockets the
+      // upstream just closed. A GET that met one is sent again on a new connection, once, and succeeds.
+      name: `keepalive-closed-after-each-${client}`,
+      pool: `client: ${client}, maxConnectionsPerWorker: 4`,
+      script: (req) => [['write', reply(200, `ok ${req.method} ${req.path}`)], ['end']],
+      check: async ({ get, up }) => {
+        for (let b = 0; b < BURSTS; b++) {
+          const replies = await Promise.all(Array.from({ length: BURST }, (_, i) => get(`/${b}-${i}`)));
+          for (const [i, r] of replies.entries()) assert.equal(r.status, 200, `burst ${b} request ${i}: ${r.body}`);
+        }
+        const sent = new Map<string, number>();
+        for (const q of up.received) sent.set(q.path, (sent.get(q.path) ?? 0) + 1);
+        assert.ok([...sent.values()].every((n) => n <= 2), 'each request reached the upstream at most twice');
+      },
     },
-  },
-  {
-    name: 'keepalive-closed-on-reuse-post',
-    script: (req, i) => (req.conn === 0 && i > 0 ? [['end']] : ok(req, i)),
-    check: async ({ get, up }) => {
-      assert.equal((await get('/warm')).status, 200);
-      assertGatewayError(await get('/post', 'POST', 'once'), 502, 'NGATE_ERR_UPSTREAM_RESET');
-      assert.equal(up.received.filter((q) => q.method === 'POST').length, 1, 'a POST is never sent twice');
+    {
+      // Two warm connections, both closed by the upstream as a request arrives on them again: the resend must not take
+      // the other idle one (just as stale) but a new connection.
+      name: `keepalive-closed-on-reuse-twice-${client}`,
+      pool: `client: ${client}`,
+      script: closesReused(),
+      check: async ({ get, up }) => {
+        const warm = await Promise.all([get('/warm-a'), get('/warm-b')]);
+        assert.deepEqual(warm.map((r) => r.status), [200, 200]);
+        assert.equal(up.connections(), 2, 'two warm connections');
+        const r = await get('/again');
+        assert.equal(r.status, 200, r.body);
+        assert.equal(r.body, `ok GET /keepalive-closed-on-reuse-twice-${client}/again`);
+        const again = up.received.filter((q) => q.path.endsWith('/again'));
+        assert.equal(again.length, 2, 'sent once more, not twice');
+        assert.ok((again[1]?.conn ?? 0) >= 2, 'the resend went on a new connection');
+      },
     },
-  },
+    {
+      name: `keepalive-closed-on-reuse-${client}`,
+      pool: `client: ${client}`,
+      // Connection 0 answers its first request, then closes as the next one arrives on it.
+      script: (req, i) => (req.conn === 0 && i > 0 ? [['end']] : ok(req, i)),
+      check: async ({ get, up }) => {
+        assert.equal((await get('/warm')).status, 200);
+        const r = await get('/again');
+        assert.equal(r.status, 200, 'an idempotent request is retried on a fresh connection');
+        assert.equal(r.body, `ok GET /keepalive-closed-on-reuse-${client}/again`);
+        const again = up.received.filter((q) => q.path.endsWith('/again'));
+        assert.equal(again.length, 2, 'retried once');
+        assert.notEqual(again[1]?.conn, again[0]?.conn, 'on another connection');
+      },
+    },
+  ]),
+  ...clients.map(
+    (client): Scenario => ({
+      name: `keepalive-closed-on-reuse-post-${client}`,
+      pool: `client: ${client}`,
+      script: (req, i) => (req.conn === 0 && i > 0 ? [['end']] : ok(req, i)),
+      check: async ({ get, up }) => {
+        assert.equal((await get('/warm')).status, 200);
+        assertGatewayError(await get('/post', 'POST', 'once'), 502, 'NGATE_ERR_UPSTREAM_RESET');
+        assert.equal(up.received.filter((q) => q.method === 'POST').length, 1, 'a POST is never sent twice');
+      },
+    }),
+  ),
 ];
 
 /** The engine's open file descriptors, as their link targets (socket:[inode], pipe:[...], /dev/null...). */

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { UpstreamDispatcher } from '../../src/dataplane/upstream/pool-registry';
 import type { LoadBalanceSpec } from '../../src/config/pool-schema';
 import { RequestContext } from '../../src/dataplane/context';
 import { Endpoint } from '../../src/dataplane/balancer/endpoint';
@@ -7,7 +7,7 @@ import { HeaderList } from '../../src/dataplane/headers';
 import { ENDPOINT_STRIDE, HEALTH, IN_FLIGHT } from '../../src/shared/sab-layout';
 
 /** Balancers never dispatch; a stand-in is enough. */
-const fakeDispatcher = {} as Dispatcher;
+const fakeDispatcher = {} as UpstreamDispatcher;
 
 export interface TestPool {
   readonly endpoints: Endpoint[];

@@ -6,7 +6,7 @@ import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
 import { CHUNKED } from './framing';
 import { NodeBodySink } from './node-body-sink';
-import { nodeRequestBody } from './node-request-body';
+import { nodeRequestBody, type BodyDiscarder } from './node-request-body';
 import { NULL_SINK } from './request-core';
 
 export type NodeResponse = ServerResponse | Http2ServerResponse;
@@ -18,7 +18,9 @@ const H2_FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-connection', 't
 export const poisoned = new WeakSet<object>();
 
 /** A request on the node engine (HTTP/1.x through node:http, h2/h2c through node:http2's compat API). */
-export class NodeExchange extends Exchange {
+export class NodeExchange extends Exchange implements BodyDiscarder {
+  discardBody: (() => void) | null = null;
+
   constructor(
     readonly req: Readable & { socket: object; httpVersionMajor: number; httpVersionMinor: number },
     readonly res: NodeResponse,
@@ -26,6 +28,13 @@ export class NodeExchange extends Exchange {
     holder: RuntimeHolder,
   ) {
     super(ctx, holder);
+  }
+
+  /** The response is over: a request body still arriving is read to its end and dropped, so the connection serves the next request. */
+  override finish(): void {
+    if (this.finished) return;
+    super.finish();
+    if (!this.bodyComplete && this.discardBody !== null) this.discardBody();
   }
 
   /** The response closed: before its end means the client went away. */

@@ -8,10 +8,12 @@ const HIGH_WATER_MARK = 256 * 1024;
  * The request body of a node:http / node:http2 request as the Readable the
  * pipeline expects, with the same contract as the uWS one: backpressure
  * pauses the client, a body over `limit` fails with 413, and `bodyComplete`
- * is set when the last byte arrived.
+ * is set when the last byte arrived. `discard` (below) drops what is left
+ * once the response went out without it.
  */
-export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: number, ex: Exchange): Readable {
+export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: number, ex: Exchange & BodyDiscarder): Readable {
   let received = 0;
+  let discarding = false;
   const body = new Readable({
     highWaterMark: HIGH_WATER_MARK,
     read() {
@@ -19,8 +21,13 @@ export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: numbe
     },
   });
   req.on('data', (chunk: Buffer) => {
-    if (body.destroyed) return;
     received += chunk.length;
+    if (discarding) {
+      // Discarded up to the body limit, as it would have been read: past it the connection goes.
+      if (limit > 0 && received > limit) req.destroy();
+      return;
+    }
+    if (body.destroyed) return;
     if (limit > 0 && received > limit) {
       ctx.errorCode = 'NGATE_ERR_BODY_TOO_LARGE';
       req.pause();
@@ -36,5 +43,20 @@ export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: numbe
   req.on('error', (err) => {
     if (!body.destroyed) body.destroy(err);
   });
+  ex.discardBody = (): void => {
+    if (ex.bodyComplete || discarding) return;
+    discarding = true;
+    if (!body.destroyed) body.destroy();
+    req.resume();
+  };
   return body;
+}
+
+/**
+ * Drops the rest of a request body nobody reads any more (an upstream that
+ * answered before it took the upload): node:http parses the next request on
+ * the connection only once this one's body was read to its end.
+ */
+export interface BodyDiscarder {
+  discardBody: (() => void) | null;
 }

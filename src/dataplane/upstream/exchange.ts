@@ -18,6 +18,18 @@ const SKIPPED = new Set([...HOP_BY_HOP, ...REFRAMED]);
 
 type Controller = Dispatcher.DispatchController;
 
+/**
+ * A setImmediate callback runs before the close callbacks of its loop turn;
+ * one scheduled from it runs after them.
+ */
+function afterCloses(ex: UpstreamExchange): void {
+  setImmediate(headReady, ex);
+}
+
+function headReady(ex: UpstreamExchange): void {
+  ex.headReady();
+}
+
 /** The result of an attempt that failed in a way the retry policy allows to try again. */
 export const RETRY = 'retry';
 
@@ -59,6 +71,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
    * likely met a keep-alive socket the upstream closed as it was reused.
    */
   private reissue: Dispatcher.DispatchOptions | null = null;
+  /** undici's head waits for the socket closes of this loop turn (see onResponseStart). */
+  private deferHead = false;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -85,7 +99,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.ctx.aborted) controller.abort(new Error('client aborted'));
   }
 
-  /** undici's entry: its header object, flattened for `onResponseHead`. */
+  /**
+   * undici's entry: its header object, flattened for `onResponseHead`.
+   * undici's HTTP/1.1 client fails a request only once the socket it broke
+   * has closed, after the read that held the head: a body malformed from its
+   * first bytes (in that read) would surface after the head went
+   * downstream. The head is handed on once the close phase of this loop
+   * turn is past, so such a failure still answers an ngate error.
+   */
   onResponseStart(controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
     const flat: string[] = [];
     for (const name in headers) {
@@ -93,6 +114,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       if (typeof value === 'string') flat.push(name, value);
       else if (value !== undefined) for (const v of value) flat.push(name, v);
     }
+    this.deferHead = this.endpoint.dispatcher.failsOnClose === true;
     this.onResponseHead(controller, statusCode, flat);
   }
 
@@ -129,6 +151,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.length = length;
     if (!bodyless(ctx.method, statusCode)) this.expected = length;
     ctx.streamedBody = this;
+    if (this.deferHead) setImmediate(afterCloses, this);
+    else this.finishHeaders('');
+  }
+
+  /** Hands the head on (the second turn of `afterCloses`), unless the exchange settled meanwhile. */
+  headReady(): void {
     this.finishHeaders('');
   }
 
@@ -184,11 +212,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       const again = this.reissue;
       this.reissue = null;
       if (again !== null && code === 'NGATE_ERR_UPSTREAM_RESET' && !ctx.aborted) {
-        // Once, on the same endpoint: the pool opens a fresh connection for it.
+        // Once, on the same endpoint, on a connection opened for it: another idle one may be as stale.
         this.released = false;
         this.controller = null;
         this.endpoint.begin();
-        this.endpoint.dispatcher.dispatch(again, this);
+        this.endpoint.dispatcher.dispatchFresh(again, this);
         return;
       }
       this.detach();

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UpstreamDispatcher } from './pool-registry';
+import type { UndiciPool } from './undici-pool';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -144,7 +145,12 @@ function isReadable(body: unknown): body is Readable {
 
 /** An undici pool speaking HTTP/2: streamed request bodies go out as H2UploadBody. */
 export class H2Dispatcher implements UpstreamDispatcher {
-  constructor(private readonly pool: Dispatcher) {}
+  constructor(private readonly pool: UndiciPool) {}
+
+  /** Only bodiless requests are resent (exchange.ts): no upload to wrap. */
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.pool.dispatchFresh(opts, handler);
+  }
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const body = opts.body;

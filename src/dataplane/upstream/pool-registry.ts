@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { buildConnector, type Pool, type Dispatcher } from 'undici';
+import { UndiciPool } from './undici-pool';
 import type { UpstreamClient } from '../../config/pool-schema';
 import type { UpstreamTls } from '../../config/tls-material';
 import { countingConnector, type ConnectionObserver } from './counting-connector';
@@ -13,8 +14,12 @@ export type { ConnectionObserver } from './counting-connector';
 /** What the data path needs of an upstream pool: undici's Pool and the native H1Pool both fit. */
 export interface UpstreamDispatcher {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  /** Sends on a connection opened for this request, never an idle keep-alive one (a resend after a stale socket). */
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   request(opts: Dispatcher.RequestOptions): Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>;
   close(): Promise<void>;
+  /** Reports a broken response only once its socket closed (undici's HTTP/1.1 client): see UpstreamExchange.onResponseStart. */
+  readonly failsOnClose?: boolean;
   /** Takes a DeferredBody (context.ts) as `opts.body` (the native client). */
   readonly acceptsDeferredBody?: boolean;
 }
@@ -87,8 +92,9 @@ export class PoolRegistry {
         allowH2: h2,
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
-      const undici = secure ? new TlsPool(origin, options, url.host) : new Pool(origin, options);
-      pool = new DeadlineDispatcher(h2 ? new H2Dispatcher(undici) : undici, opts.timeout);
+      const undici = secure ? new TlsPool(origin, options, url.host) : new UndiciPool(origin, options);
+      const inner = h2 ? new H2Dispatcher(undici) : undici;
+      pool = opts.timeout === 0 ? inner : new DeadlineDispatcher(inner, opts.timeout);
     }
     this.pools.set(key, pool);
     return pool;

@@ -74,13 +74,21 @@ class DeadlineHandler implements Dispatcher.DispatchHandler {
 
 /** An undici pool (HTTP/1.1 or h2) whose `timeout` bounds the whole response, as the native client's does. */
 export class DeadlineDispatcher implements UpstreamDispatcher {
+  readonly failsOnClose: boolean;
+
   constructor(
     private readonly pool: UpstreamDispatcher,
     private readonly timeout: number,
-  ) {}
+  ) {
+    this.failsOnClose = pool.failsOnClose === true;
+  }
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     return this.pool.dispatch(opts, new DeadlineHandler(handler, this.timeout));
+  }
+
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    return this.pool.dispatchFresh(opts, new DeadlineHandler(handler, this.timeout));
   }
 
   /** The mirror's path: bounded by undici's gap timeouts only (its copy never delays the main request). */

@@ -8,7 +8,8 @@
  */
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Pool, buildConnector, type Dispatcher } from 'undici';
+import { type Pool, buildConnector, type Dispatcher } from 'undici';
+import { UndiciPool } from './undici-pool';
 import type { UpstreamTls } from '../../config/tls-material';
 
 /** The name SNI and verification use for an origin, or null for a bare IP address. */
@@ -42,7 +43,7 @@ export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeou
 }
 
 /** A Pool whose requests all carry the same SNI key, so keep-alive connections survive changing Host headers. */
-export class TlsPool extends Pool {
+export class TlsPool extends UndiciPool {
   constructor(
     origin: string,
     options: Pool.Options,
@@ -54,5 +55,10 @@ export class TlsPool extends Pool {
   override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     (opts as { servername?: string }).servername = this.fixedName;
     return super.dispatch(opts, handler);
+  }
+
+  override dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    (opts as { servername?: string }).servername = this.fixedName;
+    return super.dispatchFresh(opts, handler);
   }
 }

@@ -82,6 +82,26 @@ function statusOf(line: string): number {
   return a * 100 + b * 10 + c;
 }
 
+/**
+ * The first bytes of a head that is not complete yet: fails as soon as they
+ * cannot begin "HTTP/1.x NNN", rather than waiting for a head end that an
+ * upstream speaking something else may never send.
+ */
+function statusPrefix(data: Buffer): void {
+  const n = Math.min(data.length, 13);
+  for (let i = 0; i < n; i++) {
+    const c = data[i] as number;
+    let ok: boolean;
+    if (i < 7) ok = c === HTTP_1.charCodeAt(i);
+    else if (i === 7) ok = c === 48 || c === 49;
+    else if (i === 8 || i === 12) ok = c === 32 || (i === 12 && c === 13);
+    else ok = c >= (i === 9 ? 49 : 48) && c <= 57;
+    if (!ok) fail('invalid status line', 'HPE_INVALID_STATUS');
+  }
+}
+
+const HTTP_1 = 'HTTP/1.';
+
 /** One Content-Length value (plain decimal), which must equal any seen before (`seen`, -1: none). */
 function sameLength(seen: number, value: string): number {
   const v = value.trim();
@@ -161,6 +181,7 @@ export class ResponseParser {
           const end = data.indexOf('\r\n\r\n', from, 'latin1');
           if (end === -1) {
             if (data.length > MAX_HEAD) fail('response headers too large', 'UND_ERR_HEADERS_OVERFLOW');
+            statusPrefix(data);
             // A head with bare LF line endings never shows CRLFCRLF: fail now, not at the timeout.
             // Only the new bytes are scanned (a whole head is checked once by parseHead).
             bareLf(data, prev === null ? 0 : prev.length);

@@ -71,11 +71,29 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.now = this.readClock();
     // A response deadline is set by the first tick after the request went out, from that tick's
     // clock read: it fires up to two ticks after its time, never before.
-    this.tickMs = Math.max(10, Math.min(250, Math.floor(Math.min(opts.connectTimeout, opts.timeout, opts.keepAliveTimeout) / 5)));
+    // `timeout: 0` has no response deadline, so it does not set the pace.
+    const shortest = Math.min(opts.connectTimeout, opts.timeout === 0 ? Infinity : opts.timeout, opts.keepAliveTimeout);
+    this.tickMs = Math.max(10, Math.min(250, Math.floor(shortest / 5)));
   }
 
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     const req = new H1Request(this, opts, handler);
+    if (this.closing) {
+      queueMicrotask(() => req.fail(closedError()));
+      return false;
+    }
+    req.start();
+    return true;
+  }
+
+  /**
+   * A request on a connection opened for it, beyond the limit if need be (a
+   * resend after a stale keep-alive socket: an idle or just-released one may
+   * be as stale). The extra connection closes after its response.
+   */
+  dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const req = new H1Request(this, opts, handler);
+    req.fresh = true;
     if (this.closing) {
       queueMicrotask(() => req.fail(closedError()));
       return false;
@@ -93,6 +111,10 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
 
   enqueue(req: H1Request): void {
     if (!req.active) return;
+    if (req.fresh) {
+      this.open().assign(req);
+      return;
+    }
     const idle = this.idle;
     while (idle.length > 0) {
       const conn = idle.pop() as H1Connection;
@@ -113,7 +135,8 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
   }
 
   release(conn: H1Connection, hintMs: number): void {
-    if (this.closing) return conn.destroy();
+    // Over the limit (a fresh connection for a resend): this one goes.
+    if (this.closing || this.all.size > this.opts.connections) return conn.destroy();
     const next = this.nextQueued();
     if (next !== null) {
       conn.assign(next);
@@ -231,7 +254,11 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
       if (conn.rearm) {
         // What rearmed it happened before `now`: a deadline counted from `now` fires late, never early.
         conn.rearm = false;
-        if (conn.deadlineKind === Deadline.Response) conn.deadline = now + timeout;
+        // `timeout: 0`: no whole-response limit (a long download, a stream); the connect deadline still applies.
+        if (conn.deadlineKind === Deadline.Response) {
+          if (timeout === 0) conn.deadlineKind = Deadline.None;
+          else conn.deadline = now + timeout;
+        }
       }
       if (conn.deadlineKind !== Deadline.None && conn.deadline <= now) conn.expire();
     }

@@ -84,6 +84,8 @@ export class H1Request implements Dispatcher.DispatchController, BodyWaiter {
   conn: H1Connection | null = null;
   /** Waiting in the pool's queue. */
   queued = false;
+  /** Goes on a connection opened for it (H1Pool.dispatchFresh). */
+  fresh = false;
   private state = 0; // 0 active, 1 finished, 2 aborted
   private pausedFlag = false;
   private abortReason: Error | null = null;
