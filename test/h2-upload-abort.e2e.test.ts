@@ -201,7 +201,8 @@ for (const engine of ['uws', 'node']) {
       await eventually(async () => (up.received > from ? true : undefined), 5000, 'the upload reaching the upstream');
       u.send(30);
       u.finish();
-      const text = await Promise.race([u.response, new Promise<string>((resolve) => setTimeout(() => resolve(''), 5000).unref())]);
+      // Bounded (a hang fails), generous for a loaded machine; what arrived so far is what the assertion shows.
+      const text = await Promise.race([u.response, new Promise<string>((resolve) => setTimeout(() => resolve(u.text()), 15_000).unref())]);
       u.socket.destroy();
       assert.match(text, /^HTTP\/1\.1 413 /);
       await stillServes(gw, 'front');
