@@ -110,6 +110,39 @@ describe('objects shown with [redacted] and applied back', () => {
     assert.equal((await http(`${gw.admin}/apis/v2/objects/copy`)).status, 404);
   });
 
+  it('a list of redacted keys is kept whole or replaced whole, never matched by position after an edit', async () => {
+    const [a, b, c] = ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb', 'key-cccccccccccccccc'];
+    const keyed = (keys: string[]): string => `kind: Pipeline
+name: keyed
+flow: [{ filter: auth, jumpIf: { invalid: END } }, { filter: ok }]
+filters:
+  - { name: auth, kind: Validator, apiKey: { keys: ${JSON.stringify(keys)} } }
+  - { name: ok, kind: Mock, rules: [{ body: keyed }] }
+`;
+    assert.equal((await http(`${gw.admin}/apis/v2/objects`, { method: 'POST', body: keyed([a, b, c]) })).status, 201);
+    const server = await http(`${gw.admin}/apis/v2/objects/api`);
+    const api = JSON.parse(server.body) as { rules: { paths: { pathPrefix: string; backend: string }[] }[] };
+    api.rules[0]?.paths.unshift({ pathPrefix: '/keyed', backend: 'keyed' });
+    assert.equal((await http(`${gw.admin}/apis/v2/objects/api`, { method: 'PUT', body: JSON.stringify(api) })).status, 200);
+    const accepted = async (key: string): Promise<number> => (await http(gw.url('api', '/keyed'), { headers: { 'x-api-key': key } })).status;
+    const put = (keys: string[]): ReturnType<typeof http> => http(`${gw.admin}/apis/v2/objects/keyed`, { method: 'PUT', body: keyed(keys) });
+
+    const R = '[redacted]';
+    assert.equal((await put([R, R, R])).status, 200, 'kept whole');
+    assert.deepEqual([await accepted(a), await accepted(b), await accepted(c)], [200, 200, 200]);
+    const generationBefore = await generation();
+    for (const edited of [[R, R], [R, R, R, R], ['key-dddddddddddddddd', R, R]]) {
+      const r = await put(edited);
+      assert.equal(r.status, 400, `${JSON.stringify(edited)}: ${r.body}`);
+      assert.match(r.body, /filters\[0\]\.apiKey\.keys/);
+      assert.match(r.body, /changed length or mixes them with real values/);
+    }
+    assert.equal(await generation(), generationBefore, 'nothing applied');
+    assert.deepEqual([await accepted(a), await accepted(b), await accepted(c)], [200, 200, 200]);
+    assert.equal((await put([b, c])).status, 200, 'replaced whole');
+    assert.deepEqual([await accepted(a), await accepted(b), await accepted(c)], [401, 200, 200]);
+  });
+
   it('refuses a body that is not valid UTF-8 with the byte offset; the CLI names the file', async () => {
     const before = await generation();
     const bytes = Buffer.concat([Buffer.from('kind: Pipeline\nname: bad\n# caf'), Buffer.from([0xe9, 0x0a])]);
