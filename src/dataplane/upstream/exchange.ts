@@ -324,6 +324,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     const retry = this.retry as RetryPolicy;
     if (code === 'NGATE_ERR_UPSTREAM_CONNECT' || code === 'NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT') return retry.afterConnectFailure(this.ctx);
     if (code === 'NGATE_ERR_UPSTREAM_RESET') return retry.afterReset(this.ctx);
+    if (code === 'NGATE_ERR_UPSTREAM_TIMEOUT') return retry.afterTimeout(this.ctx);
     return false;
   }
 
