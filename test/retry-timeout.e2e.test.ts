@@ -12,14 +12,15 @@ describe('retry after a response timeout', { timeout: 30_000 }, () => {
   const seen = new Map<string, number>();
 
   before(async () => {
-    // The first request on each path gets no answer (the gateway's timeout fires); later ones are answered.
+    // The first request on each path gets no answer (the gateway's timeout fires) or a 503 (paths ending /503); later ones are answered.
     up = await startFaultUpstream((req) => {
       const n = (seen.get(req.path) ?? 0) + 1;
       seen.set(req.path, n);
-      return n === 1 ? [] : [['write', reply(200, 'second')]];
+      if (n > 1) return [['write', reply(200, 'second')]];
+      return req.path.endsWith('/503') ? [['write', reply(503, 'busy')]] : [];
     });
     const pool = (client: string, on: string): string =>
-      `{ client: ${client}, timeout: 300ms, retry: { maxAttempts: 2, on: [${on}], backoff: 0ms }, servers: [{ url: "${up.url}" }] }`;
+      `{ serviceName: ${client}-${on === '504' ? 'on504' : 'other'}, client: ${client}, timeout: 300ms, retry: { maxAttempts: 2, on: [${on}], backoff: 0ms }, servers: [{ url: "${up.url}" }] }`;
     gw = await startGateway(
       `kind: HTTPServer
 name: front
@@ -50,12 +51,27 @@ filters: [{ name: proxy, kind: Proxy, mainPool: ${pool('native', 'connect-failur
     await up.close();
   });
 
+  /** The pool's one endpoint as /clusters counts it. */
+  async function outcomes(service: string): Promise<{ rq_success: number; rq_error: number; rq_total: number }> {
+    const body = JSON.parse((await http(`${gw.admin}/clusters?format=json`)).body) as { clusters: { name: string; endpoints: { url: string; rq_success: number; rq_error: number; rq_total: number }[] }[] };
+    const e = body.clusters.find((c) => c.name === service)?.endpoints.find((x) => x.url === up.url);
+    assert.ok(e !== undefined, service);
+    return { rq_success: e.rq_success, rq_error: e.rq_error, rq_total: e.rq_total };
+  }
+
   for (const client of ['native', 'undici']) {
-    it(`${client}: with 504 in retry.on, an idempotent request that timed out is sent again and answered`, async () => {
+    it(`${client}: with 504 in retry.on, an idempotent request that timed out is sent again and answered; each attempt is one endpoint outcome`, async () => {
+      const service = `${client}-on504`;
+      const before = await outcomes(service);
       const r = await http(gw.url('front', `/${client}504/get`), { fresh: true });
       assert.equal(r.status, 200);
       assert.equal(r.body, 'second');
       assert.equal(seen.get(`/${client}504/get`), 2);
+      const now = await outcomes(service);
+      assert.deepEqual(
+        { rq_success: now.rq_success - before.rq_success, rq_error: now.rq_error - before.rq_error, rq_total: now.rq_total - before.rq_total },
+        { rq_success: 1, rq_error: 1, rq_total: 2 },
+      );
     });
   }
 
@@ -70,5 +86,14 @@ filters: [{ name: proxy, kind: Proxy, mainPool: ${pool('native', 'connect-failur
     const r = await http(gw.url('front', '/no504/get'), { fresh: true });
     assert.equal(r.status, 504);
     assert.equal(seen.get('/no504/get'), 1);
+  });
+
+  it('a retried 503 is one rq_error of its endpoint, the answer after it one rq_success', async () => {
+    const before = await outcomes('native-other');
+    const r = await http(gw.url('front', '/no504/503'), { fresh: true });
+    assert.equal(r.status, 200);
+    assert.equal(seen.get('/no504/503'), 2);
+    const now = await outcomes('native-other');
+    assert.deepEqual([now.rq_success - before.rq_success, now.rq_error - before.rq_error, now.rq_total - before.rq_total], [1, 1, 2]);
   });
 });

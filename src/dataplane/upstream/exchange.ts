@@ -133,6 +133,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.headersSeen = true;
     const ctx = this.ctx;
     if (this.retry !== null && this.retry.afterStatus(ctx, statusCode)) {
+      // A retried attempt is still one outcome of its endpoint (passive health sees it).
+      this.counters.outcome(this.endpoint.index, statusCode < 500);
       this.discarding = true;
       this.detach();
       this.finishHeaders(RETRY);
@@ -215,6 +217,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (!this.headersSeen) {
       const code = upstreamErrorCode(err);
       if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
+        this.counters.outcome(this.endpoint.index, false);
         this.detach();
         this.finishHeaders(RETRY);
         return;
