@@ -121,6 +121,24 @@ describe('h1 response parser', () => {
     assert.equal(parse('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok', [16, 20]).body, 'ok');
   });
 
+  it('refuses control characters other than HTAB in header values, the reason phrase and trailer values', () => {
+    for (const c of ['\x00', '\x01', '\x08', '\x0b', '\x0c', '\x1b', '\x1f', '\x7f']) {
+      const name = `0x${c.charCodeAt(0).toString(16)}`;
+      assert.throws(() => parse(`HTTP/1.1 200 OK\r\nx-bad: a${c}b\r\ncontent-length: 0\r\n\r\n`), { name: 'HTTPParserError', code: 'HPE_INVALID_HEADER_TOKEN' }, `header ${name}`);
+      assert.throws(() => parse(`HTTP/1.1 200 O${c}K\r\ncontent-length: 0\r\n\r\n`), { name: 'HTTPParserError' }, `reason ${name}`);
+      // Split inside the trailer section too: the line is checked once it is whole.
+      const trailer = `HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nx-sum: a${c}b\r\n\r\n`;
+      for (const split of [[], [trailer.indexOf('x-sum') + 7]]) {
+        assert.throws(() => parse(trailer, split), { name: 'HTTPParserError', code: 'HPE_INVALID_HEADER_TOKEN' }, `trailer ${name} split ${split.join()}`);
+      }
+    }
+    // HTAB, SP and obs-text (0x80-0xFF) are field-value characters.
+    const ok = parse('HTTP/1.1 200 OK\r\nx-ok: a\tb c\xe9\xff\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nx-t: \x80\tz\r\n\r\n');
+    assert.deepEqual(ok.headers.slice(0, 2), ['x-ok', 'a\tb c\xe9\xff']);
+    assert.equal(ok.body, 'ok');
+    assert.equal(ok.ended, true);
+  });
+
   it('knows when a connection may be reused', () => {
     const sink: ResponseSink = { onHead: () => undefined, onBody: () => undefined, onEnd: () => undefined };
     const p = new ResponseParser(sink);

@@ -67,6 +67,14 @@ describe('response trailers and TE: trailers', () => {
     });
     h1up = http.createServer((req, res) => {
       seenTe.set(req.url ?? '', req.headers.te as string | undefined);
+      if (req.url?.endsWith('/nominated') === true) {
+        // Connection nominates x-nominated: hop-by-hop for the whole message, its trailer section included.
+        res.writeHead(200, { connection: 'x-nominated', 'content-type': 'text/plain', trailer: 'x-nominated, x-ok' });
+        res.write(BODY);
+        res.addTrailers({ 'x-nominated': '1', 'x-ok': '1' });
+        res.end();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'text/plain', trailer: 'x-checksum' });
       res.write(BODY);
       // undici's parser refuses a Content-Length trailer (the whole response fails): only the native client is sent one.
@@ -148,6 +156,14 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { client: undici, servers: [{ ur
       assert.equal(r.trailers['set-cookie'], undefined);
       assert.deepEqual(Object.keys(r.trailers), ['x-checksum']);
       assert.equal(seenTe.get(path), 'trailers');
+    });
+
+    it(`HTTP/1.1 chunked upstream (${client} client) → node listener: a trailer the upstream's Connection header nominated stays behind`, async () => {
+      const r = await get1(gw.ports.get('node') as number, `/${client}/nominated`, { te: 'trailers', connection: 'te' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, BODY);
+      assert.equal(r.headers['x-nominated'], undefined);
+      assert.deepEqual(r.trailers, { 'x-ok': '1' });
     });
 
     it(`HTTP/1.1 chunked upstream (${client} client) → node listener over h2c: x-checksum arrives as trailing HEADERS`, async () => {

@@ -69,6 +69,13 @@ describe('trailer fields that may go downstream', () => {
     assert.deepEqual(out, ['grpc-status', '0', 'grpc-message', 'ok', 'x-multi', 'a', 'x-multi', 'b']);
   });
 
+  it('drops the fields the Connection header of the response nominated (hop-by-hop for the whole message)', () => {
+    const nominated = new Set(['x-nominated', 'x-hop']);
+    assert.deepEqual(forwardableTrailers({ 'X-Nominated': '1', 'x-ok': '1', 'x-hop': ['a', 'b'] }, nominated), ['x-ok', '1']);
+    assert.equal(forwardableTrailers({ 'x-nominated': '1' }, nominated), null);
+    assert.equal(forwardableTrailers(undefined, nominated), null);
+  });
+
   it('is null when there are none or all are forbidden', () => {
     assert.equal(forwardableTrailers({}), null);
     assert.equal(forwardableTrailers(undefined), null);

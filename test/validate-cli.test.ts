@@ -57,6 +57,41 @@ describe('ngate validate', () => {
     assert.match(r.stderr, /8 error\(s\); config refused/);
   });
 
+  it('refuses a server listed twice in one pool (the same origin, however written), naming the first', async () => {
+    const file = writeTempConfig(`kind: HTTPServer
+name: s1
+port: 0
+rules:
+  - paths:
+      - { pathPrefix: /, backend: p }
+---
+kind: Pipeline
+name: p
+filters:
+  - name: proxy
+    kind: Proxy
+    mainPool:
+      servers:
+        - url: http://127.0.0.1:9095
+        - url: http://127.0.0.1:9096
+        - url: http://127.0.0.1:9095
+        - url: http://Localhost:80/
+        - url: http://localhost
+    candidatePools:
+      - filter: { headers: { x-a: { values: ["1"] } } }
+        servers: [{ url: "http://127.0.0.1:9097" }, { url: "http://127.0.0.1:9098", weight: 2 }]
+`);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1, r.stdout);
+    const lines = r.stderr.trim().split('\n');
+    const expected = [
+      `${file}:17: Pipeline/p filters[0].mainPool.servers[2].url: duplicate of servers[0] (http://127.0.0.1:9095)`,
+      `${file}:19: Pipeline/p filters[0].mainPool.servers[4].url: duplicate of servers[3] (http://Localhost:80/)`,
+    ];
+    for (const e of expected) assert.ok(lines.some((l) => l.startsWith(e)), `missing: ${e}\n---\n${r.stderr}`);
+    assert.match(r.stderr, /2 error\(s\); config refused/);
+  });
+
   it('reports YAML syntax errors with their line', async () => {
     const file = writeTempConfig('kind: HTTPServer\nname: a\nport: [1\n');
     const r = await runCli(['validate', file]);

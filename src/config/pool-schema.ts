@@ -46,6 +46,44 @@ export const serverSchema = object(
   { name: 'a server' },
 );
 
+const serverList = list(serverSchema, { min: 1 });
+
+/** What makes two servers one endpoint: the origin (scheme, lowercase host, explicit or default port) and the SNI name. */
+function endpointKey(server: ServerSpec): string {
+  let origin = server.url;
+  try {
+    origin = new URL(server.url).origin;
+  } catch {
+    // The pattern let through a URL that URL cannot parse: compare it as written.
+  }
+  return server.serverName === undefined ? origin : `${origin} ${server.serverName}`;
+}
+
+/**
+ * A server listed twice would share one endpoint slot (its counters printed
+ * twice by /clusters) and double its weight by accident: an error naming
+ * the first one. A heavier server says so with `weight`.
+ */
+const serversSchema: Schema<ServerSpec[]> = {
+  describe: serverList.describe,
+  check(v, path, issues) {
+    const servers = serverList.check(v, path, issues);
+    if (servers === undefined) return undefined;
+    const seen = new Map<string, number>();
+    let ok = true;
+    servers.forEach((server, i) => {
+      const key = endpointKey(server);
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, i);
+      else {
+        issues.push({ path: [...path, i, 'url'], message: `duplicate of servers[${first}] (${servers[first]?.url}); give one server a higher weight instead` });
+        ok = false;
+      }
+    });
+    return ok ? servers : undefined;
+  },
+};
+
 const loadBalanceBase = object(
   {
     policy: withDefault(oneOf(BALANCE_POLICIES), 'roundRobin'),
@@ -186,7 +224,7 @@ export const DEFAULT_UPSTREAM_CLIENT: UpstreamClient = 'native';
 export const poolSchema = object(
   {
     serviceName: optional(str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, hint: 'a service name' })),
-    servers: list(serverSchema, { min: 1 }),
+    servers: serversSchema,
     loadBalance: withDefault(loadBalanceSchema, { policy: 'roundRobin' }),
     stickySession: optional(stickySessionSchema),
     retry: optional(retrySchema),

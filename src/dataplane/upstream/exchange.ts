@@ -73,6 +73,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private reissue: Dispatcher.DispatchOptions | null = null;
   /** undici's head waits for the socket closes of this loop turn (see onResponseStart). */
   private deferHead = false;
+  /**
+   * The endpoint outcome the head implies (1 ok, 0 error), held until it is
+   * final: the body going downstream or ending, or a failure before either,
+   * which counts as the error instead (one outcome per attempt). -1: none held.
+   */
+  private headOutcome = -1;
+  /** Names the response's Connection header nominated: hop-by-hop in its trailer section too. */
+  private nominated: Set<string> | null = null;
 
   constructor(
     private readonly ctx: RequestContext,
@@ -125,6 +133,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.headersSeen = true;
     const ctx = this.ctx;
     if (this.retry !== null && this.retry.afterStatus(ctx, statusCode)) {
+      // A retried attempt is still one outcome of its endpoint (passive health sees it).
+      this.counters.outcome(this.endpoint.index, statusCode < 500);
       this.discarding = true;
       this.detach();
       this.finishHeaders(RETRY);
@@ -133,7 +143,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     ctx.status = statusCode;
     ctx.upstreamMs = performance.now() - this.startTime;
     this.counters.response(statusCode);
-    this.counters.outcome(this.endpoint.index, statusCode < 500);
+    this.headOutcome = statusCode < 500 ? 1 : 0;
     let connection: string | undefined;
     let length = -1;
     for (let i = 0; i < flat.length; i += 2) {
@@ -142,6 +152,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       else if (name === 'content-length') length = Number(flat[i + 1]);
     }
     const listed = connectionListed(connection);
+    this.nominated = listed;
     const out = ctx.responseHeaders.items;
     for (let i = 0; i < flat.length; i += 2) {
       const name = flat[i] as string;
@@ -188,11 +199,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.discarding) return;
     // undici may report an h2 stream reset (or a connection lost) mid-body as a completion: the length tells.
     if (this.received < this.expected) return this.brokeOff('NGATE_ERR_UPSTREAM_RESET', `the body ended after ${this.received} of ${this.expected} bytes`);
-    this.trailers = forwardableTrailers(trailers);
+    this.countHead();
+    this.trailers = forwardableTrailers(trailers, this.nominated);
     // undici hands h2 trailers (a header object, not a raw list) to the new handler API as {}: they are on the controller.
     if (this.trailers === null) {
       const raw = controller?.rawTrailers;
-      if (raw != null && !Array.isArray(raw)) this.trailers = forwardableTrailers(raw);
+      if (raw != null && !Array.isArray(raw)) this.trailers = forwardableTrailers(raw, this.nominated);
     }
     this.detach();
     if (this.sink !== null && this.pending === null) this.sink.end();
@@ -205,6 +217,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (!this.headersSeen) {
       const code = upstreamErrorCode(err);
       if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
+        this.counters.outcome(this.endpoint.index, false);
         this.detach();
         this.finishHeaders(RETRY);
         return;
@@ -251,13 +264,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       this.held = null;
       ctx.fail(code, detail);
       this.counters.failure(code);
+      // The head's outcome is replaced, not added to: the attempt failed.
+      this.headOutcome = -1;
       this.counters.outcome(this.endpoint.index, false);
       return;
     }
+    // Downstream already has the head (or nobody waits for it): the head's outcome stands.
+    this.countHead();
     this.failed = true;
     if (!this.cancelled && !ctx.aborted) {
       // The status already went out: the code is for the access log and the counters (a timeout
-      // counts in upstream_rq_timeout); the endpoint's outcome was counted with the head.
+      // counts in upstream_rq_timeout); the endpoint's outcome is the head's.
       ctx.errorCode = code;
       this.counters.failure(code);
     }
@@ -266,6 +283,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   pipeTo(sink: BodySink): void {
     this.sink = sink;
+    this.countHead();
     if (this.pending === null) this.endIfOver(sink);
     else if (!this.writePending(sink)) this.controller?.pause();
   }
@@ -309,7 +327,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     const retry = this.retry as RetryPolicy;
     if (code === 'NGATE_ERR_UPSTREAM_CONNECT' || code === 'NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT') return retry.afterConnectFailure(this.ctx);
     if (code === 'NGATE_ERR_UPSTREAM_RESET') return retry.afterReset(this.ctx);
+    if (code === 'NGATE_ERR_UPSTREAM_TIMEOUT') return retry.afterTimeout(this.ctx);
     return false;
+  }
+
+  /** Counts the outcome the head implied, once. */
+  private countHead(): void {
+    const held = this.headOutcome;
+    if (held === -1) return;
+    this.headOutcome = -1;
+    this.counters.outcome(this.endpoint.index, held === 1);
   }
 
   /** Stops answering client aborts, unless a later attempt already took the hook over. */

@@ -16,7 +16,7 @@ function bodyUnsent(ctx: RequestContext): boolean {
 /**
  * When a failed attempt may be tried again. A connection that was never
  * established carried nothing, so any method may retry it; after the request
- * was sent (a reset, an upstream 5xx) only idempotent methods retry, so a
+ * was sent (a reset, an upstream 5xx, a response timeout) only idempotent methods retry, so a
  * POST reaches an upstream at most once.
  */
 export class RetryPolicy {
@@ -40,6 +40,15 @@ export class RetryPolicy {
 
   afterReset(ctx: RequestContext): boolean {
     return this.onReset && IDEMPOTENT.has(ctx.method) && bodyUnsent(ctx);
+  }
+
+  /**
+   * A response timeout before the head: the answer would be a local 504, so
+   * `504` in `on` retries it, on the terms of an upstream 504 (each attempt
+   * has its own `timeout`).
+   */
+  afterTimeout(ctx: RequestContext): boolean {
+    return this.afterStatus(ctx, 504);
   }
 
   afterStatus(ctx: RequestContext, status: number): boolean {

@@ -41,16 +41,18 @@ type TrailerObject = Record<string, string | string[] | undefined>;
 /**
  * The trailer fields of an upstream response that may go downstream, as a
  * flat [name, value, ...] list with lowercase names; null when none (no
- * allocation then: an empty object is only walked).
+ * allocation then: an empty object is only walked). `nominated`: the names
+ * the response's Connection header listed, hop-by-hop for the whole
+ * message (RFC 9110 §7.6.1), trailers included.
  */
-export function forwardableTrailers(trailers: TrailerObject | null | undefined): string[] | null {
+export function forwardableTrailers(trailers: TrailerObject | null | undefined, nominated: ReadonlySet<string> | null = null): string[] | null {
   if (trailers == null) return null;
   let out: string[] | null = null;
   for (const key in trailers) {
     const value = trailers[key];
     if (value === undefined) continue;
     const name = key.toLowerCase();
-    if (name.charCodeAt(0) === 58 /* ':' */ || FORBIDDEN.has(name)) continue;
+    if (name.charCodeAt(0) === 58 /* ':' */ || FORBIDDEN.has(name) || (nominated !== null && nominated.has(name))) continue;
     out ??= [];
     if (typeof value === 'string') out.push(name, value);
     else for (const v of value) out.push(name, v);

@@ -38,7 +38,14 @@ const enum Mode {
   Done,
 }
 
-const STRAY = /\r(?!\n)|(?<!\r)\n|\0/;
+/**
+ * Bytes no head or trailer line may hold: a CR or LF outside CRLF, or any
+ * other control character but HTAB (RFC 9110 §5.5: field values are VCHAR,
+ * SP, HTAB and obs-text; RFC 9112 §4: so is the reason phrase). Forwarded,
+ * a NUL, 0x01 or DEL would reach clients (or node's serializer, which
+ * refuses them). One regex test per head or trailer line, as before.
+ */
+const STRAY = /\r(?!\n)|(?<!\r)\n|[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const HEX = /^[0-9a-fA-F]{1,8}$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
@@ -276,7 +283,7 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): void {
-    // One scan of the whole head for bytes no line may hold: a CR or LF outside CRLF, or NUL.
+    // One scan of the whole head for bytes no line may hold: a CR or LF outside CRLF, or another control character.
     if (STRAY.test(text)) fail('invalid character in the response head', 'HPE_INVALID_HEADER_TOKEN');
     let eol = text.indexOf('\r\n');
     const statusLine = eol === -1 ? text : text.slice(0, eol);
