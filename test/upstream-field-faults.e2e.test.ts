@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { reply, startFaultUpstream, type FaultUpstream, type Step } from './helpers/fault-upstream';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { rawRequest } from './helpers/raw';
 
 interface EndpointView {
   url: string;
@@ -41,6 +42,9 @@ function answer(path: string): readonly Step[] {
       return [bytes(reply(200, BODY, { 'x-bad': 'a\x7fb' }))];
     case 'ctl-trailer':
       return [bytes(`${CHUNKED_HEAD}${CHUNK}0\r\nx-sum: a\x01b\r\n\r\n`)];
+    case 'obs-text-header':
+      // obs-text (RFC 9110 §5.5): bytes 0x80-0xFF are allowed in a field value and go on as they came.
+      return [bytes(reply(200, BODY, { 'x-name': 'caf\xe9 \xff' }))];
     case 'late-ctl-trailer':
       return [bytes(`${CHUNKED_HEAD}${CHUNK}`), ['until', gate(path)], bytes('0\r\nx-sum: a\x01b\r\n\r\n')];
     default:
@@ -143,6 +147,16 @@ filters: [{ name: proxy, kind: Proxy, mainPool: { serviceName: undicis, client: 
           assert.match(r.body, /NGATE_ERR_UPSTREAM_PROTOCOL/, leaf);
           assert.equal(r.headers['x-bad'], undefined, leaf);
         }
+      });
+    }
+  }
+
+  for (const client of ['native', 'undici']) {
+    for (const server of ['uws', 'node']) {
+      it(`${client} client, ${server} listener: obs-text bytes in a header value reach the client unchanged`, async () => {
+        const r = await rawRequest(gw.ports.get(server) as number, `GET /${client}/obs-text-header HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n`);
+        assert.match(r.text, /^HTTP\/1\.1 200 /);
+        assert.match(r.text, /\r\nx-name: caf\xe9 \xff\r\n/i, JSON.stringify(r.text.slice(0, 400)));
       });
     }
   }

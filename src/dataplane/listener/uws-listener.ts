@@ -21,6 +21,18 @@ function upperMethod(lower: string): string {
 }
 
 /** A request on the uWS engine: writes go through `cork`. */
+
+/** Any character above ASCII: uWS writes a string as UTF-8, so it would turn obs-text bytes (0x80-0xFF) into two. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A header value as its bytes: values hold one character per byte (as node's http
+ * writes them, latin1), so the rare one with obs-text goes out as a latin1 buffer.
+ */
+function headerValue(value: string): string | Buffer {
+  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1') : value;
+}
+
 export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
   paused = false;
@@ -88,7 +100,7 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
-      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, h[i + 1] as string);
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
       // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
       if (close && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
       if (streamed !== null) {
