@@ -31,11 +31,15 @@ function http1Options(spec: CompiledServer): http.ServerOptions {
     noDelay: true,
     // Two Content-Length values or CL + TE are errors, not guesses.
     insecureHTTPParser: false,
+    // node's own check answers a bare 400 nobody counts: the core refuses a missing Host itself.
+    requireHostHeader: false,
   };
 }
 
 function applyHttp1Timeouts(server: http.Server | http2.Http2SecureServer, spec: CompiledServer): void {
-  const s = server as http.Server & { connectionsCheckingInterval?: number };
+  const s = server as http.Server & { connectionsCheckingInterval?: number; requireHostHeader?: boolean };
+  // node:http reads it from the server per request; the TLS server takes no http.ServerOptions.
+  s.requireHostHeader = false;
   s.keepAliveTimeout = spec.keepAlive ? spec.keepAliveTimeout : 1;
   s.headersTimeout = spec.headersTimeout;
   s.requestTimeout = spec.requestTimeout;
