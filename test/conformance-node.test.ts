@@ -190,6 +190,14 @@ conformance('node', (env) => {
     assert.equal((JSON.parse(only.body) as { headers: Record<string, string> }).headers.host, 'only.example');
   });
 
+  it('answers an h2c CONNECT with 501, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const r = await h2({ ':method': 'CONNECT', ':authority': 'upstream.example:443' });
+    assert.equal(r.status, 501);
+    assert.match(r.body, /NGATE_ERR_NOT_IMPLEMENTED/);
+    assert.equal(env().echo.seen.length, before);
+  });
+
   it('proxies an h2c request (HTTP/2 prior knowledge) end to end on the same port', async () => {
     const client = http2.connect(`http://127.0.0.1:${env().port}`);
     try {

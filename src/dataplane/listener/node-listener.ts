@@ -75,8 +75,12 @@ export class NodeListener implements Listener {
     this.servers.http1?.on('upgrade', onUpgrade);
     // node:http2's TLS server runs node:http for its HTTP/1.1 connections, upgrades included.
     this.servers.secure?.on('upgrade', onUpgrade);
-    // Without a 'connect' listener node destroys a CONNECT's socket unanswered: the core answers it (501) instead.
-    const onConnect = (req: http.IncomingMessage, socket: net.Socket): void => this.serveAndClose(req, socket);
+    // Without a 'connect' listener node destroys an HTTP/1.1 CONNECT's socket unanswered (and answers an h2 one
+    // with a bare 405): the core answers it (501) instead. The TLS server emits both kinds, told apart by version.
+    const onConnect = (req: http.IncomingMessage | http2.Http2ServerRequest, second: net.Socket | http2.Http2ServerResponse): void => {
+      if (req.httpVersionMajor === 2) this.handle(req, second as http2.Http2ServerResponse);
+      else this.serveAndClose(req as http.IncomingMessage, second as net.Socket);
+    };
     this.servers.http1?.on('connect', onConnect);
     this.servers.secure?.on('connect', onConnect);
     // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.

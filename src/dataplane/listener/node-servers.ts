@@ -88,7 +88,11 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     h1.on('clientError', onClientError);
   }
   const h2 = wantsH2c ? http2.createServer(http2Settings(spec), handler) : null;
-  if (h2 !== null) trackSessions(h2, sessions, spec);
+  if (h2 !== null) {
+    trackSessions(h2, sessions, spec);
+    // Without a 'connect' listener node answers an h2 CONNECT with its own bare 405: the core answers it instead.
+    h2.on('connect', handler);
+  }
   if (h1 !== null && h2 === null) return { listening: h1, http1: h1, secure: null, sessions };
   if (h2 !== null && h1 === null) return { listening: h2, http1: null, secure: null, sessions };
   const sniffer = net.createServer({ noDelay: true }, (socket) => {
