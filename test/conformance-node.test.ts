@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as http2 from 'node:http2';
 import { it } from 'node:test';
 import { conformance } from './conformance/cases';
+import { eventually, readStats } from './helpers/admin';
 import { rawRequest } from './helpers/raw';
 
 /** Splits a raw HTTP/1.x byte stream into (head, body) pairs, using Content-Length. */
@@ -85,6 +86,78 @@ conformance('node', (env) => {
     assert.equal(b.headers.host, 'bare.example:8080');
   });
 
+  /** The listener's counter `name` once it reached at least `min`. */
+  async function counterAtLeast(name: string, min: number): Promise<number> {
+    return eventually(
+      async () => {
+        const v = Number((await readStats(env().gw.admin)).get(`http.edge.${name}`) ?? 0);
+        return v >= min ? v : undefined;
+      },
+      3_000,
+      `${name} >= ${min}`,
+    );
+  }
+
+  async function counter(name: string): Promise<number> {
+    return Number((await readStats(env().gw.admin)).get(`http.edge.${name}`) ?? 0);
+  }
+
+  it('answers CONNECT with 501 NGATE_ERR_NOT_IMPLEMENTED and closes, counted, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const fiveBefore = await counter('downstream_rq_5xx');
+    const r = await rawRequest(env().port, 'CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example:443\r\n\r\n');
+    assert.match(r.text, /^HTTP\/1\.1 501 /, r.text);
+    assert.match(r.text, /content-type: application\/json/i);
+    assert.match(r.text, /"code":"NGATE_ERR_NOT_IMPLEMENTED"/);
+    assert.match(r.text, /CONNECT/);
+    assert.equal(r.closed, true);
+    assert.equal(env().echo.seen.length, before);
+    await counterAtLeast('downstream_rq_5xx', fiveBefore + 1);
+  });
+
+  it('answers an HTTP/1.1 request without Host with ngate\'s 400, counted, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const fourBefore = await counter('downstream_rq_4xx');
+    for (const target of ['/no-host', 'http://uri.example/no-host']) {
+      const r = await rawRequest(env().port, `GET ${target} HTTP/1.1\r\nX-A: 1\r\n\r\n`);
+      assert.match(r.text, /^HTTP\/1\.1 400 /, r.text);
+      assert.match(r.text, /"code":"NGATE_ERR_BAD_REQUEST".*no Host/, r.text);
+      assert.equal(r.closed, true);
+    }
+    assert.equal(env().echo.seen.length, before);
+    await counterAtLeast('downstream_rq_4xx', fourBefore + 2);
+  });
+
+  for (const [name, line] of [
+    ['an empty authority', 'GET http:///x HTTP/1.1'],
+    ['an empty authority before a query', 'GET https://?q=1 HTTP/1.1'],
+    ['a scheme other than http/https', 'GET ftp://files.example/x HTTP/1.1'],
+    ['a relative target', 'GET x/y HTTP/1.1'],
+    ['an authority-form target on GET', 'GET h.example:80 HTTP/1.1'],
+    ['asterisk-form with GET', 'GET * HTTP/1.1'],
+    ['asterisk-form with POST', 'POST * HTTP/1.1'],
+  ]) {
+    it(`answers 400 to ${name}, nothing upstream`, async () => {
+      const before = env().echo.seen.length;
+      const r = await rawRequest(env().port, `${line}\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+      assert.match(r.text, /^HTTP\/1\.1 400 /, r.text);
+      assert.match(r.text, /NGATE_ERR_BAD_REQUEST/);
+      assert.equal(env().echo.seen.length, before);
+    });
+  }
+
+  it('answers OPTIONS * itself with 200 and no body, keeping the connection', async () => {
+    const before = env().echo.seen.length;
+    const r = await rawRequest(env().port, 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\nGET /after-star HTTP/1.1\r\nHost: x\r\n\r\n');
+    const rs = responses(r.text);
+    assert.equal(rs.length, 2, r.text);
+    assert.match(rs[0]?.head ?? '', /^HTTP\/1\.1 200 /);
+    assert.match(rs[0]?.head ?? '', /content-length: 0/i);
+    assert.equal(rs[0]?.body, '');
+    assert.match(rs[1]?.body ?? '', /"url":"\/after-star"/);
+    assert.deepEqual(env().echo.seen.slice(before).map((s) => s.url), ['/after-star']);
+  });
+
   /** One h2c request's status and body. */
   async function h2(headers: http2.OutgoingHttpHeaders): Promise<{ status: number; body: string }> {
     const client = http2.connect(`http://127.0.0.1:${env().port}`);
@@ -115,6 +188,14 @@ conformance('node', (env) => {
     assert.equal((JSON.parse(same.body) as { headers: Record<string, string> }).headers.host, 'GOOD.example');
     const only = await h2({ ':path': '/authority', ':authority': 'only.example' });
     assert.equal((JSON.parse(only.body) as { headers: Record<string, string> }).headers.host, 'only.example');
+  });
+
+  it('answers an h2c CONNECT with 501, nothing upstream', async () => {
+    const before = env().echo.seen.length;
+    const r = await h2({ ':method': 'CONNECT', ':authority': 'upstream.example:443' });
+    assert.equal(r.status, 501);
+    assert.match(r.body, /NGATE_ERR_NOT_IMPLEMENTED/);
+    assert.equal(env().echo.seen.length, before);
   });
 
   it('proxies an h2c request (HTTP/2 prior knowledge) end to end on the same port', async () => {

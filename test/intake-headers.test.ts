@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../src/dataplane/headers';
-import { intakeHeaders } from '../src/dataplane/listener/intake-headers';
+import { intakeHeaders, wantsClose } from '../src/dataplane/listener/intake-headers';
 
 function run(fields: string[], edge = true): { refusal: string | null; items: string[] } {
   const headers = new HeaderList([...fields]);
@@ -35,5 +35,24 @@ describe('intakeHeaders', () => {
     const fields = ['host', 'x', 'x-forwarded-proto', 'https', 'x-forwarded-for', '10.0.0.1', 'x-forwarded-host', 'evil', 'x-a', '1'];
     assert.deepEqual(run(fields).items, ['host', 'x', 'x-forwarded-for', '10.0.0.1', 'x-a', '1']);
     assert.deepEqual(run(fields, false).items, fields);
+  });
+});
+
+describe('wantsClose', () => {
+  const of = (...fields: string[]): boolean => wantsClose(new HeaderList(fields));
+
+  it('finds close as the whole value or as one token of a list, in any case and spacing', () => {
+    for (const value of ['close', 'Close', 'CLOSE', 'close, te', 'TE, Close', 'keep-alive,close', ' te ,\tclose\t', ', ,close,']) {
+      assert.equal(of('host', 'x', 'connection', value), true, value);
+    }
+    assert.equal(of('connection', 'keep-alive', 'connection', 'close'), true, 'in a second Connection field');
+  });
+
+  it('is false without Connection, for keep-alive, and for tokens that only contain close', () => {
+    assert.equal(of('host', 'x'), false);
+    for (const value of ['keep-alive', 'te, keep-alive', 'closed', 'x-close', 'close-x', 'clo se', '']) {
+      assert.equal(of('connection', value), false, value);
+    }
+    assert.equal(of('x-connection', 'close'), false);
   });
 });

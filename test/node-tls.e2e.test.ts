@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
+import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { startBackend, type Backend, type BackendHandler } from './helpers/backends';
@@ -36,6 +38,24 @@ const reflect: BackendHandler = (req, res, body) => {
   res.setHeader('x-seen-custom', String(req.headers['x-custom'] ?? ''));
   res.end(`${req.method} ${req.url} ${body.toString()}`);
 };
+
+/** Raw bytes over TLS with ALPN http/1.1; resolves with everything received once the server closes (or after 3 s). */
+function rawTls(port: number, payload: string, caCert: string): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'main.test', ca: caCert, ALPNProtocols: ['http/1.1'] }, () => socket.write(payload));
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ text, closed: false });
+    }, 3_000);
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text, closed: true });
+    });
+    socket.on('error', () => undefined);
+  });
+}
 
 const ca: Ca = makeCa();
 const main = issue(ca, 'main', { dns: ['main.test'], ips: ['127.0.0.1'] });
@@ -82,6 +102,30 @@ describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', ()
     const seen = backend.seen.at(-1);
     assert.equal(seen?.method, 'POST');
     assert.equal(seen?.body, 'hello h2');
+  });
+
+  it('answers CONNECT (HTTP/1.1 and h2) with 501 and an HTTP/1.1 request without Host with ngate\'s 400, nothing upstream', async () => {
+    const before = backend.seen.length;
+    const connect = await rawTls(port, 'CONNECT upstream.example:443 HTTP/1.1\r\nHost: upstream.example:443\r\n\r\n', ca.cert);
+    assert.match(connect.text, /^HTTP\/1\.1 501 /, connect.text);
+    assert.match(connect.text, /NGATE_ERR_NOT_IMPLEMENTED/);
+    assert.equal(connect.closed, true);
+    const hostless = await rawTls(port, 'GET /no-host HTTP/1.1\r\n\r\n', ca.cert);
+    assert.match(hostless.text, /^HTTP\/1\.1 400 /, hostless.text);
+    assert.match(hostless.text, /NGATE_ERR_BAD_REQUEST/);
+    const session = http2.connect(`https://127.0.0.1:${port}`, { ca: ca.cert, servername: 'main.test' });
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({ ':method': 'CONNECT', ':authority': 'upstream.example:443' });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(status, 501);
+    } finally {
+      session.close();
+    }
+    assert.equal(backend.seen.length, before);
   });
 
   it('picks the certificate by SNI (exact, one-label wildcard, first pair as default) for HTTP/1.1 and h2', async () => {

@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   NGATE_ERR_METHOD_NOT_ALLOWED: 405,
   NGATE_ERR_RANGE_NOT_SATISFIABLE: 416,
   NGATE_ERR_RATE_LIMITED: 429,
+  NGATE_ERR_NOT_IMPLEMENTED: 501,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -61,6 +62,7 @@ export const ERROR_MESSAGE: Record<ErrorCode, string> = {
   NGATE_ERR_METHOD_NOT_ALLOWED: 'method not allowed here',
   NGATE_ERR_RANGE_NOT_SATISFIABLE: 'requested range not satisfiable',
   NGATE_ERR_RATE_LIMITED: 'too many requests',
+  NGATE_ERR_NOT_IMPLEMENTED: 'not implemented by the gateway',
 };
 
 /** The short body ngate answers with for an error: one JSON line clients and operators can read. */

@@ -348,6 +348,25 @@ export function conformance(engine: Engine, extra?: (env: () => ConformanceEnv) 
       assert.equal(echo.seen.length, before);
     });
 
+    for (const connection of ['close, te', 'TE, Close', 'keep-alive,close']) {
+      it(`closes the connection after the response when Connection lists close ("${connection}")`, async () => {
+        const proxied = await rawRequest(port, `GET /close-list HTTP/1.1\r\nHost: x\r\nConnection: ${connection}\r\nTE: trailers\r\n\r\n`, { idleMs: 1_500 });
+        assert.match(proxied.text, /^HTTP\/1\.1 200 /, proxied.text);
+        assert.match(proxied.text, /"url":"\/close-list"/);
+        assert.match(proxied.text, /connection: close/i);
+        assert.equal(proxied.closed, true, 'proxied response');
+        const local = await rawRequest(port, `GET /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: ${connection}\r\n\r\n`, { idleMs: 1_500 });
+        assert.match(local.text, /^HTTP\/1\.1 404 /, local.text);
+        assert.equal(local.closed, true, 'local response');
+      });
+    }
+
+    it('keeps the connection open for Connection: keep-alive or a list without close', async () => {
+      const r = await rawRequest(port, 'GET /ka-list HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, te\r\nTE: trailers\r\n\r\n');
+      assert.match(r.text, /^HTTP\/1\.1 200 /, r.text);
+      assert.equal(r.closed, false);
+    });
+
     extra?.(() => ({ gw, port, echo }));
   });
 }

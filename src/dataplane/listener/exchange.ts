@@ -20,6 +20,8 @@ export abstract class Exchange {
   finished = false;
   /** False while a request body is still arriving (the connection cannot be reused before it ends). */
   bodyComplete = true;
+  /** The client's Connection field lists `close`: the connection ends after this response. */
+  clientClose = false;
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
   /** The matched path rule's counters once the router found it. */

@@ -56,6 +56,41 @@ function onlyOptions(value: string): boolean {
   return true;
 }
 
+/** True when a Connection value lists `close` (any case, anywhere in a list): checked in place, nothing allocated. */
+function listsClose(value: string): boolean {
+  if (value === 'keep-alive') return false;
+  if (value === 'close') return true;
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    if (c === 44 || isOws(c)) {
+      i++;
+      continue;
+    }
+    let end = value.indexOf(',', i);
+    if (end < 0) end = n;
+    let last = end;
+    while (last > i && isOws(value.charCodeAt(last - 1))) last--;
+    if (equalsLower(value, i, last, 'close')) return true;
+    i = end + 1;
+  }
+  return false;
+}
+
+/**
+ * Whether the client's Connection field asks to close the connection after
+ * this response (RFC 9112 §9.6), `close` being one token of a list
+ * included. A request without Connection costs one pass over the names.
+ */
+export function wantsClose(headers: HeaderList): boolean {
+  const items = headers.items;
+  for (let i = 0; i < items.length; i += 2) {
+    if (items[i] === 'connection' && listsClose(items[i + 1] as string)) return true;
+  }
+  return false;
+}
+
 /**
  * Applies at intake, before routing and filters, what belongs to the
  * client's connection rather than to the request (RFC 9110 §7.6.1): fields

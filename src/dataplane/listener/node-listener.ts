@@ -3,7 +3,7 @@ import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
 import type { CompiledServer } from '../../config/compiled';
 import { errorBody, ERROR_STATUS, type ErrorCode } from '../../shared/errors';
-import { nodeRequestContext } from './node-context';
+import { nodeRequestContext, targetError } from './node-context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import type { Listener } from './listener';
@@ -75,6 +75,14 @@ export class NodeListener implements Listener {
     this.servers.http1?.on('upgrade', onUpgrade);
     // node:http2's TLS server runs node:http for its HTTP/1.1 connections, upgrades included.
     this.servers.secure?.on('upgrade', onUpgrade);
+    // Without a 'connect' listener node destroys an HTTP/1.1 CONNECT's socket unanswered (and answers an h2 one
+    // with a bare 405): the core answers it (501) instead. The TLS server emits both kinds, told apart by version.
+    const onConnect = (req: http.IncomingMessage | http2.Http2ServerRequest, second: net.Socket | http2.Http2ServerResponse): void => {
+      if (req.httpVersionMajor === 2) this.handle(req, second as http2.Http2ServerResponse);
+      else this.serveAndClose(req as http.IncomingMessage, second as net.Socket);
+    };
+    this.servers.http1?.on('connect', onConnect);
+    this.servers.secure?.on('connect', onConnect);
     // Before node's own listener sets the connection up, so an untrusted optional certificate never gets a request in.
     if (this.tls !== null) this.servers.secure?.prependListener('secureConnection', this.tls.checkOptionalClient);
     // maxConnections counts accepted connections (idle keep-alive, h2 sessions and WebSockets included):
@@ -138,6 +146,15 @@ export class NodeListener implements Listener {
       socket.end(answer, () => socket.destroy());
       return;
     }
+    this.serveAndClose(req, socket);
+  }
+
+  /**
+   * Serves one request node's parser handed over with its socket (an
+   * upgrade, a CONNECT): node reads nothing more from it, so the response
+   * goes out through a ServerResponse of our own and the connection ends.
+   */
+  private serveAndClose(req: http.IncomingMessage, socket: net.Socket): void {
     const res = new http.ServerResponse(req);
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
@@ -168,12 +185,20 @@ export class NodeListener implements Listener {
       if (host === undefined) headers.items.push('host', authority);
       else conflict = host.toLowerCase() !== authority.toLowerCase();
     }
-    const ctx = nodeRequestContext(req.method ?? 'GET', req.url ?? '/', headers, socket as net.Socket, this.scheme);
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const badTarget = target.charCodeAt(0) === 47 /* / */ ? null : targetError(method, target);
+    const hostRequired = req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
+    const ctx = nodeRequestContext(method, target, headers, socket as net.Socket, this.scheme, hostRequired);
     const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, this.holder);
     res.once('close', ex.onClose);
     req.once('close', ex.onRequestClose);
     if (conflict) {
       this.core.reject(ex, ex.runtime, 'NGATE_ERR_BAD_REQUEST', ':authority and Host differ');
+      return;
+    }
+    if (badTarget !== null) {
+      this.core.reject(ex, ex.runtime, 'NGATE_ERR_BAD_REQUEST', badTarget);
       return;
     }
     if (headers.items.length / 2 > this.maxHeaderCount) {

@@ -31,11 +31,15 @@ function http1Options(spec: CompiledServer): http.ServerOptions {
     noDelay: true,
     // Two Content-Length values or CL + TE are errors, not guesses.
     insecureHTTPParser: false,
+    // node's own check answers a bare 400 nobody counts: the core refuses a missing Host itself.
+    requireHostHeader: false,
   };
 }
 
 function applyHttp1Timeouts(server: http.Server | http2.Http2SecureServer, spec: CompiledServer): void {
-  const s = server as http.Server & { connectionsCheckingInterval?: number };
+  const s = server as http.Server & { connectionsCheckingInterval?: number; requireHostHeader?: boolean };
+  // node:http reads it from the server per request; the TLS server takes no http.ServerOptions.
+  s.requireHostHeader = false;
   s.keepAliveTimeout = spec.keepAlive ? spec.keepAliveTimeout : 1;
   s.headersTimeout = spec.headersTimeout;
   s.requestTimeout = spec.requestTimeout;
@@ -84,7 +88,11 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     h1.on('clientError', onClientError);
   }
   const h2 = wantsH2c ? http2.createServer(http2Settings(spec), handler) : null;
-  if (h2 !== null) trackSessions(h2, sessions, spec);
+  if (h2 !== null) {
+    trackSessions(h2, sessions, spec);
+    // Without a 'connect' listener node answers an h2 CONNECT with its own bare 405: the core answers it instead.
+    h2.on('connect', handler);
+  }
   if (h1 !== null && h2 === null) return { listening: h1, http1: h1, secure: null, sessions };
   if (h2 !== null && h1 === null) return { listening: h2, http1: null, secure: null, sessions };
   const sniffer = net.createServer({ noDelay: true }, (socket) => {

@@ -4,7 +4,7 @@ import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
 import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
 import { nextRequestId } from '../request-id';
-import { intakeHeaders } from './intake-headers';
+import { intakeHeaders, wantsClose } from './intake-headers';
 import { bodyless } from './status-line';
 
 /** Why `RequestCore.admit` refused a request (allocated only on refusal). */
@@ -68,11 +68,15 @@ export class RequestCore {
    * nominates (and, as the edge, its X-Forwarded-Proto/-Host: intake-headers.ts)
    * before anything adds fields, and adds an x-request-id. While draining, new
    * upgrades are refused (a plain request is still served, with close).
+   * CONNECT is refused: ngate is a reverse proxy, it opens no tunnels (501
+   * rather than 405, whose Allow list would have to name every method a
+   * route may take).
    */
   admit(ex: Exchange, server: ServerRuntime): Refusal | null {
     const ctx = ex.ctx;
     this.attach(ex, server);
     if (ctx.websocket !== null && ex.holder.draining) return { code: 'NGATE_ERR_SHUTTING_DOWN', detail: 'no new WebSockets while draining' };
+    if (ctx.method === 'CONNECT') return { code: 'NGATE_ERR_NOT_IMPLEMENTED', detail: 'CONNECT is not supported (ngate is a reverse proxy)' };
     if (server.maxActive > 0) {
       if (this.active.n >= server.maxActive) {
         server.counters.overflow();
@@ -85,6 +89,7 @@ export class RequestCore {
     if (tooLarge !== null) return { code: 'NGATE_ERR_HEADERS_TOO_LARGE', detail: tooLarge };
     const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
     if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
+    ex.clientClose = wantsClose(ctx.headers);
     const nominated = intakeHeaders(ctx.headers, server.spec.xForwardedFor);
     if (nominated !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: nominated };
     if (!server.spec.xForwardedFor) ctx.xForwardedFor = false;
@@ -110,6 +115,7 @@ export class RequestCore {
     if (typeof length === 'string') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_FRAMING', length);
     const limit = server.spec.clientMaxBodySize;
     if (limit > 0 && length > limit) return this.refuseAndClose(ex, 'NGATE_ERR_BODY_TOO_LARGE', `${length} bytes announced, limit ${limit}`);
+    if (ctx.path === '*') return this.asterisk(ex, length !== 0);
     if (length !== 0) {
       ex.bodyComplete = false;
       const body = ex.readBody(limit);
@@ -136,6 +142,19 @@ export class RequestCore {
     const running = pipeline.run(ctx);
     if (running === undefined) this.respond(ex);
     else running.then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+  }
+
+  /**
+   * Asterisk-form (RFC 9112 §3.2.4) is for OPTIONS only and asks about the
+   * server itself: answered here with 200 and no body (no Allow: the
+   * methods depend on each route), never routed or forwarded. An unread
+   * body ends the connection after the answer.
+   */
+  private asterisk(ex: Exchange, hasBody: boolean): void {
+    if (ex.ctx.method !== 'OPTIONS') return this.refuseAndClose(ex, 'NGATE_ERR_BAD_REQUEST', `asterisk-form target with ${ex.ctx.method}`);
+    if (hasBody) ex.bodyComplete = false;
+    ex.ctx.status = 200;
+    this.respond(ex);
   }
 
   private refuseAndClose(ex: Exchange, code: ErrorCode, detail: string): void {
@@ -168,7 +187,7 @@ export class RequestCore {
     const status = ctx.status === 0 ? 200 : ctx.status;
     // A request whose body we did not read to the end leaves the connection unusable;
     // while draining, every response ends its connection so keep-alive clients move on.
-    ex.write(status, bodyless(ctx.method, status), (!ex.bodyComplete && ctx.streamedBody === null) || ex.holder.draining);
+    ex.write(status, bodyless(ctx.method, status), (!ex.bodyComplete && ctx.streamedBody === null) || ex.holder.draining || ex.clientClose);
   }
 }
 

@@ -7,7 +7,7 @@ import { NULL_SINK, RequestCore } from './request-core';
 import { UwsRequestBody } from './request-body';
 import { statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
-import { UwsBodySink } from './uws-body-sink';
+import { CLOSE_HOLD_MAX, UwsBodySink } from './uws-body-sink';
 import type { ServerTls } from '../../config/tls-material';
 import { createApp } from './tls-app';
 import { websocketBehavior } from '../websocket/behavior';
@@ -18,6 +18,15 @@ const decoder = new TextDecoder();
 const UPPER_METHODS = new Map(['get', 'post', 'put', 'delete', 'head', 'options', 'patch'].map((m) => [m, m.toUpperCase()]));
 function upperMethod(lower: string): string {
   return UPPER_METHODS.get(lower) ?? lower.toUpperCase();
+}
+
+/**
+ * uWS closes the connection after the response by itself when the request's
+ * (first) Connection value is 5 characters long (`close`, any case; measured).
+ */
+function uwsClosesItself(items: string[]): boolean {
+  for (let i = 0; i < items.length; i += 2) if (items[i] === 'connection') return (items[i + 1] as string).length === 5;
+  return false;
 }
 
 /** A request on the uWS engine: writes go through `cork`. */
@@ -97,12 +106,14 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
   write(status: number, noBody: boolean, close: boolean): void {
     const { ctx, res } = this;
     const streamed = ctx.streamedBody;
+    // A streamed body that must end its connection is held and sent with end(body, true) (uws-body-sink.ts).
+    const hold = close && streamed !== null && !noBody && streamed.length > 0 && streamed.length <= CLOSE_HOLD_MAX && !uwsClosesItself(ctx.headers.items);
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
       for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
       // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
-      if (close && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
+      if (close && !hold && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
       if (streamed !== null) {
         if (noBody) {
           this.releasePipelined();
@@ -112,7 +123,7 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
           this.finish();
           streamed.pipeTo(NULL_SINK);
         } else {
-          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this));
+          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this, hold));
         }
         return;
       }

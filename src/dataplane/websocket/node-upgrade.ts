@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { WS_MESSAGE_CEILING } from '../../config/websocket-schema';
 import type { RequestContext } from '../context';
-import { nodeRequestContext } from '../listener/node-context';
+import { nodeRequestContext, targetError } from '../listener/node-context';
 import { HeaderList } from '../headers';
 import type { Exchange } from '../listener/exchange';
 import type { RequestCore } from '../listener/request-core';
@@ -124,7 +124,8 @@ export class NodeUpgrader {
     const raw = req.rawHeaders;
     const headers = new HeaderList();
     for (let i = 0; i < raw.length; i += 2) headers.items.push((raw[i] as string).toLowerCase(), raw[i + 1] as string);
-    const ctx = nodeRequestContext('GET', req.url ?? '/', headers, socket, this.scheme);
+    const target = req.url ?? '/';
+    const ctx = nodeRequestContext('GET', target, headers, socket, this.scheme, req.httpVersionMinor >= 1);
     const h = req.headers;
     const up = new WsUpgrade(h['sec-websocket-key'] ?? '', h['sec-websocket-protocol'] ?? '', h['sec-websocket-extensions'] ?? '');
     ctx.websocket = up;
@@ -134,6 +135,11 @@ export class NodeUpgrader {
     const version = h['sec-websocket-version'];
     if (req.method !== 'GET' || !KEY.test(up.key) || (version !== '13' && version !== '8')) {
       this.core.reject(hs, hs.runtime, 'NGATE_ERR_BAD_REQUEST', 'not a valid WebSocket handshake');
+      return;
+    }
+    const badTarget = target.charCodeAt(0) === 47 /* / */ ? null : target === '*' ? 'asterisk-form target on a WebSocket handshake' : targetError('GET', target);
+    if (badTarget !== null) {
+      this.core.reject(hs, hs.runtime, 'NGATE_ERR_BAD_REQUEST', badTarget);
       return;
     }
     runUpgrade(this.core, hs);
