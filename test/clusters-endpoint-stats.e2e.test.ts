@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
-import { closedPort } from './helpers/raw';
+import { refusingPort } from './helpers/raw';
 
 interface EndpointView {
   url: string;
@@ -62,7 +62,7 @@ describe('/clusters per-endpoint request counters (Envoy rq_success / rq_error /
       res.statusCode = 500;
       res.end('broken');
     });
-    refusedUrl = `http://127.0.0.1:${await closedPort()}`;
+    refusedUrl = `http://127.0.0.1:${await refusingPort()}`;
     gw = await startGateway(config(good, bad, refusedUrl), { workers: 1 });
     for (const route of ['five', 'refused'] as const) {
       for (let i = 0; i < N; i++) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
-import { closedPort } from './helpers/raw';
+import { refusingPort } from './helpers/raw';
 
 const server = `kind: HTTPServer
 name: web
@@ -74,7 +74,7 @@ describe('filter state across config swaps', () => {
   let dead: number;
 
   before(async () => {
-    dead = await closedPort();
+    dead = await refusingPort();
     gw = await startGateway([server, limited('rate: 2\n    per: 60s\n    burst: 2'), other('v1'), guarded(dead, '1h')].join('---\n'), { workers: 1 });
   });
 

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { healthCheckSchema } from '../src/config/pool-schema';
 import { probe } from '../src/control/health/probe';
 import { checked } from './helpers/context';
-import { closedPort } from './helpers/raw';
+import { refusingPort } from './helpers/raw';
 
 describe('health probe', () => {
   let server: http.Server;
@@ -32,7 +32,7 @@ describe('health probe', () => {
   });
 
   it('reports a refused TCP connect and a refused HTTP probe', async () => {
-    const port = await closedPort();
+    const port = await refusingPort();
     assert.match(await probe(new URL(`http://127.0.0.1:${port}`), spec({})), /ECONNREFUSED/);
     assert.match(await probe(new URL(`http://127.0.0.1:${port}`), spec({ path: '/' })), /ECONNREFUSED/);
   });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { reply, startBlackhole, startFaultUpstream, type FaultUpstream, type Script } from './helpers/fault-upstream';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http, type Reply } from './helpers/http';
-import { closedPort, rawRequest } from './helpers/raw';
+import { refusingPort, rawRequest } from './helpers/raw';
 
 interface Env {
   readonly gw: Gateway;
@@ -77,7 +77,7 @@ const scenarios: Scenario[] = [
   {
     name: 'refused',
     script: ok,
-    target: async () => ({ url: `http://127.0.0.1:${await closedPort()}`, close: async () => undefined }),
+    target: async () => ({ url: `http://127.0.0.1:${await refusingPort()}`, close: async () => undefined }),
     check: async ({ get }) => assertGatewayError(await get(), 502, 'NGATE_ERR_UPSTREAM_CONNECT'),
   },
   {

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { eventually, readStats } from './helpers/admin';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
-import { closedPort, rawRequest } from './helpers/raw';
+import { refusingPort, rawRequest } from './helpers/raw';
 import { startWsBackend, type WsBackend } from './helpers/ws-backend';
 
 /** Opens a client WebSocket through the gateway; resolves when open. */
@@ -62,7 +62,7 @@ describe('WebSocket proxying (uWS engine)', () => {
   before(async () => {
     b1 = await startWsBackend(1);
     b2 = await startWsBackend(2);
-    down = await closedPort();
+    down = await refusingPort();
     gw = await startGateway(
       `kind: HTTPServer
 name: front

@@ -38,6 +38,24 @@ export function rawRequest(port: number, payload: string | Buffer, opts: { idleM
 }
 
 /** A loopback port nothing listens on (bound, then released). */
+/**
+ * A loopback port that refuses connections for the whole test: a privileged
+ * one (below 1024), which port-0 listeners are never given and tests never
+ * bind, so no other test can take it between lookup and use (as it can a
+ * released ephemeral port from closedPort).
+ */
+export async function refusingPort(): Promise<number> {
+  for (const port of [9, 1, 3, 5, 11, 13, 17]) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(false)));
+      s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no refusing privileged loopback port found');
+}
+
 export async function closedPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
