@@ -199,8 +199,10 @@ for (const engine of ['uws', 'node']) {
       const u = upload(gw.ports.get('front') as number);
       u.send(2);
       await eventually(async () => (up.received > from ? true : undefined), 5000, 'the upload reaching the upstream');
-      u.send(30);
-      u.finish();
+      // Just past the 256k limit, then the client waits for the answer: one that keeps uploading
+      // after it may get a reset instead on uWS, which closes without a lingering close
+      // (docs/limits.md; h2-upstream-early-answer.e2e.test.ts holds that as a todo).
+      u.send(3);
       // Bounded (a hang fails), generous for a loaded machine; what arrived so far is what the assertion shows.
       const text = await Promise.race([u.response, new Promise<string>((resolve) => setTimeout(() => resolve(u.text()), 15_000).unref())]);
       u.socket.destroy();
