@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../src/dataplane/headers';
-import { intakeHeaders, wantsClose } from '../src/dataplane/listener/intake-headers';
+import { intakeHeaders } from '../src/dataplane/listener/intake-headers';
 
 function run(fields: string[], edge = true): { refusal: string | null; items: string[] } {
   const headers = new HeaderList([...fields]);
-  return { refusal: intakeHeaders(headers, edge), items: headers.items };
+  return { refusal: intakeHeaders(headers, edge, { clientClose: false }), items: headers.items };
 }
 
 describe('intakeHeaders', () => {
@@ -38,8 +38,12 @@ describe('intakeHeaders', () => {
   });
 });
 
-describe('wantsClose', () => {
-  const of = (...fields: string[]): boolean => wantsClose(new HeaderList(fields));
+describe('intakeHeaders: clientClose', () => {
+  const of = (...fields: string[]): boolean => {
+    const exchange = { clientClose: false };
+    intakeHeaders(new HeaderList(fields), false, exchange);
+    return exchange.clientClose;
+  };
 
   it('finds close as the whole value or as one token of a list, in any case and spacing', () => {
     for (const value of ['close', 'Close', 'CLOSE', 'close, te', 'TE, Close', 'keep-alive,close', ' te ,\tclose\t', ', ,close,']) {

@@ -172,26 +172,12 @@ export class ObjectService {
   }
 
   create(object: SourcedObject): Promise<ChangeOutcome> {
-    return this.serial(() => {
-      const name = nameOf(object) as string;
-      if (this.store.get(name) !== undefined) return Promise.resolve(refuse(409, `object ${name} already exists; use update`));
-      const restored = this.restore(object);
-      if ('errors' in restored) return Promise.resolve(placeholderRefusal(restored.errors));
-      return this.apply([...this.runningSources(), restored.object]);
-    });
+    return this.batch([object], 'create').then((r) => r.outcome);
   }
 
   update(name: string, object: SourcedObject): Promise<ChangeOutcome> {
-    return this.serial(() => {
-      if (nameOf(object) !== name) return Promise.resolve(refuse(400, `the name in the body (${nameOf(object) ?? 'none'}) does not match ${name} in the path`));
-      const existing = this.store.get(name);
-      if (existing === undefined) return Promise.resolve(refuse(404, `object ${name} not found`));
-      const kind = kindOf(object);
-      if (kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
-      const restored = this.restore(object);
-      if ('errors' in restored) return Promise.resolve(placeholderRefusal(restored.errors));
-      return this.apply(this.runningSources().map((s) => (nameOf(s) === name ? restored.object : s)));
-    });
+    if (nameOf(object) !== name) return Promise.resolve(refuse(400, `the name in the body (${nameOf(object) ?? 'none'}) does not match ${name} in the path`));
+    return this.batch([object], 'update').then((r) => r.outcome);
   }
 
   /** Deletes `name`; with a kind, only an object of that kind (aliases compare equal). */

@@ -36,8 +36,10 @@ function isOws(c: number): boolean {
   return c === 32 || c === 9;
 }
 
-/** True when a Connection value lists only OPTIONS (the common case): checked in place, nothing allocated. */
-function onlyOptions(value: string): boolean {
+type TokenTest = (value: string, start: number, end: number) => boolean;
+
+/** Whether some token of a comma list (value[start, end), trimmed) passes `test`: walked in place, nothing allocated. */
+function someToken(value: string, test: TokenTest): boolean {
   const n = value.length;
   let i = 0;
   while (i < n) {
@@ -50,45 +52,20 @@ function onlyOptions(value: string): boolean {
     if (end < 0) end = n;
     let last = end;
     while (last > i && isOws(value.charCodeAt(last - 1))) last--;
-    if (!isOption(value, i, last)) return false;
+    if (test(value, i, last)) return true;
     i = end + 1;
   }
-  return true;
+  return false;
 }
 
-/** True when a Connection value lists `close` (any case, anywhere in a list): checked in place, nothing allocated. */
+const notOption: TokenTest = (value, start, end) => !isOption(value, start, end);
+const isClose: TokenTest = (value, start, end) => equalsLower(value, start, end, 'close');
+
+/** True when a Connection value lists `close` (any case, anywhere in a list). */
 function listsClose(value: string): boolean {
   if (value === 'keep-alive') return false;
   if (value === 'close') return true;
-  const n = value.length;
-  let i = 0;
-  while (i < n) {
-    const c = value.charCodeAt(i);
-    if (c === 44 || isOws(c)) {
-      i++;
-      continue;
-    }
-    let end = value.indexOf(',', i);
-    if (end < 0) end = n;
-    let last = end;
-    while (last > i && isOws(value.charCodeAt(last - 1))) last--;
-    if (equalsLower(value, i, last, 'close')) return true;
-    i = end + 1;
-  }
-  return false;
-}
-
-/**
- * Whether the client's Connection field asks to close the connection after
- * this response (RFC 9112 §9.6), `close` being one token of a list
- * included. A request without Connection costs one pass over the names.
- */
-export function wantsClose(headers: HeaderList): boolean {
-  const items = headers.items;
-  for (let i = 0; i < items.length; i += 2) {
-    if (items[i] === 'connection' && listsClose(items[i + 1] as string)) return true;
-  }
-  return false;
+  return someToken(value, isClose);
 }
 
 /**
@@ -98,23 +75,29 @@ export function wantsClose(headers: HeaderList): boolean {
  * reach anything the gateway or its filters add later (x-request-id, an
  * adaptor's header). With `edge` (the server's xForwardedFor), the client's
  * X-Forwarded-Proto and -Host go too: ngate sets its own, and what a filter
- * sets is then known to be the filter's. Returns why the request is refused,
+ * sets is then known to be the filter's. Sets `exchange.clientClose` when
+ * the Connection field lists `close` (RFC 9112 §9.6: close after this
+ * response), as one token of a list too. Returns why the request is refused,
  * or null. A request whose Connection lists only close / keep-alive /
  * upgrade / te and that carries neither X-Forwarded field costs one pass over
  * the names and no allocation.
  */
-export function intakeHeaders(headers: HeaderList, edge: boolean): string | null {
+export function intakeHeaders(headers: HeaderList, edge: boolean, exchange: { clientClose: boolean }): string | null {
   const items = headers.items;
   let nominates = false;
   let forwarded = false;
+  let close = false;
   for (let i = 0; i < items.length; i += 2) {
     const name = items[i] as string;
     if (name === 'connection') {
-      if (!nominates && !onlyOptions(items[i + 1] as string)) nominates = true;
+      const value = items[i + 1] as string;
+      if (!close && listsClose(value)) close = true;
+      if (!nominates && someToken(value, notOption)) nominates = true;
     } else if (edge && (name === 'x-forwarded-proto' || name === 'x-forwarded-host')) {
       forwarded = true;
     }
   }
+  exchange.clientClose = close;
   if (!nominates && !forwarded) return null;
   let drop: Set<string> | null = null;
   if (nominates) {

@@ -4,7 +4,7 @@ import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
 import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
 import { nextRequestId } from '../request-id';
-import { intakeHeaders, wantsClose } from './intake-headers';
+import { intakeHeaders } from './intake-headers';
 import { bodyless } from './status-line';
 
 /** Why `RequestCore.admit` refused a request (allocated only on refusal). */
@@ -89,8 +89,7 @@ export class RequestCore {
     if (tooLarge !== null) return { code: 'NGATE_ERR_HEADERS_TOO_LARGE', detail: tooLarge };
     const malformed = requestHeaderError(ctx.headers, ex.requiresHost());
     if (malformed !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: malformed };
-    ex.clientClose = wantsClose(ctx.headers);
-    const nominated = intakeHeaders(ctx.headers, server.spec.xForwardedFor);
+    const nominated = intakeHeaders(ctx.headers, server.spec.xForwardedFor, ex);
     if (nominated !== null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: nominated };
     if (!server.spec.xForwardedFor) ctx.xForwardedFor = false;
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());

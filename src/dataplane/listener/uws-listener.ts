@@ -29,8 +29,6 @@ function uwsClosesItself(items: string[]): boolean {
   return false;
 }
 
-/** A request on the uWS engine: writes go through `cork`. */
-
 /** Any character above ASCII: uWS writes a string as UTF-8, so it would turn obs-text bytes (0x80-0xFF) into two. */
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -42,6 +40,7 @@ function headerValue(value: string): string | Buffer {
   return NON_ASCII.test(value) ? Buffer.from(value, 'latin1') : value;
 }
 
+/** A request on the uWS engine: writes go through `cork`. */
 export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
   paused = false;

@@ -71,14 +71,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
    * likely met a keep-alive socket the upstream closed as it was reused.
    */
   private reissue: Dispatcher.DispatchOptions | null = null;
-  /** undici's head waits for the socket closes of this loop turn (see onResponseStart). */
-  private deferHead = false;
   /**
    * The endpoint outcome the head implies (1 ok, 0 error), held until it is
    * final: the body going downstream or ending, or a failure before either,
    * which counts as the error instead (one outcome per attempt). -1: none held.
    */
   private headOutcome = -1;
+  /** undici's head waits for the socket closes of this loop turn (see onResponseStart); the native client's goes at once. */
+  private deferHead = false;
   /** Names the response's Connection header nominated: hop-by-hop in its trailer section too. */
   private nominated: Set<string> | null = null;
 

@@ -89,6 +89,8 @@ function statusOf(line: string): number {
   return a * 100 + b * 10 + c;
 }
 
+const HTTP_1 = 'HTTP/1.';
+
 /**
  * The first bytes of a head that is not complete yet: fails as soon as they
  * cannot begin "HTTP/1.x NNN", rather than waiting for a head end that an
@@ -106,8 +108,6 @@ function statusPrefix(data: Buffer): void {
     if (!ok) fail('invalid status line', 'HPE_INVALID_STATUS');
   }
 }
-
-const HTTP_1 = 'HTTP/1.';
 
 /** One Content-Length value (plain decimal), which must equal any seen before (`seen`, -1: none). */
 function sameLength(seen: number, value: string): number {
