@@ -25,7 +25,18 @@ describe('pool schema: traffic management', () => {
 
   it('defaults the sticky cookie name to _srv_id and reads ttl as a duration', () => {
     const { value } = check({ stickySession: { mode: 'cookie', ttl: '3600s' } });
-    assert.deepEqual((value as { stickySession: unknown }).stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
+    assert.deepEqual((value as { stickySession: unknown }).stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000, path: '/', secure: false });
+  });
+
+  it('takes the sticky cookie attributes path, secure and sameSite; SameSite=None without secure is refused', () => {
+    const { value } = check({ stickySession: { mode: 'cookie', path: '/app', secure: true, sameSite: 'None' } });
+    assert.deepEqual((value as { stickySession: unknown }).stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000, path: '/app', secure: true, sameSite: 'None' });
+    const insecure = check({ stickySession: { mode: 'cookie', sameSite: 'None' } });
+    assert.equal(insecure.value, undefined);
+    assert.deepEqual(insecure.issues[0]?.path, ['stickySession', 'secure']);
+    assert.deepEqual(check({ stickySession: { mode: 'cookie', sameSite: 'lax' } }).issues[0]?.path, ['stickySession', 'sameSite']);
+    assert.deepEqual(check({ stickySession: { mode: 'cookie', path: '/a; Domain=evil' } }).issues[0]?.path, ['stickySession', 'path']);
+    assert.deepEqual(check({ stickySession: { mode: 'cookie', path: 'app' } }).issues[0]?.path, ['stickySession', 'path']);
   });
 
   it('accepts a sticky secret of 16 characters or more and refuses a shorter one without repeating it', () => {

@@ -109,7 +109,7 @@ describe('RetryPolicy', () => {
 });
 
 describe('StickyCookie', () => {
-  const spec = { mode: 'cookie' as const, cookieName: '_srv_id', ttl: 3_600_000 };
+  const spec = { mode: 'cookie' as const, cookieName: '_srv_id', ttl: 3_600_000, path: '/', secure: false };
   const key = Buffer.alloc(32, 7);
   const valueOf = (s: StickyCookie, ep: Endpoint): string => {
     const ctx = testContext();
@@ -148,6 +148,16 @@ describe('StickyCookie', () => {
     const short = testContext();
     new StickyCookie('svc', pool.endpoints, { ...spec, ttl: 999 }, key).stick(short, pool.endpoints[0]!);
     assert.match(short.responseHeaders.get('set-cookie') ?? '', /; Max-Age=1; HttpOnly; Expires=/);
+  });
+
+  it('adds the configured Path, Secure and SameSite attributes', () => {
+    const pool = testPool([1]);
+    const ctx = testContext();
+    new StickyCookie('svc', pool.endpoints, { ...spec, path: '/app', secure: true, sameSite: 'Lax' }, key).stick(ctx, pool.endpoints[0]!);
+    assert.match(ctx.responseHeaders.get('set-cookie') ?? '', /^_srv_id=[\w-]{22}; Path=\/app; Max-Age=3600; HttpOnly; Secure; SameSite=Lax; Expires=/);
+    const session = testContext();
+    new StickyCookie('svc', pool.endpoints, { ...spec, ttl: 0, sameSite: 'Strict' }, key).stick(session, pool.endpoints[0]!);
+    assert.match(session.responseHeaders.get('set-cookie') ?? '', /^_srv_id=[\w-]{22}; Path=\/; HttpOnly; SameSite=Strict$/);
   });
 
   it('a different service gives different values for the same URL', () => {

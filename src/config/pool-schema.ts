@@ -1,6 +1,6 @@
 import { FRAMING_HEADERS, headerMap } from './header-map-schema';
 import { WEBSOCKET_DEFAULTS, websocketSchema } from './websocket-schema';
-import { bool, dict, duration, int, list, object, oneOf, optional, str, withDefault, type Infer, type Schema } from './schema-kit';
+import { bool, dict, duration, int, list, object, oneOf, optional, refine, str, withDefault, type Infer, type Schema } from './schema-kit';
 
 /** Every balancing policy ngate knows; an unknown name is a config error, never a silent fallback. */
 export const BALANCE_POLICIES = [
@@ -124,7 +124,7 @@ const stickySecretSchema: Schema<string> = {
   },
 };
 
-export const stickySessionSchema = object(
+const stickySessionFields = object(
   {
     mode: oneOf(['cookie'] as const),
     cookieName: withDefault(str({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, hint: 'a cookie name' }), '_srv_id'),
@@ -133,9 +133,17 @@ export const stickySessionSchema = object(
     // Key of the cookie values; unset: the data dir's sticky-secret file. Set the same one on
     // gateways behind one balancer so each accepts the others' cookies.
     secret: optional(stickySecretSchema),
+    /** Cookie attributes: Path (where the browser sends it back), Secure (HTTPS only), SameSite. */
+    path: withDefault(str({ pattern: /^\/[\x21-\x3a\x3c-\x7e]*$/, hint: 'a path starting with / without ";" or spaces' }), '/'),
+    secure: withDefault(bool(), false),
+    sameSite: optional(oneOf(['Strict', 'Lax', 'None'] as const)),
   },
   { name: 'a stickySession map' },
 );
+export const stickySessionSchema = refine(stickySessionFields, (spec, path, issues) => {
+  // Browsers drop a SameSite=None cookie that is not also Secure.
+  if (spec.sameSite === 'None' && !spec.secure) issues.push({ path: [...path, 'secure'], message: 'sameSite: None needs secure: true (browsers drop the cookie otherwise)' });
+});
 export type StickySessionSpec = Infer<typeof stickySessionSchema>;
 
 export const retrySchema = object(

@@ -32,11 +32,12 @@ export class StickyCookie {
     const key = spec.secret ?? dataDirSecret;
     // The coordinator sends the data dir key before any generation that needs it; an empty key would sign guessably.
     if (key.length === 0) throw new Error(`sticky session of ${service}: no key (no pool secret and no data dir key)`);
+    const attributes = `; Path=${spec.path}${maxAge === 0 ? '' : `; Max-Age=${maxAge}`}; HttpOnly${spec.secure ? '; Secure' : ''}${spec.sameSite === undefined ? '' : `; SameSite=${spec.sameSite}`}`;
     this.setCookie = endpoints.map((ep) => {
       // 22 base64url characters: 132 bits of the MAC.
       const value = createHmac('sha256', key).update(`${service}\n${ep.url}`).digest('base64url').slice(0, 22);
       this.byValue.set(value, ep);
-      return maxAge === 0 ? `${spec.cookieName}=${value}; Path=/; HttpOnly` : `${spec.cookieName}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly`;
+      return `${spec.cookieName}=${value}${attributes}`;
     });
   }
 
