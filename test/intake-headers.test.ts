@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../src/dataplane/headers';
-import { intakeHeaders } from '../src/dataplane/listener/intake-headers';
+import { intakeHeaders, MAX_NOMINATED } from '../src/dataplane/listener/intake-headers';
 
 function run(fields: string[], edge = true): { refusal: string | null; items: string[] } {
   const headers = new HeaderList([...fields]);
@@ -29,6 +29,14 @@ describe('intakeHeaders', () => {
       assert.equal(run(['host', 'x', 'connection', `x-a, ${name}`]).refusal, `Connection nominates ${name.toLowerCase()}`);
       assert.equal(run(['host', 'x', 'connection', name], false).refusal, `Connection nominates ${name.toLowerCase()}`);
     }
+  });
+
+  it('refuses a Connection field nominating more distinct fields than the cap; repeats count once', () => {
+    const names = (n: number): string => Array.from({ length: n }, (_, i) => `x-${i}`).join(', ');
+    assert.equal(run(['host', 'x', 'connection', names(MAX_NOMINATED)]).refusal, null);
+    assert.equal(run(['host', 'x', 'connection', `${names(MAX_NOMINATED)}, x-0, X-1`]).refusal, null);
+    assert.equal(run(['host', 'x', 'connection', names(MAX_NOMINATED + 1)]).refusal, `Connection nominates more than ${MAX_NOMINATED} fields`);
+    assert.equal(run(['host', 'x', 'connection', names(MAX_NOMINATED), 'connection', 'x-extra']).refusal, `Connection nominates more than ${MAX_NOMINATED} fields`);
   });
 
   it('as the edge, removes the client X-Forwarded-Proto/-Host and keeps X-Forwarded-For', () => {

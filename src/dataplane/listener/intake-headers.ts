@@ -16,6 +16,9 @@ const OPTIONS = ['close', 'keep-alive', 'upgrade', 'te'];
  */
 const REFUSED = new Set(['host', 'content-length', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
 
+/** More distinct nominated fields than any real client sends: a request listing more is refused, not walked. */
+export const MAX_NOMINATED = 32;
+
 /** Whether value[start, end) equals `word` (lowercase) ignoring ASCII case, without a substring. */
 function equalsLower(value: string, start: number, end: number, word: string): boolean {
   if (end - start !== word.length) return false;
@@ -109,6 +112,7 @@ export function intakeHeaders(headers: HeaderList, edge: boolean, exchange: { cl
         if (name.length === 0 || HOP_BY_HOP.has(name) || OPTIONS.includes(name)) continue;
         if (REFUSED.has(name)) return `Connection nominates ${name}`;
         drop.add(name);
+        if (drop.size > MAX_NOMINATED) return `Connection nominates more than ${MAX_NOMINATED} fields`;
       }
     }
   }
