@@ -226,6 +226,29 @@ ${pipeline('native', `client: native\nservers: [{ url: ${h1.url} }]`)}${pipeline
   }
 });
 
+describe('DeadlineDispatcher bounds the mirror path too', () => {
+  const log: H1Log = { cutOff: 0, steadySockets: [] };
+  let backend: Backend;
+  before(async () => {
+    backend = await startBackend(3, h1Handler(log));
+  });
+  after(async () => {
+    await backend.close();
+  });
+
+  it('a mirror copy trickled past the timeout is cut off and its body drain ends', async () => {
+    const pool = new UndiciPool(backend.url, { connections: 1 });
+    try {
+      const res = await new DeadlineDispatcher(pool, TIMEOUT_MS).request({ method: 'GET', path: '/trickle' });
+      assert.equal(res.statusCode, 200);
+      await res.body.dump();
+      await eventually(async () => (log.cutOff === 1 ? true : undefined), 5_000, 'the upstream cut off');
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('DeadlineDispatcher leaves no timer behind', () => {
   let backend: Backend;
   before(async () => {

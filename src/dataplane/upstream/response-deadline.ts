@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { MirrorRequest, type MirrorResponse } from './h1/mirror-request';
 import type { UpstreamDispatcher } from './pool-registry';
 
 type Controller = Dispatcher.DispatchController;
@@ -91,9 +92,11 @@ export class DeadlineDispatcher implements UpstreamDispatcher {
     return this.pool.dispatchFresh(opts, new DeadlineHandler(handler, this.timeout));
   }
 
-  /** The mirror's path: bounded by undici's gap timeouts only (its copy never delays the main request). */
-  request(opts: Dispatcher.RequestOptions): ReturnType<UpstreamDispatcher['request']> {
-    return this.pool.request(opts);
+  /** The mirror's path, under the same deadline: a copy trickled forever would hold its in-flight slot and connection. */
+  request(opts: Dispatcher.RequestOptions): Promise<MirrorResponse> {
+    const m = new MirrorRequest();
+    this.dispatch(opts, m);
+    return m.response;
   }
 
   close(): Promise<void> {
