@@ -92,7 +92,25 @@ start_ngate() {
   taskset -c 0 node "$dir/bin/ngate.js" start --config "$WORK/$name.yaml" --workers 1 --admin 127.0.0.1:0 --data-dir "$WORK/$name-data" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$port$URLPATH" "${PIDS[-1]}" "$WORK/$name.log"
+  printf -v "ROOTPID_$name" '%s' "${PIDS[-1]}"
 }
+
+# CPU clock ticks (user + system, every thread) used so far by a process and its descendants.
+tree_ticks() {
+  local pids=("$1") i=0 child total=0 stat rest
+  while ((i < ${#pids[@]})); do
+    for child in $(ps -o pid= --ppid "${pids[i]}" 2>/dev/null); do pids+=("$child"); done
+    i=$((i + 1))
+  done
+  for i in "${pids[@]}"; do
+    stat="$(cat "/proc/$i/stat" 2>/dev/null)" || continue
+    rest="${stat##*) }"
+    read -r -a f <<<"$rest"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 start_ngate head "$ROOT" "$PORT_HEAD" "$CONFIG"
 start_ngate base "$WORK/base" "$PORT_BASE" "${BASE_CONFIG:-$CONFIG}"
 
@@ -100,12 +118,18 @@ printf 'wrk.method = "POST"\nwrk.body = string.rep("x", 1024)\n' >"$WORK/post.lu
 WRK_ARGS=(-t 1 -c "$CONNS" --timeout 5s --latency)
 [[ "$URLPATH" == /post ]] && WRK_ARGS+=(-s "$WORK/post.lua")
 
-# Prints "rps p99ms" for one wrk run against port $1.
+# Prints "rps p99ms cpu_us_per_request" for one wrk run against port $1, whose gateway's root PID is $2.
+# CPU per request counts only the time the gateway ran, so it moves far less than req/s
+# when other work shares the machine.
 measure() {
-  taskset -c 1 wrk "${WRK_ARGS[@]}" -d "${DURATION}s" "http://127.0.0.1:$1$URLPATH" | awk '
+  local before after
+  before="$(tree_ticks "$2")"
+  taskset -c 1 wrk "${WRK_ARGS[@]}" -d "${DURATION}s" "http://127.0.0.1:$1$URLPATH" >"$WORK/wrk.out"
+  after="$(tree_ticks "$2")"
+  awk -v cpu_us="$(((after - before) * TICK_US))" '
     function ms(v) { if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000; if (v ~ /ms$/) return substr(v, 1, length(v) - 2) + 0; if (v ~ /s$/) return substr(v, 1, length(v) - 1) * 1000; return v + 0 }
-    /Requests\/sec:/ { rps = $2 } $1 == "99%" { p99 = ms($2) }
-    END { printf "%.0f %.2f\n", rps, p99 }'
+    /Requests\/sec:/ { rps = $2 } $1 == "99%" { p99 = ms($2) } / requests in / { n = $1 }
+    END { printf "%.0f %.2f %.2f\n", rps, p99, (n > 0 ? cpu_us / n : 0) }' "$WORK/wrk.out"
 }
 
 for port in "$PORT_BASE" "$PORT_HEAD"; do taskset -c 1 wrk -t 1 -c "$CONNS" -d 2s "http://127.0.0.1:$port$URLPATH" >/dev/null; done
@@ -114,11 +138,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
   order="base head"
   (( round % 2 == 0 )) && order="head base"
   for side in $order; do
-    port="$PORT_BASE"
-    [[ "$side" == head ]] && port="$PORT_HEAD"
-    read -r rps p99 <<<"$(measure "$port")"
-    printf '%s\t%s\t%s\t%s\n' "$round" "$side" "$rps" "$p99" >>"$WORK/ab.tsv"
-    log "round $round $side: $rps req/s, p99 $p99 ms"
+    port="$PORT_BASE" root="$ROOTPID_base"
+    [[ "$side" == head ]] && port="$PORT_HEAD" root="$ROOTPID_head"
+    read -r rps p99 cpu <<<"$(measure "$port" "$root")"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$side" "$rps" "$p99" "$cpu" >>"$WORK/ab.tsv"
+    log "round $round $side: $rps req/s, p99 $p99 ms, $cpu CPU us/request"
   done
 done
 
@@ -126,9 +150,11 @@ node -e '
   const rows = require("node:fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split("\t"));
   const med = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
   const pick = (side, col) => rows.filter((r) => r[1] === side).map((r) => Number(r[col]));
-  const ratios = []; for (const r of rows) if (r[1] === "head") { const b = rows.find((x) => x[0] === r[0] && x[1] === "base"); ratios.push(Number(r[2]) / Number(b[2])); }
+  const ratios = [], cpuRatios = [];
+  for (const r of rows) if (r[1] === "head") { const b = rows.find((x) => x[0] === r[0] && x[1] === "base"); ratios.push(Number(r[2]) / Number(b[2])); cpuRatios.push(Number(b[4]) / Number(r[4])); }
   const [b, h] = [med(pick("base", 2)), med(pick("head", 2))];
   console.log(`base ${process.argv[2]}: median ${b.toFixed(0)} req/s, p99 ${med(pick("base", 3)).toFixed(2)} ms`);
   console.log(`head (working tree): median ${h.toFixed(0)} req/s, p99 ${med(pick("head", 3)).toFixed(2)} ms`);
   console.log(`head/base: ${(h / b).toFixed(3)}x (median of per-round ratios ${med(ratios).toFixed(3)}x; rounds: ${ratios.map((x) => x.toFixed(2)).join(", ")})`);
+  console.log(`CPU per request: base ${med(pick("base", 4)).toFixed(2)} us, head ${med(pick("head", 4)).toFixed(2)} us; requests per CPU second head/base: ${med(cpuRatios).toFixed(3)}x (rounds: ${cpuRatios.map((x) => x.toFixed(2)).join(", ")})`);
 ' "$WORK/ab.tsv" "$(git -C "$ROOT" rev-parse --short "$BASE")"
