@@ -109,8 +109,10 @@ export class RequestContext {
   upstream = '';
   /** Milliseconds from sending upstream to its response headers, -1 when none (access log). */
   upstreamMs = -1;
-  /** Streamed response body bytes written to the client (access log). */
+  /** Response body bytes written to the client: streamed ones as they go (access log), a whole body when written (stats). */
   bytesOut = 0;
+  /** Request body bytes received from the client (stats). */
+  bytesIn = 0;
   /** The request path before any route rewrite (access log). */
   readonly originalPath: string;
   /** The server's `xForwardedFor`: ngate sets X-Forwarded-For/-Proto/-Host upstream (false: passes them through). */

@@ -18,7 +18,16 @@ export const CLUSTER_COUNTERS = [
   'upstream_rq_504',
   'upstream_cx_connect_fail',
   'upstream_rq_timeout',
+  /** Response body bytes received from upstreams (heads not included). */
   'upstream_cx_rx_bytes_total',
+  /** Request body bytes sent upstream, counted when an attempt's response head arrives (heads not included). */
+  'upstream_cx_tx_bytes_total',
+  /** Attempts after the first one of a request (each also counts in upstream_rq_total). */
+  'upstream_rq_retry',
+  /** Requests refused 503 because the pool's maxPending (over maxConnectionsPerWorker) was reached. */
+  'upstream_rq_pending_overflow',
+  /** Requests refused 503 at once because the pool's circuit breaker was open. */
+  'upstream_rq_circuit_open',
   /** Mirror pools: requests taken for mirroring but not copied (body over maxBodySize, too many copies in flight, no endpoint). */
   'upstream_rq_mirror_skipped',
   /** Upstream connections opened (any protocol), and those that speak HTTP/2. */
@@ -42,6 +51,9 @@ export const ROUTE_COUNTERS = [
   'downstream_rq_3xx',
   'downstream_rq_4xx',
   'downstream_rq_5xx',
+  /** Request body bytes received from clients, and response body bytes written to them (heads not included). */
+  'downstream_cx_rx_bytes_total',
+  'downstream_cx_tx_bytes_total',
 ] as const;
 
 export const LISTENER_COUNTERS = [

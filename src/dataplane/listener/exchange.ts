@@ -50,8 +50,9 @@ export abstract class Exchange {
     // A client gone before any status was set counts as a request without a status class.
     const status = ctx.status !== 0 ? ctx.status : ctx.aborted ? 0 : 200;
     const elapsed = performance.now() - ctx.startTime;
-    counters.end(status, elapsed);
-    if (this.routeCounters !== null) this.routeCounters.end(status, elapsed);
+    // Body bytes: what the engine's body reader took in, and what the engine wrote (whole or streamed).
+    counters.end(status, elapsed, ctx.bytesIn, ctx.bytesOut);
+    if (this.routeCounters !== null) this.routeCounters.end(status, elapsed, ctx.bytesIn, ctx.bytesOut);
     if (this.logger !== null) this.logger.log(ctx, status, elapsed, this.protocol());
   }
 

@@ -126,7 +126,10 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
       return;
     }
     if (noBody) res.end();
-    else res.end(body as string | Buffer);
+    else {
+      ctx.bytesOut = length;
+      res.end(body as string | Buffer);
+    }
     this.finish();
   }
 }

@@ -22,6 +22,7 @@ export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: numbe
   });
   req.on('data', (chunk: Buffer) => {
     received += chunk.length;
+    ctx.bytesIn += chunk.length;
     if (discarding) {
       // Discarded up to the body limit, as it would have been read: past it the connection goes.
       if (limit > 0 && received > limit) req.destroy();

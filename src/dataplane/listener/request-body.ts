@@ -86,6 +86,7 @@ export class UwsRequestBody implements DeferredBody {
     const first = this.first;
     this.first = false;
     this.received += ab.byteLength;
+    this.ctx.bytesIn += ab.byteLength;
     const limit = this.limit;
     if (limit > 0 && this.received > limit) {
       this.ctx.errorCode = 'NGATE_ERR_BODY_TOO_LARGE';

@@ -42,8 +42,8 @@ export class UwsBodySink implements BodySink {
   }
 
   write(chunk: Buffer): boolean {
-    this.ctx.bytesOut += chunk.length;
     if (this.ctx.aborted) return true;
+    this.ctx.bytesOut += chunk.length;
     if (this.held !== null) {
       this.held.push(Buffer.from(chunk));
       return true;

@@ -132,6 +132,7 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
         if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
         res.endWithoutBody();
       } else {
+        ctx.bytesOut = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
         res.end(body, close);
       }
       this.finish();

@@ -48,6 +48,17 @@ export class ServiceCounters {
   failure(code: ErrorCode): void {
     if (code === 'NGATE_ERR_UPSTREAM_CONNECT' || code === 'NGATE_ERR_UPSTREAM_CONNECT_TIMEOUT') add(this.block, this.base + CLUSTER.upstream_cx_connect_fail, 1);
     else if (code === 'NGATE_ERR_UPSTREAM_TIMEOUT') add(this.block, this.base + CLUSTER.upstream_rq_timeout, 1);
+    else if (code === 'NGATE_ERR_POOL_OVERFLOW') add(this.block, this.base + CLUSTER.upstream_rq_pending_overflow, 1);
+  }
+
+  /** An attempt after the first one of a request. */
+  retried(): void {
+    add(this.block, this.base + CLUSTER.upstream_rq_retry, 1);
+  }
+
+  /** A request refused 503 before any attempt: the pool's circuit breaker is open. */
+  circuitOpen(): void {
+    add(this.block, this.base + CLUSTER.upstream_rq_circuit_open, 1);
   }
 
   /** Feeds passive health: `ok` false for connect failures, timeouts, resets and 5xx. */
@@ -60,8 +71,14 @@ export class ServiceCounters {
     add(this.block, this.base + CLUSTER.upstream_rq_mirror_skipped, 1);
   }
 
+  /** Response body bytes received. */
   bytes(n: number): void {
     add(this.block, this.base + CLUSTER.upstream_cx_rx_bytes_total, n);
+  }
+
+  /** Request body bytes sent. */
+  sent(n: number): void {
+    add(this.block, this.base + CLUSTER.upstream_cx_tx_bytes_total, n);
   }
 
   time(ms: number): void {
@@ -92,12 +109,17 @@ export class ListenerCounters {
     add(this.block, this.base + LISTENER.downstream_rq_active, 1);
   }
 
-  /** The response is written (or the client went away: status 0); `ms` is the whole request time. */
-  end(status: number, ms: number): void {
+  /**
+   * The response is written (or the client went away: status 0); `ms` is the whole request time,
+   * `rx`/`tx` the request and response body bytes.
+   */
+  end(status: number, ms: number, rx: number, tx: number): void {
     const b = this.block;
     const base = this.base;
     add(b, base + LISTENER.downstream_rq_active, -1);
     add(b, base + LISTENER.downstream_rq_total, 1);
+    add(b, base + LISTENER.downstream_cx_rx_bytes_total, rx);
+    add(b, base + LISTENER.downstream_cx_tx_bytes_total, tx);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
     this.latency.record(toMicros(ms));
@@ -127,11 +149,13 @@ export class RouteCounters {
     private readonly latency: LatencyRecorder,
   ) {}
 
-  /** The response is written (status 0: the client went away); `ms` is the whole request time. */
-  end(status: number, ms: number): void {
+  /** The response is written (status 0: the client went away); `ms` is the whole request time, `rx`/`tx` body bytes. */
+  end(status: number, ms: number, rx: number, tx: number): void {
     const b = this.block;
     const base = this.base;
     add(b, base + ROUTE.downstream_rq_total, 1);
+    add(b, base + ROUTE.downstream_cx_rx_bytes_total, rx);
+    add(b, base + ROUTE.downstream_cx_tx_bytes_total, tx);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + ROUTE.downstream_rq_1xx + cls - 1, 1);
     this.latency.record(toMicros(ms));

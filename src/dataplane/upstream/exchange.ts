@@ -6,7 +6,7 @@ import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
 import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
-import type { ErrorCode } from '../../shared/errors';
+import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import { HeldBytes } from './held-bytes';
 import { bodyless } from '../listener/status-line';
 import { forwardableTrailers } from './trailers';
@@ -132,8 +132,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (statusCode < 200) return;
     this.headersSeen = true;
     const ctx = this.ctx;
+    // The upstream answered: it took the request body (its announced length, or what the client sent when chunked).
+    const sent = ctx.bodyLength >= 0 ? ctx.bodyLength : ctx.bytesIn;
+    if (sent > 0) this.counters.sent(sent);
     if (this.retry !== null && this.retry.afterStatus(ctx, statusCode)) {
-      // A retried attempt is still one outcome of its endpoint (passive health sees it).
+      // A retried attempt counts as any other: its status, and one outcome of its endpoint (passive health sees it).
+      this.counters.response(statusCode);
       this.counters.outcome(this.endpoint.index, statusCode < 500);
       this.discarding = true;
       this.detach();
@@ -217,6 +221,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (!this.headersSeen) {
       const code = upstreamErrorCode(err);
       if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
+        // Counted as the last attempt's failure would be: its cause, and the status it would have answered.
+        this.counters.failure(code);
+        this.counters.response(ERROR_STATUS[code]);
         this.counters.outcome(this.endpoint.index, false);
         this.detach();
         this.finishHeaders(RETRY);

@@ -28,6 +28,9 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
     case 'EPIPE':
     case 'UND_ERR_CLOSED':
       return 'NGATE_ERR_UPSTREAM_RESET';
+    case 'UND_ERR_POOL_FULL':
+      // The native client's bound on requests waiting for a connection: a limit, not an upstream fault.
+      return 'NGATE_ERR_POOL_OVERFLOW';
     case 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH':
       return 'NGATE_ERR_BAD_REQUEST';
     default:

@@ -77,11 +77,13 @@ export class ProxyFilter implements Filter {
       return forward(ctx, endpoint, this.counters);
     }
     if (this.maxPending > 0 && this.pending >= this.maxPending) {
+      this.counters.failure('NGATE_ERR_POOL_OVERFLOW');
       ctx.fail('NGATE_ERR_POOL_OVERFLOW');
       return 'serverError';
     }
     const breaker = this.breaker;
     if (breaker !== null && !breaker.allow(Date.now())) {
+      this.counters.circuitOpen();
       ctx.fail('NGATE_ERR_CIRCUIT_OPEN');
       return 'serverError';
     }
@@ -138,6 +140,7 @@ export class ProxyFilter implements Filter {
       if (ctx.aborted) return 'serverError';
       (tried ??= []).push(endpoint);
       endpoint = this.another(ctx, tried) ?? endpoint;
+      this.counters.retried();
     }
   }
 
