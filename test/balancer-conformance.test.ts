@@ -62,6 +62,15 @@ describe('balancer conformance', () => {
         assert.ok((c[0] as number) > 0 && (c[3] as number) > 0, c.join(','));
       });
 
+      it('spreads the share of an unavailable endpoint evenly over the others', () => {
+        for (const skipped of ['unhealthy', 'weight 0'] as const) {
+          const pool = testPool([1, skipped === 'weight 0' ? 0 : 1, 1, 1]);
+          if (skipped === 'unhealthy') pool.setHealthy(1, false);
+          const c = counts(policy, build(policy, pool), 4, 6000);
+          for (const i of [0, 2, 3]) assert.ok((c[i] as number) > 2000 * 0.85 && (c[i] as number) < 2000 * 1.15, `${policy}, one ${skipped}: ${c.join(',')}`);
+        }
+      });
+
       it('gives null for an empty pool, an all-unhealthy pool, and an all-weight-0 pool', () => {
         assert.equal(build(policy, testPool([])).pick(testContext()), null);
         const down = testPool([1, 1]);
