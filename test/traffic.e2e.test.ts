@@ -55,6 +55,10 @@ describe('traffic management end to end (2 workers)', () => {
   let sticky2: Backend;
   let okB: Backend;
   let resetter: Backend;
+  let busyA: Backend;
+  let busyB: Backend;
+  /** The order in which the two busy backends received requests. */
+  const busyOrder: string[] = [];
   let refused: number;
   let gw: Gateway;
 
@@ -64,6 +68,15 @@ describe('traffic management end to end (2 workers)', () => {
     sticky2 = await startBackend(3);
     okB = await startBackend(4);
     resetter = await startBackend(5, (_req, res) => res.socket?.destroy());
+    const busy =
+      (id: string) =>
+      (_req: unknown, res: { statusCode: number; end(): void }): void => {
+        busyOrder.push(id);
+        res.statusCode = 503;
+        res.end();
+      };
+    busyA = await startBackend(6, busy('a'));
+    busyB = await startBackend(7, busy('b'));
     refused = await refusedPort();
     const config = [
       server('sticky', 'sticky-pl'),
@@ -96,6 +109,13 @@ retry: { maxAttempts: 2, on: [connect-failure, reset-before-response, 503], back
 servers: [{ url: "${resetter.url}" }, { url: "${okB.url}" }]
 retry: { maxAttempts: 3, on: [connect-failure, reset-before-response, 502, 503, 504], backoff: 0ms }`,
       ),
+      server('rotating', 'rotating-pl'),
+      pipeline(
+        'rotating-pl',
+        `
+servers: [{ url: "${busyA.url}" }, { url: "${busyB.url}" }]
+retry: { maxAttempts: 5, on: [503], backoff: 0ms }`,
+      ),
       server('breaker', 'breaker-pl'),
       pipeline(
         'breaker-pl',
@@ -109,7 +129,7 @@ circuitBreaker: { consecutiveFailures: 2, coolDown: 1h }`,
 
   after(async () => {
     assert.equal(await gw.stop(), 0);
-    await Promise.all([b1, b2, sticky2, okB, resetter].map((b) => b.close()));
+    await Promise.all([b1, b2, sticky2, okB, resetter, busyA, busyB].map((b) => b.close()));
   });
 
   describe('sticky sessions', () => {
@@ -206,6 +226,14 @@ circuitBreaker: { consecutiveFailures: 2, coolDown: 1h }`,
       assert.equal(statuses.filter((s) => s === 502).length, 2);
       assert.equal(ok.length, 2, 'the reset POSTs were not re-sent to the healthy backend');
       assert.deepEqual(new Set([...reset, ...ok].map((s) => s.body)).size, 4, 'each POST reached an upstream exactly once');
+    });
+
+    it('once every endpoint was tried, retries go round them again, never twice in a row to the one that just failed', async () => {
+      const r = await http(gw.url('rotating', '/rot'), { fresh: true });
+      assert.equal(r.status, 503);
+      // Five attempts over two endpoints: strictly alternating.
+      assert.equal(busyOrder.length, 5);
+      assert.ok(['ababa', 'babab'].includes(busyOrder.join('')), `attempt order ${busyOrder.join('')}`);
     });
 
     it('a GET reset after it was sent is retried on the other endpoint', async () => {

@@ -139,7 +139,7 @@ export class ProxyFilter implements Filter {
       if (wait > 0) await sleep(wait);
       if (ctx.aborted) return 'serverError';
       (tried ??= []).push(endpoint);
-      endpoint = this.another(ctx, tried) ?? endpoint;
+      endpoint = this.another(ctx, tried) ?? leastRecentlyTried(tried, endpoint) ?? endpoint;
       this.counters.retried();
     }
   }
@@ -159,4 +159,19 @@ export class ProxyFilter implements Filter {
     }
     return null;
   }
+}
+
+/**
+ * Once every endpoint was tried: the available one tried longest ago, other
+ * than the one that just failed, moved out of `tried` (the attempt puts it
+ * back at the end), so retries go round the endpoints again.
+ */
+function leastRecentlyTried(tried: Endpoint[], last: Endpoint): Endpoint | null {
+  for (let i = 0; i < tried.length; i++) {
+    const ep = tried[i] as Endpoint;
+    if (ep === last || !available(ep)) continue;
+    tried.splice(i, 1);
+    return ep;
+  }
+  return null;
 }
