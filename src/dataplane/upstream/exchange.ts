@@ -199,7 +199,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
 
   onResponseEnd(controller?: Controller, trailers?: IncomingHttpHeaders): void {
     this.ended = true;
-    this.release();
+    this.release(this.received >= this.expected);
     if (this.discarding) return;
     // undici may report an h2 stream reset (or a connection lost) mid-body as a completion: the length tells.
     if (this.received < this.expected) return this.brokeOff('NGATE_ERR_UPSTREAM_RESET', `the body ended after ${this.received} of ${this.expected} bytes`);
@@ -215,7 +215,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   onResponseError(_controller: Controller, err: Error): void {
-    this.release();
+    this.release(false);
     if (this.discarding) return;
     const ctx = this.ctx;
     if (!this.headersSeen) {
@@ -352,11 +352,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   }
 
   private released = false;
-  private release(): void {
+  /** The attempt is over; `answered`: a whole response came, the only kind timed (Envoy's upstream_rq_time). */
+  private release(answered: boolean): void {
     if (this.released) return;
     this.released = true;
     this.endpoint.end();
-    this.counters.time(performance.now() - this.startTime);
+    if (answered) this.counters.time(performance.now() - this.startTime);
   }
 
   private finishHeaders(result: string): void {

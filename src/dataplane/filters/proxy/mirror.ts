@@ -75,8 +75,8 @@ export class Mirror {
         counters.response(res.statusCode);
         counters.outcome(endpoint.index, res.statusCode < 500);
         return res.body.dump().then(
-          () => this.done(endpoint, start),
-          () => this.done(endpoint, start),
+          () => this.done(endpoint, start, true),
+          () => this.done(endpoint, start, false),
         );
       },
       (err: Error) => {
@@ -84,14 +84,15 @@ export class Mirror {
         counters.failure(code);
         counters.response(ERROR_STATUS[code]);
         counters.outcome(endpoint.index, false);
-        this.done(endpoint, start);
+        this.done(endpoint, start, false);
       },
     );
   }
 
-  private done(endpoint: Endpoint, start: number): void {
+  /** `answered`: the copy got its response (only those are timed, as on the main path). */
+  private done(endpoint: Endpoint, start: number, answered: boolean): void {
     this.inFlight--;
     endpoint.end();
-    this.pool.counters.time(performance.now() - start);
+    if (answered) this.pool.counters.time(performance.now() - start);
   }
 }
