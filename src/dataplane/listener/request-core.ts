@@ -107,7 +107,8 @@ export class RequestCore {
   private dispatch(ex: Exchange, runtime: Runtime | null): void {
     const ctx = ex.ctx;
     const server = this.serverOf(runtime);
-    if (runtime === null || server === undefined) return this.local(ex, 'NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
+    // A kept-alive connection of a listener a config change removed: answered, then closed (it drains).
+    if (runtime === null || server === undefined) return this.refuseAndClose(ex, 'NGATE_ERR_LISTENER_REMOVED', 'connect again');
     const refusal = this.admit(ex, server);
     if (refusal !== null) return this.refuseAndClose(ex, refusal.code, refusal.detail);
     const length = ex.bodyFraming();

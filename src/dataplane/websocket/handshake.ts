@@ -56,8 +56,8 @@ export function runUpgrade(core: RequestCore, hs: Handshake): void {
   try {
     const server = core.serverOf(runtime);
     if (runtime === null || server === undefined) {
-      ctx.fail('NGATE_ERR_PIPELINE_MISSING', 'listener is being removed');
-      return complete(hs);
+      ctx.fail('NGATE_ERR_LISTENER_REMOVED', 'connect again');
+      return hs.refuse(completeFn);
     }
     const refusal = core.admit(hs, server);
     if (refusal !== null) {
