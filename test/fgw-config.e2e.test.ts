@@ -24,7 +24,7 @@ describe('FGW config.json conversion', () => {
       { url: 'http://127.0.0.1:8082', weight: 100 },
     ]);
     assert.deepEqual(pool.loadBalance, { policy: 'roundRobin' }, 'equal weights: the round robin all workers share');
-    assert.deepEqual(pool.stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000 });
+    assert.deepEqual(pool.stickySession, { mode: 'cookie', cookieName: '_srv_id', ttl: 3_600_000, path: '/', secure: false });
     const hc = pool.healthCheck as Record<string, unknown>;
     assert.equal(hc.interval, 2000);
     assert.equal(hc.unhealthyThreshold, 2);
