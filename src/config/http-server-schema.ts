@@ -1,14 +1,25 @@
 import { unknownTemplateFields } from '../shared/access-log-format';
+import { safeRelativePath } from '../dataplane/static/safe-path';
 import { bool, dict, duration, int, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer, type Issue, type Path } from './schema-kit';
 
 const headerMatch = object({ values: optional(list(str())), regexp: optional(regexp()) }, { name: 'a header match ({values} or {regexp})' });
+
+/**
+ * A tryFiles entry goes through the same path check as a request (site.ts):
+ * one with `..`, an encoded slash, a backslash or NUL could never match.
+ */
+function checkTryFile(entry: string, path: Path, issues: Issue[]): void {
+  if (safeRelativePath(entry.replace('$uri', '/x')) === null) {
+    issues.push({ path, message: `tryFiles entry ${JSON.stringify(entry)} leaves the root or is not a valid path (.., encoded slash, backslash or NUL): it could never match` });
+  }
+}
 
 /** A static site served by the listener itself (FGW's ServerRoot + Index). `root` is relative to the config file. */
 export const staticSchema = object(
   {
     root: str({ hint: 'a directory' }),
     index: withDefault(list(str({ pattern: /^[^/]+$/, hint: 'a file name without /' })), ['index.html']),
-    tryFiles: optional(list(str({ pattern: /^(\/|\$uri)/, hint: 'a path starting with / or $uri (the request path)' }))),
+    tryFiles: optional(list(refine(str({ pattern: /^(\/|\$uri)/, hint: 'a path starting with / or $uri (the request path)' }), checkTryFile))),
     precompressed: withDefault(bool(), false),
   },
   { name: 'a static site' },

@@ -143,8 +143,9 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
   const issues: Issue[] = [];
   const spec = httpServerSchema.check(raw, [], issues);
   c.addIssues(issues);
+  // Roots are checked on the object as written, so a missing one is reported with the schema's errors, not after them.
+  let ok = checkStaticRoots(raw, c);
   if (spec === undefined) return undefined;
-  let ok = true;
   spec.rules.forEach((rule, r) =>
     rule.paths.forEach((p, i) => {
       const set = [p.path, p.pathPrefix, p.pathRegexp].filter((x) => x !== undefined).length;
@@ -156,7 +157,7 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
         c.add(['rules', r, 'paths', i], 'give exactly one of backend (a Pipeline name) or static (a directory to serve)');
         ok = false;
       }
-      if (p.static !== undefined && !resolveStaticRoot(p.static, c, ['rules', r, 'paths', i, 'static', 'root'])) ok = false;
+      if (p.static !== undefined) p.static.root = staticRootPath(p.static.root, c.file);
     }),
   );
   let tls: ServerTls | undefined;
@@ -201,9 +202,28 @@ function validateServer(raw: Record<string, unknown>, c: Collector): ServerObjec
   return ok ? { ...spec, kind: 'HTTPServer', ...(tls === undefined ? {} : { tls }) } : undefined;
 }
 
-/** Makes a static root absolute (relative to the config file) and checks that it is a directory. */
-function resolveStaticRoot(site: StaticSpec, c: Collector, path: Path): boolean {
-  const root = isAbsolute(site.root) || c.file === undefined ? resolve(site.root) : resolve(dirname(c.file), site.root);
+/** A static root made absolute: relative to the config file, or to the working directory without one. */
+function staticRootPath(root: string, file: string | undefined): string {
+  return isAbsolute(root) || file === undefined ? resolve(root) : resolve(dirname(file), root);
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Every `static.root` written as a string must name a directory; other shapes are the schema's to report. */
+function checkStaticRoots(raw: Record<string, unknown>, c: Collector): boolean {
+  let ok = true;
+  if (!Array.isArray(raw.rules)) return ok;
+  raw.rules.forEach((rule: unknown, r) => {
+    if (!isMap(rule) || !Array.isArray(rule.paths)) return;
+    rule.paths.forEach((p: unknown, i) => {
+      if (!isMap(p) || !isMap(p.static) || typeof p.static.root !== 'string') return;
+      if (!checkStaticRoot(staticRootPath(p.static.root, c.file), c, ['rules', r, 'paths', i, 'static', 'root'])) ok = false;
+    });
+  });
+  return ok;
+}
+
+function checkStaticRoot(root: string, c: Collector, path: Path): boolean {
   let isDir = false;
   try {
     isDir = statSync(root).isDirectory();
@@ -215,7 +235,6 @@ function resolveStaticRoot(site: StaticSpec, c: Collector, path: Path): boolean 
     c.add(path, `static root ${root} is not a directory`);
     return false;
   }
-  site.root = root;
   return true;
 }
 

@@ -16,3 +16,12 @@ export function statusLine(status: number): string {
 export function bodyless(method: string, status: number): boolean {
   return method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200);
 }
+
+/**
+ * A bodyless answer to HEAD that announces the GET body's length. Never on
+ * 304 or 204: a 304 must not carry a Content-Length other than the 200's
+ * (RFC 9110 §8.6), and the engine does not know that one.
+ */
+export function headLength(method: string, status: number): boolean {
+  return method === 'HEAD' && status !== 304 && status !== 204 && status >= 200;
+}

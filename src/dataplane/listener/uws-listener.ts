@@ -5,7 +5,7 @@ import { Exchange } from './exchange';
 import type { Listener } from './listener';
 import { NULL_SINK, RequestCore } from './request-core';
 import { UwsRequestBody } from './request-body';
-import { statusLine } from './status-line';
+import { headLength, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { CLOSE_HOLD_MAX, UwsBodySink } from './uws-body-sink';
 import type { ServerTls } from '../../config/tls-material';
@@ -116,7 +116,7 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
       if (streamed !== null) {
         if (noBody) {
           this.releasePipelined();
-          if (ctx.method === 'HEAD' && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
+          if (headLength(ctx.method, status) && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
           // Only the argument-less form is safe in uWS: with a length it leaves the response open.
           res.endWithoutBody();
           this.finish();
@@ -129,7 +129,7 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
       const body = ctx.responseBody ?? '';
       this.releasePipelined();
       if (noBody) {
-        if (ctx.method === 'HEAD') res.writeHeader('content-length', String(Buffer.byteLength(body)));
+        if (headLength(ctx.method, status)) res.writeHeader('content-length', String(Buffer.byteLength(body)));
         res.endWithoutBody();
       } else {
         ctx.bytesOut = typeof body === 'string' ? Buffer.byteLength(body) : body.length;

@@ -1,9 +1,10 @@
-import { close, fstat, open, read, realpathSync, type Stats } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { close, constants, fstat, open, read, realpathSync, type Stats } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, sep } from 'node:path';
 import type { StaticSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
+import { acceptedVariants } from './accept-encoding';
 import { etagOf, notModified, parseRange } from './conditional';
 import { FileBody, LengthOnlyBody } from './file-body';
 import { hotFile, hotFiles, sameFile, type HotFile } from './hot-cache';
@@ -17,6 +18,15 @@ const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
 const readFd = promisify(read);
 
+/**
+ * Never a blocking open: a FIFO swapped in after the lstat would otherwise
+ * hold a threadpool thread until a writer appears. O_NONBLOCK changes
+ * nothing for regular files; O_NOFOLLOW refuses a symlink swapped in after
+ * realpath.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+const LEADING_SLASHES = /^\/+/;
+
 interface Opened {
   readonly fd: number;
   readonly stat: Stats;
@@ -24,17 +34,12 @@ interface Opened {
 }
 /** An open file, or a small one already in memory (see hot-cache.ts). */
 type Found = Opened | HotFile;
-type Lookup = Found | 'missing' | 'forbidden';
+type FileLookup = Found | 'missing' | 'forbidden';
+type Lookup = FileLookup | 'directory';
 
-const isFile = (f: Found): boolean => !('fd' in f) || f.stat.isFile();
 const release = async (f: Found): Promise<void> => {
   if ('fd' in f) await closeFd(f.fd);
 };
-
-const ENCODINGS = [
-  ['br', '.br'],
-  ['gzip', '.gz'],
-] as const;
 
 /**
  * One `static:` path rule: serves files under `root` for GET and HEAD with
@@ -83,17 +88,19 @@ export class StaticSite {
   }
 
   /** The file for the request, or null after answering with a redirect to the directory's slash form. */
-  private async find(ctx: RequestContext, segments: string[]): Promise<Lookup | null> {
+  private async find(ctx: RequestContext, segments: string[]): Promise<FileLookup | null> {
     const target = join(this.root, ...segments);
+    // `/a.txt/` names a directory: a file there is not found (ENOTDIR, as nginx), though tryFiles may still answer.
+    const p = ctx.path;
+    const dirForm = p.endsWith('/') || p.endsWith('/.');
     const first = await this.lookup(target);
     if (first === 'forbidden') return first;
-    if (first !== 'missing') {
-      if (isFile(first)) return first;
-      await release(first);
-      if (!(first as Opened).stat.isDirectory()) return 'missing';
-      if (!ctx.path.endsWith('/')) {
+    if (first === 'directory') {
+      if (!dirForm) {
+        // `//sub` must not become `Location: //sub/`: a browser reads that as the host "sub".
+        const path = p.startsWith('//') ? p.replace(LEADING_SLASHES, '/') : p;
         ctx.status = 301;
-        ctx.responseHeaders.set('location', ctx.path + '/' + (ctx.query === '' ? '' : `?${ctx.query}`));
+        ctx.responseHeaders.set('location', path + '/' + (ctx.query === '' ? '' : `?${ctx.query}`));
         return null;
       }
       for (const name of this.index) {
@@ -101,6 +108,10 @@ export class StaticSite {
         if (idx !== 'missing') return idx;
       }
       return 'missing';
+    }
+    if (first !== 'missing') {
+      if (!dirForm) return first;
+      await release(first);
     }
     const uri = '/' + segments.join('/');
     for (const pattern of this.tryFiles) {
@@ -113,11 +124,9 @@ export class StaticSite {
   }
 
   /** Like lookup, but only a regular file counts. */
-  private async lookupFile(path: string): Promise<Lookup> {
+  private async lookupFile(path: string): Promise<FileLookup> {
     const r = await this.lookup(path);
-    if (r === 'missing' || r === 'forbidden' || isFile(r)) return r;
-    await release(r);
-    return 'missing';
+    return r === 'directory' ? 'missing' : r;
   }
 
   private async lookup(path: string): Promise<Lookup> {
@@ -132,9 +141,17 @@ export class StaticSite {
       return 'missing';
     }
     if (real !== this.root && !real.startsWith(this.rootPrefix)) return 'forbidden';
+    // Only a regular file is ever opened: a FIFO, socket or device is not found (as nginx).
+    try {
+      const st = await lstat(real);
+      if (st.isDirectory()) return 'directory';
+      if (!st.isFile()) return 'missing';
+    } catch {
+      return 'missing';
+    }
     let fd: number;
     try {
-      fd = await openFd(real, 'r');
+      fd = await openFd(real, OPEN_FLAGS);
     } catch {
       return 'missing';
     }
@@ -145,7 +162,12 @@ export class StaticSite {
       await closeFd(fd);
       return 'missing';
     }
-    if (stat.isFile() && hotFiles.admits(stat.size)) {
+    // Checked again on the descriptor: the path may have been swapped since the lstat.
+    if (!stat.isFile()) {
+      await closeFd(fd);
+      return 'missing';
+    }
+    if (hotFiles.admits(stat.size)) {
       const hot = await readSmall(fd, real, stat);
       if (hot !== null) {
         hotFiles.set(key, hot);
@@ -213,9 +235,7 @@ export class StaticSite {
   }
 
   private async compressedVariant(ctx: RequestContext, file: string): Promise<{ opened: Found; encoding: string } | null> {
-    const accept = ctx.headers.get('accept-encoding') ?? '';
-    for (const [encoding, ext] of ENCODINGS) {
-      if (!accept.includes(encoding)) continue;
+    for (const { encoding, ext } of acceptedVariants(ctx.headers.get('accept-encoding'))) {
       const r = await this.lookupFile(file + ext);
       if (r !== 'missing' && r !== 'forbidden') return { opened: r, encoding };
     }
