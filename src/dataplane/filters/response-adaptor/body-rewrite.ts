@@ -1,11 +1,37 @@
 import { collectStreamedBody } from '../../body/collect-streamed-body';
 import type { BodyOps } from '../../body/body-ops';
 import type { RequestContext } from '../../context';
+import type { HeaderList } from '../../headers';
 
 /** Responses that carry no body: nothing to rewrite. */
 export function bodyless(ctx: RequestContext): boolean {
   const s = ctx.status;
   return ctx.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+}
+
+/** Header fields that describe the upstream's body and do not hold for an edited one. */
+function dropBodyHeaders(h: HeaderList): void {
+  h.delete('content-length');
+  h.delete('transfer-encoding');
+  h.delete('content-encoding');
+  h.delete('content-md5');
+  h.delete('etag');
+}
+
+/**
+ * A HEAD response answers with the header fields the GET would carry. The
+ * GET's body is edited unless a JSON edit meets a body that does not parse,
+ * which is certain only for a content-coded one.
+ */
+export function matchEditedHead(ctx: RequestContext, ops: BodyOps): void {
+  const s = ctx.status;
+  if (ctx.method !== 'HEAD' || s === 204 || s === 304 || s < 200) return;
+  const h = ctx.responseHeaders;
+  if (ops.json) {
+    const coding = h.get('content-encoding');
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') return;
+  }
+  dropBodyHeaders(h);
 }
 
 /** Puts the rewritten body on the context as a local body (the listener frames its Content-Length). */
@@ -17,11 +43,7 @@ export function setResponseBody(ctx: RequestContext, ops: BodyOps, body: Buffer)
     return;
   }
   ctx.responseBody = out;
-  const h = ctx.responseHeaders;
-  h.delete('content-length');
-  h.delete('transfer-encoding');
-  h.delete('content-encoding');
-  h.delete('etag');
+  dropBodyHeaders(ctx.responseHeaders);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import { BodyOps } from '../../body/body-ops';
 import { HeaderOps } from '../header-ops';
-import { bodyless, rewriteStreamedResponse, setResponseBody } from './body-rewrite';
+import { bodyless, matchEditedHead, rewriteStreamedResponse, setResponseBody } from './body-rewrite';
 import type { ResponseAdaptorSpec } from './schema';
 
 /** ResponseAdaptor: edits the response headers and, with `body`, the buffered body (placed after Proxy in the flow). */
@@ -24,7 +24,11 @@ export class ResponseAdaptorFilter implements Filter {
   handle(ctx: RequestContext): string | Promise<string> {
     this.headerOps.apply(ctx.responseHeaders);
     const ops = this.bodyOps;
-    if (ops === null || bodyless(ctx)) return '';
+    if (ops === null) return '';
+    if (bodyless(ctx)) {
+      matchEditedHead(ctx, ops);
+      return '';
+    }
     if (ctx.streamedBody !== null) return rewriteStreamedResponse(ctx, ops, this.maxBodySize);
     const local = ctx.responseBody;
     setResponseBody(ctx, ops, local === null ? Buffer.alloc(0) : typeof local === 'string' ? Buffer.from(local) : local);
