@@ -241,29 +241,43 @@ describe('ResponseAdaptor body', () => {
     assert.equal(String(local.responseBody), 'plain');
   });
 
-  it('gives a HEAD response the header fields the edited GET would have', () => {
-    const head = (body: Record<string, unknown>, headers: Record<string, string>, status = 200): Record<string, string | undefined> => {
+  it('gives an upstream HEAD response the header fields and length the edited GET would have', () => {
+    const head = (body: Record<string, unknown>, headers: Record<string, string>, status = 200): [Record<string, string | undefined>, number] => {
       const ctx = makeContext({ method: 'HEAD' });
       ctx.status = status;
       for (const [k, v] of Object.entries(headers)) ctx.responseHeaders.add(k, v);
+      const s = new FakeStreamed(7);
+      ctx.streamedBody = s;
       assert.equal(adaptor({ body }).handle(ctx), '');
-      return Object.fromEntries(['etag', 'content-length', 'content-md5', 'content-encoding', 'content-type'].map((k) => [k, ctx.responseHeaders.get(k)]));
+      // The (empty) upstream body still flows, so the upstream exchange completes.
+      const sink = { write: () => true, end: () => {}, abort: () => {} } as unknown as BodySink;
+      ctx.streamedBody?.pipeTo(sink);
+      assert.equal(s.sink, sink);
+      const fields = Object.fromEntries(['etag', 'content-length', 'content-md5', 'content-encoding', 'content-type'].map((k) => [k, ctx.responseHeaders.get(k)]));
+      return [fields, ctx.streamedBody?.length ?? -2];
     };
     const upstream = { etag: '"abc"', 'content-length': '7', 'content-md5': 'Q2hlY2sgSW50ZWdyaXR5IQ==', 'content-type': 'application/json' };
     const dropped = { etag: undefined, 'content-length': undefined, 'content-md5': undefined, 'content-encoding': undefined, 'content-type': 'application/json' };
-    assert.deepEqual(head({ set: { a: 1 } }, upstream), dropped);
-    assert.deepEqual(head({ replace: 'x' }, { ...upstream, 'content-encoding': 'gzip' }), dropped);
+    assert.deepEqual(head({ set: { a: 1 } }, upstream), [dropped, -1]);
+    assert.deepEqual(head({ replace: 'xyz' }, { ...upstream, 'content-encoding': 'gzip' }), [dropped, 3]);
     // A coded body never parses as JSON, so the GET passes it unchanged: the HEAD keeps its fields too.
-    assert.deepEqual(head({ set: { a: 1 } }, { ...upstream, 'content-encoding': 'gzip' }), { ...upstream, 'content-encoding': 'gzip' });
-    assert.deepEqual(head({ set: { a: 1 } }, upstream, 304), { ...upstream, 'content-encoding': undefined });
+    assert.deepEqual(head({ set: { a: 1 } }, { ...upstream, 'content-encoding': 'gzip' }), [{ ...upstream, 'content-encoding': 'gzip' }, 7]);
+    assert.deepEqual(head({ set: { a: 1 } }, upstream, 304), [{ ...upstream, 'content-encoding': undefined }, 7]);
   });
 
-  it('leaves bodyless responses alone', () => {
+  it('edits a local HEAD body as for GET (the listener frames its length) and leaves 204 alone', () => {
     const head = makeContext({ method: 'HEAD' });
     head.status = 200;
+    head.responseBody = '{"a":1}';
+    head.responseHeaders.add('etag', '"abc"');
+    assert.equal(adaptor({ body: { set: { b: 2 } } }).handle(head), '');
+    assert.equal(String(head.responseBody), '{"a":1,"b":2}');
+    assert.equal(head.responseHeaders.get('etag'), undefined);
+    const none = makeContext();
+    none.status = 204;
     const s = new FakeStreamed();
-    head.streamedBody = s;
-    assert.equal(adaptor({ body: { replace: 'x' } }).handle(head), '');
-    assert.equal(head.streamedBody, s);
+    none.streamedBody = s;
+    assert.equal(adaptor({ body: { replace: 'x' } }).handle(none), '');
+    assert.equal(none.streamedBody, s);
   });
 });

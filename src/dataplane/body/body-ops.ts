@@ -94,6 +94,11 @@ export class BodyOps {
     return this.replace === null;
   }
 
+  /** The byte length of every result of a `replace`, -1 for JSON edits (it depends on the body). */
+  get replacedLength(): number {
+    return this.replace === null ? -1 : this.replace.length;
+  }
+
   apply(body: Buffer): Buffer | 'not-json' {
     if (this.replace !== null) return this.replace;
     // An empty body edits as an empty object.
