@@ -55,6 +55,47 @@ describe('body operations', () => {
     assert.throws(() => ops({ replace: 'x', set: { a: 1 } }), /replace cannot be combined/);
     assert.throws(() => ops({}), /give replace, set or remove/);
   });
+
+  it('refuses dot paths with an empty segment, naming the field, in set and remove of both adaptors', () => {
+    for (const bad of ['a..b', '', '.a', 'a.']) {
+      assert.throws(() => ops({ set: { ok: 1, [bad]: 1 } }), new RegExp(`set\\.${bad.replace(/\./g, '\\.')}: .*empty segment`));
+      assert.throws(() => ops({ remove: ['ok', bad] }), bad === '' ? /remove\.1: must not be empty/ : /remove\.1: .*empty segment/);
+    }
+    const issues = (schema: typeof requestAdaptorSchema | typeof responseAdaptorSchema, kind: string): string[] => {
+      const found: { path: (string | number)[]; message: string }[] = [];
+      schema.check({ name: 'x', kind, body: { set: { 'a..b': 1 }, remove: ['c.'] } }, [], found);
+      return found.map((i) => i.path.join('/'));
+    };
+    assert.deepEqual(issues(requestAdaptorSchema, 'RequestAdaptor'), ['body/set/a..b', 'body/remove/0']);
+    assert.deepEqual(issues(responseAdaptorSchema, 'ResponseAdaptor'), ['body/set/a..b', 'body/remove/0']);
+  });
+
+  it('passes numbers a JS number would change through exactly as written', () => {
+    const o = ops({ set: { 'user.role': 'admin' }, remove: ['gone'] });
+    const edit = (text: string): string => (o.apply(Buffer.from(text)) as Buffer).toString();
+    assert.equal(edit('{"id":9007199254740993}'), '{"id":9007199254740993,"user":{"role":"admin"}}');
+    assert.equal(
+      edit('{"a":[12345678901234567890123,-0,1.0,1e5,1E+2,0.1,-12,123456789012345,0.30000000000000004,-1.5e-7],"gone":99999999999999999999}'),
+      '{"a":[12345678901234567890123,-0,1.0,1e5,1E+2,0.1,-12,123456789012345,0.30000000000000004,-1.5e-7],"user":{"role":"admin"}}',
+    );
+    // Number-like text in strings and keys is left to JSON, escaped quotes included.
+    assert.equal(edit('{"s":"9007199254740993 \\"1.0\\"","9007199254740993":{"n":1.50}}'), '{"s":"9007199254740993 \\"1.0\\"","9007199254740993":{"n":1.50},"user":{"role":"admin"}}');
+    // A body holding the placeholder marker still comes out exact.
+    assert.equal(edit('{"m":"~ngate-n0","n":1.0}'), '{"m":"~ngate-n0","n":1.0,"user":{"role":"admin"}}');
+    assert.equal(edit('{"m":"\\"~ngate-n0\\"","n":1.0}'), '{"m":"\\"~ngate-n0\\"","n":1.0,"user":{"role":"admin"}}');
+    // A configured value holding the marker is not mistaken for a placeholder.
+    const marked = ops({ set: { v: '~ngate-n0' } });
+    assert.equal((marked.apply(Buffer.from('{"n":1.0}')) as Buffer).toString(), '{"n":1.0,"v":"~ngate-n0"}');
+    // An edit replacing a kept number drops it; one under it replaces it with an object.
+    assert.equal((ops({ set: { 'n.x': 1 } }).apply(Buffer.from('{"n":1e400}')) as Buffer).toString(), '{"n":{"x":1}}');
+  });
+
+  it('still refuses malformed numbers that a placeholder would hide', () => {
+    const o = ops({ set: { a: 1 } });
+    for (const bad of ['{"n":1.2.3}', '{"n":01.0}', '{"n":1e5e5}', '{12345678901234567890:1}', '{12345678901234567890 :1}', '[-]', '{"n":1.}', '{"n":.5}']) {
+      assert.equal(o.apply(Buffer.from(bad)), 'not-json', bad);
+    }
+  });
 });
 
 describe('readRequestBodyUpTo', () => {
@@ -131,6 +172,20 @@ describe('RequestAdaptor body', () => {
     assert.equal(ctx.headers.get('transfer-encoding'), undefined);
   });
 
+  it('leaves a request without a body, or with an empty one, without a body under JSON edits', async () => {
+    for (const method of ['GET', 'HEAD', 'DELETE']) {
+      const ctx = makeContext({ method });
+      assert.equal(await adaptor({ body: { set: { 'user.role': 'admin' } } }).handle(ctx), '');
+      assert.equal(ctx.hasBody, false, method);
+      assert.equal(ctx.headers.get('content-length'), undefined, method);
+    }
+    const empty = makeContext({ method: 'POST', headers: { 'content-length': '0' } });
+    empty.body = Readable.from([Buffer.alloc(0)]);
+    assert.equal(await adaptor({ body: { remove: ['a'] } }).handle(empty), '');
+    assert.equal(await drain(empty.body), '');
+    assert.equal(empty.headers.get('content-length'), '0');
+  });
+
   it('answers 413 for a body over maxBodySize and 400 for JSON edits of a non-JSON body', async () => {
     const big = makeContext({ method: 'POST' });
     big.body = Readable.from([Buffer.alloc(2048)]);
@@ -154,6 +209,7 @@ describe('ResponseAdaptor body', () => {
     const ctx = makeContext();
     ctx.status = 200;
     ctx.responseHeaders.add('etag', '"abc"');
+    ctx.responseHeaders.add('content-md5', 'Q2hlY2sgSW50ZWdyaXR5IQ==');
     ctx.responseHeaders.add('content-type', 'application/json');
     const s = new FakeStreamed();
     ctx.streamedBody = s;
@@ -164,6 +220,7 @@ describe('ResponseAdaptor body', () => {
     assert.equal(ctx.streamedBody, null);
     assert.equal(String(ctx.responseBody), '{"x":1,"added":true}');
     assert.equal(ctx.responseHeaders.get('etag'), undefined);
+    assert.equal(ctx.responseHeaders.get('content-md5'), undefined);
     assert.equal(ctx.responseHeaders.get('content-type'), 'application/json');
   });
 
@@ -184,12 +241,43 @@ describe('ResponseAdaptor body', () => {
     assert.equal(String(local.responseBody), 'plain');
   });
 
-  it('leaves bodyless responses alone', () => {
+  it('gives an upstream HEAD response the header fields and length the edited GET would have', () => {
+    const head = (body: Record<string, unknown>, headers: Record<string, string>, status = 200): [Record<string, string | undefined>, number] => {
+      const ctx = makeContext({ method: 'HEAD' });
+      ctx.status = status;
+      for (const [k, v] of Object.entries(headers)) ctx.responseHeaders.add(k, v);
+      const s = new FakeStreamed(7);
+      ctx.streamedBody = s;
+      assert.equal(adaptor({ body }).handle(ctx), '');
+      // The (empty) upstream body still flows, so the upstream exchange completes.
+      const sink = { write: () => true, end: () => {}, abort: () => {} } as unknown as BodySink;
+      ctx.streamedBody?.pipeTo(sink);
+      assert.equal(s.sink, sink);
+      const fields = Object.fromEntries(['etag', 'content-length', 'content-md5', 'content-encoding', 'content-type'].map((k) => [k, ctx.responseHeaders.get(k)]));
+      return [fields, ctx.streamedBody?.length ?? -2];
+    };
+    const upstream = { etag: '"abc"', 'content-length': '7', 'content-md5': 'Q2hlY2sgSW50ZWdyaXR5IQ==', 'content-type': 'application/json' };
+    const dropped = { etag: undefined, 'content-length': undefined, 'content-md5': undefined, 'content-encoding': undefined, 'content-type': 'application/json' };
+    assert.deepEqual(head({ set: { a: 1 } }, upstream), [dropped, -1]);
+    assert.deepEqual(head({ replace: 'xyz' }, { ...upstream, 'content-encoding': 'gzip' }), [dropped, 3]);
+    // A coded body never parses as JSON, so the GET passes it unchanged: the HEAD keeps its fields too.
+    assert.deepEqual(head({ set: { a: 1 } }, { ...upstream, 'content-encoding': 'gzip' }), [{ ...upstream, 'content-encoding': 'gzip' }, 7]);
+    assert.deepEqual(head({ set: { a: 1 } }, upstream, 304), [{ ...upstream, 'content-encoding': undefined }, 7]);
+  });
+
+  it('edits a local HEAD body as for GET (the listener frames its length) and leaves 204 alone', () => {
     const head = makeContext({ method: 'HEAD' });
     head.status = 200;
+    head.responseBody = '{"a":1}';
+    head.responseHeaders.add('etag', '"abc"');
+    assert.equal(adaptor({ body: { set: { b: 2 } } }).handle(head), '');
+    assert.equal(String(head.responseBody), '{"a":1,"b":2}');
+    assert.equal(head.responseHeaders.get('etag'), undefined);
+    const none = makeContext();
+    none.status = 204;
     const s = new FakeStreamed();
-    head.streamedBody = s;
-    assert.equal(adaptor({ body: { replace: 'x' } }).handle(head), '');
-    assert.equal(head.streamedBody, s);
+    none.streamedBody = s;
+    assert.equal(adaptor({ body: { replace: 'x' } }).handle(none), '');
+    assert.equal(none.streamedBody, s);
   });
 });

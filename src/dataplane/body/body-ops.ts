@@ -1,4 +1,10 @@
-import { anyMap, list, object, optional, refine, str, type Infer } from '../../config/schema-kit';
+import { anyMap, list, object, optional, refine, str, type Infer, type Issue, type Path } from '../../config/schema-kit';
+import { parseExact } from './exact-json';
+
+/** A dot path needs a name between every two dots: `a..b`, `.a`, `a.` and `` address nothing sensible. */
+function checkDotPath(p: string, path: Path, issues: Issue[]): void {
+  if (p.split('.').includes('')) issues.push({ path, message: `${JSON.stringify(p)} is not a dot path (empty segment: no leading, trailing or double dots)` });
+}
 
 /**
  * Body operations of RequestAdaptor / ResponseAdaptor: `replace` the whole
@@ -18,6 +24,8 @@ export const bodyOpsSchema = refine(
   (b, path, issues) => {
     if (b.replace !== undefined && (b.set !== undefined || b.remove !== undefined)) issues.push({ path, message: 'replace cannot be combined with set or remove' });
     if (b.replace === undefined && b.set === undefined && b.remove === undefined) issues.push({ path, message: 'give replace, set or remove' });
+    for (const p of Object.keys(b.set ?? {})) checkDotPath(p, [...path, 'set', p], issues);
+    (b.remove ?? []).forEach((p, i) => checkDotPath(p, [...path, 'remove', i], issues));
   },
 );
 export type BodyOpsSpec = Infer<typeof bodyOpsSchema>;
@@ -71,11 +79,14 @@ export class BodyOps {
   private readonly replace: Buffer | null;
   private readonly set: readonly (readonly [string[], unknown])[];
   private readonly remove: readonly string[][];
+  /** The configured values as JSON: text the edited body gains besides its own. */
+  private readonly added: string;
 
   constructor(spec: BodyOpsSpec) {
     this.replace = spec.replace === undefined ? null : Buffer.from(spec.replace);
     this.set = Object.entries(spec.set ?? {}).map(([p, v]) => [p.split('.'), v] as const);
     this.remove = (spec.remove ?? []).map((p) => p.split('.'));
+    this.added = JSON.stringify(spec.set ?? {});
   }
 
   /** Whether the result is JSON (the content type to keep or set). */
@@ -83,19 +94,30 @@ export class BodyOps {
     return this.replace === null;
   }
 
+  /** The byte length of every result of a `replace`, -1 for JSON edits (it depends on the body). */
+  get replacedLength(): number {
+    return this.replace === null ? -1 : this.replace.length;
+  }
+
   apply(body: Buffer): Buffer | 'not-json' {
     if (this.replace !== null) return this.replace;
-    let doc: unknown;
+    // An empty body edits as an empty object.
+    if (body.length === 0) return this.edit({}, JSON.stringify);
+    let parsed;
     try {
-      // An empty body edits as an empty object.
-      doc = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      // Numbers a JS number would change (past 2^53, `1.0`, `1e5`) pass through as written.
+      parsed = parseExact(body.toString('utf8'), this.added);
     } catch {
       return 'not-json';
     }
-    if (!isContainer(doc)) return 'not-json';
+    if (!isContainer(parsed.doc)) return 'not-json';
+    return this.edit(parsed.doc, parsed.stringify);
+  }
+
+  private edit(doc: Container, stringify: (doc: unknown) => string): Buffer {
     for (const p of this.remove) removePath(doc, p);
     // Each set gets its own copy, so a value object is never shared between requests.
     for (const [p, v] of this.set) setPath(doc, p, isContainer(v) ? structuredClone(v) : v);
-    return Buffer.from(JSON.stringify(doc));
+    return Buffer.from(stringify(doc));
   }
 }

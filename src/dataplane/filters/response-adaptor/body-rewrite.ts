@@ -1,11 +1,64 @@
 import { collectStreamedBody } from '../../body/collect-streamed-body';
 import type { BodyOps } from '../../body/body-ops';
-import type { RequestContext } from '../../context';
+import type { BodySink, RequestContext, StreamedBody } from '../../context';
+import type { HeaderList } from '../../headers';
 
-/** Responses that carry no body: nothing to rewrite. */
-export function bodyless(ctx: RequestContext): boolean {
-  const s = ctx.status;
-  return ctx.method === 'HEAD' || s === 204 || s === 304 || (s >= 100 && s < 200);
+/** Statuses that carry no body: nothing to rewrite. */
+export function noBodyStatus(s: number): boolean {
+  return s === 204 || s === 304 || (s >= 100 && s < 200);
+}
+
+/** Header fields that describe the upstream's body and do not hold for an edited one. */
+function dropBodyHeaders(h: HeaderList): void {
+  h.delete('content-length');
+  h.delete('transfer-encoding');
+  h.delete('content-encoding');
+  h.delete('content-md5');
+  h.delete('etag');
+}
+
+/** The upstream's (empty) HEAD body, announcing the length the edited GET body would have, -1 when unknown. */
+class HeadBody implements StreamedBody {
+  readonly trailers = null;
+  constructor(
+    private readonly inner: StreamedBody,
+    readonly length: number,
+  ) {}
+  pipeTo(sink: BodySink): void {
+    this.inner.pipeTo(sink);
+  }
+  resume(): void {
+    this.inner.resume();
+  }
+  cancel(): void {
+    this.inner.cancel();
+  }
+}
+
+/**
+ * A HEAD response answers with the header fields the GET would carry. A
+ * local body is edited as for GET (the listener frames its length and sends
+ * no body). An upstream's: the GET's body is edited unless a JSON edit meets
+ * a body that does not parse, which is certain only for a content-coded one;
+ * the length is then unknown (a JSON edit) or the replacement's.
+ */
+export function matchEditedHead(ctx: RequestContext, ops: BodyOps): void {
+  const streamed = ctx.streamedBody;
+  if (streamed === null) {
+    setResponseBody(ctx, ops, asBuffer(ctx.responseBody));
+    return;
+  }
+  const h = ctx.responseHeaders;
+  if (ops.json) {
+    const coding = h.get('content-encoding');
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') return;
+  }
+  dropBodyHeaders(h);
+  ctx.streamedBody = new HeadBody(streamed, ops.replacedLength);
+}
+
+export function asBuffer(body: string | Buffer | null): Buffer {
+  return body === null ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
 }
 
 /** Puts the rewritten body on the context as a local body (the listener frames its Content-Length). */
@@ -17,11 +70,7 @@ export function setResponseBody(ctx: RequestContext, ops: BodyOps, body: Buffer)
     return;
   }
   ctx.responseBody = out;
-  const h = ctx.responseHeaders;
-  h.delete('content-length');
-  h.delete('transfer-encoding');
-  h.delete('content-encoding');
-  h.delete('etag');
+  dropBodyHeaders(ctx.responseHeaders);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import { BodyOps } from '../../body/body-ops';
 import { HeaderOps } from '../header-ops';
-import { bodyless, rewriteStreamedResponse, setResponseBody } from './body-rewrite';
+import { asBuffer, matchEditedHead, noBodyStatus, rewriteStreamedResponse, setResponseBody } from './body-rewrite';
 import type { ResponseAdaptorSpec } from './schema';
 
 /** ResponseAdaptor: edits the response headers and, with `body`, the buffered body (placed after Proxy in the flow). */
@@ -24,10 +24,10 @@ export class ResponseAdaptorFilter implements Filter {
   handle(ctx: RequestContext): string | Promise<string> {
     this.headerOps.apply(ctx.responseHeaders);
     const ops = this.bodyOps;
-    if (ops === null || bodyless(ctx)) return '';
-    if (ctx.streamedBody !== null) return rewriteStreamedResponse(ctx, ops, this.maxBodySize);
-    const local = ctx.responseBody;
-    setResponseBody(ctx, ops, local === null ? Buffer.alloc(0) : typeof local === 'string' ? Buffer.from(local) : local);
+    if (ops === null || noBodyStatus(ctx.status)) return '';
+    if (ctx.method === 'HEAD') matchEditedHead(ctx, ops);
+    else if (ctx.streamedBody !== null) return rewriteStreamedResponse(ctx, ops, this.maxBodySize);
+    else setResponseBody(ctx, ops, asBuffer(ctx.responseBody));
     return '';
   }
 }
