@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { refusingPort } from './helpers/raw';
 
 /** Lines of `file` once it holds at least `n` (the coordinator writes batches a few hundred ms apart). */
 async function linesOf(file: string, n: number): Promise<string[]> {
@@ -22,9 +23,11 @@ describe('access log', () => {
   let backend: Backend;
   let gw: Gateway;
   let dir: string;
+  let refused: string;
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'ngate-access-'));
     backend = await startBackend(1);
+    refused = `http://127.0.0.1:${await refusingPort()}`;
     gw = await startGateway(
       `kind: HTTPServer
 name: api
@@ -38,6 +41,8 @@ rules:
         backend: proxy
       - path: /local
         backend: local
+      - path: /retried
+        backend: retrying
 ---
 kind: HTTPServer
 name: web
@@ -55,6 +60,14 @@ filters:
   - name: proxy
     kind: Proxy
     mainPool: { servers: [{ url: ${backend.url} }] }
+---
+kind: Pipeline
+name: retrying
+filters:
+  - name: proxy
+    kind: Proxy
+    # Round robin starts at the first server: the refused one, then the retry takes the backend.
+    mainPool: { servers: [{ url: "${refused}" }, { url: ${backend.url} }], retry: { maxAttempts: 2, on: [connect-failure], backoff: 0ms } }
 ---
 kind: Pipeline
 name: local
@@ -99,6 +112,13 @@ filters:
     assert.equal(byPath.get('/api/other')?.request_id, generated);
     const local = byPath.get('/local')!;
     assert.deepEqual([local.status, local.bytes, local.upstream, local.upstream_ms], [418, 15, '', null]);
+  });
+
+  it('lists every endpoint a retried request tried, in order, as nginx does', async () => {
+    assert.equal((await http(gw.url('api', '/retried'))).status, 200);
+    const lines = (await linesOf(path.join(dir, 'api.json.log'), 4)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const retried = lines.find((l) => l.path === '/retried');
+    assert.equal(retried?.upstream, `${refused}, ${backend.url}`);
   });
 
   it('writes combined lines on the other server, and reopens its file on SIGUSR1', async () => {

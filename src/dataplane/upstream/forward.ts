@@ -91,7 +91,8 @@ export function forward(
   retry: RetryPolicy | null = null,
 ): Promise<string> {
   const exchange = new UpstreamExchange(ctx, endpoint, retry, counters);
-  ctx.upstream = endpoint.url;
+  // Every endpoint a retried request tried, in order (nginx's $upstream_addr).
+  ctx.upstream = ctx.upstream === '' ? endpoint.url : `${ctx.upstream}, ${endpoint.url}`;
   const query = ctx.query;
   exchange.send({
     path: query.length === 0 ? ctx.path : `${ctx.path}?${query}`,
