@@ -83,23 +83,29 @@ describe('shared rate limit table', () => {
 
   it('threads taking from one key at once admit exactly the capacity (the slot lock holds)', async () => {
     const buffer = createTableBuffer(PROBE);
-    const capacity = 20_000;
+    const threads = 3;
+    const capacity = 300_000;
+    // Every thread waits at the gate until all are up, so that their takes overlap.
+    const gate = new Int32Array(new SharedArrayBuffer(4));
     const module = path.join(__dirname, '..', 'src', 'shared', 'rate-limit-table.js');
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const { SharedBuckets } = require(workerData.module);
       const b = new SharedBuckets(workerData.buffer, 1e-12, workerData.capacity);
+      Atomics.add(workerData.gate, 0, 1);
+      while (Atomics.load(workerData.gate, 0) < workerData.threads);
       let ok = 0;
       for (let i = 0; i < workerData.capacity; i++) if (b.take('hot', 1) === 0) ok++;
       parentPort.postMessage(ok);`;
     const run = (): Promise<number> =>
       new Promise((resolve, reject) => {
-        const w = new Worker(code, { eval: true, workerData: { module, buffer, capacity } });
+        const w = new Worker(code, { eval: true, workerData: { module, buffer, capacity, gate, threads } });
         w.once('message', resolve);
         w.once('error', reject);
       });
-    const counts = await Promise.all([run(), run(), run()]);
+    const counts = await Promise.all(Array.from({ length: threads }, run));
     assert.equal(counts.reduce((a, b) => a + b, 0), capacity, counts.join(' + '));
+    assert.ok(counts.filter((n) => n > 0).length >= 2, `the takes overlapped: ${counts.join(' + ')}`);
   });
 });
 
