@@ -1,7 +1,8 @@
 /**
  * The compiled config: plain data (no functions, no classes) that crosses
- * the thread boundary with msgpackr and from which every worker builds its
- * runtime. Nothing on the request path reads YAML or specs other than these.
+ * the thread boundary by postMessage (SharedArrayBuffers in it, such as a
+ * RateLimiter's zone, are shared, not copied) and from which every worker
+ * builds its runtime. Nothing on the request path reads YAML or specs other than these.
  */
 import type { HostRuleSpec } from './http-server-schema';
 import type { ServerTls } from './tls-material';

@@ -8,6 +8,7 @@ import { MAX_ENDPOINTS, MAX_SERVICES, type PoolSlots } from '../shared/sab-layou
 import { withSlots } from '../config/proxy-pools';
 import { MAX_LISTENERS, MAX_ROUTES } from '../shared/stats-layout';
 import { routeKeys } from '../config/route-keys';
+import { RateLimitZones } from './rate-limit-zones';
 
 class NamedSlots {
   private readonly byName = new Map<string, number>();
@@ -57,6 +58,8 @@ export class SlotAllocator {
   private readonly listeners = new NamedSlots(MAX_LISTENERS, 'HTTPServers');
   /** Keyed by server name and route name (or index), so a route that survives a change keeps counting. */
   private readonly routes = new NamedSlots(MAX_ROUTES, 'path rules');
+  /** Not slots but shared memory all the same: each RateLimiter's bucket table. */
+  private readonly zones = new RateLimitZones();
 
   /** Returns a function that puts the assignment back as it is now (for a swap the workers refused). */
   snapshot(): () => void {
@@ -64,15 +67,17 @@ export class SlotAllocator {
     const endpoints = this.endpoints.snapshot();
     const listeners = this.listeners.snapshot();
     const routes = this.routes.snapshot();
+    const zones = this.zones.snapshot();
     return () => {
       services();
       endpoints();
       listeners();
       routes();
+      zones();
     };
   }
 
-  /** Returns the config with slots written into every Proxy filter; slots no longer used are freed. */
+  /** Returns the config with slots written into every Proxy filter and a zone into every RateLimiter; slots no longer used are freed. */
   assign(compiled: CompiledConfig): CompiledConfig {
     const usedServices = new Set<string>();
     const usedEndpoints = new Set<string>();
@@ -98,6 +103,7 @@ export class SlotAllocator {
     this.endpoints.release(usedEndpoints);
     this.listeners.release(usedListeners);
     this.routes.release(usedRoutes);
-    return { ...compiled, servers, pipelines };
+    // Last: nothing after it can fail, so a refused config never leaves a zone half assigned.
+    return this.zones.assign({ ...compiled, servers, pipelines });
   }
 }

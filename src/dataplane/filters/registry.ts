@@ -33,8 +33,7 @@ export const FILTER_FACTORIES: Record<string, FilterFactory> = {
   ResponseAdaptor: (name, spec) => new ResponseAdaptorFilter(name, spec as unknown as ResponseAdaptorSpec),
   Redirector: (name, spec) => new RedirectorFilter(name, spec as unknown as RedirectorSpec),
   CORS: (name, spec) => new CorsFilter(name, spec as unknown as CorsSpec),
-  RateLimiter: (name, spec, env, previous) =>
-    new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, env, previous instanceof RateLimiterFilter ? previous : null),
+  RateLimiter: (name, spec, _env, previous) => new RateLimiterFilter(name, spec as unknown as RateLimiterSpec, previous instanceof RateLimiterFilter ? previous : null),
   IPFilter: (name, spec) => new IPFilterFilter(name, spec as unknown as IPFilterSpec),
   Script: (name, spec) => new ScriptFilter(name, spec as unknown as ScriptSpec),
 };

@@ -1,7 +1,8 @@
 import type { RequestContext } from '../../context';
-import type { Filter, FilterEnv } from '../../pipeline/filter';
+import type { Filter } from '../../pipeline/filter';
+import { sharedNow, type SharedBuckets } from '../../../shared/rate-limit-table';
+import { ZONE_KEY, zoneFor, zoneOver, type Zone } from '../../../shared/rate-limit-zone';
 import type { RateLimiterSpec } from './schema';
-import { TokenBuckets } from './token-bucket';
 
 type KeyOf = (ctx: RequestContext) => string;
 
@@ -32,50 +33,41 @@ function keyFunction(spec: RateLimiterSpec): KeyOf {
 
 /**
  * RateLimiter: a token bucket per key; over the limit → 429 with Retry-After,
- * result `limited`. Buckets live in each worker, so the configured rate and
- * burst are divided by the worker count: the process as a whole allows about
- * what the config says (requests spread across workers by the kernel).
+ * result `limited`. The buckets sit in a table shared by every worker (see
+ * rate-limit-table.ts), so the configured rate holds for the process as a
+ * whole, whichever worker a connection lands on.
  */
 export class RateLimiterFilter implements Filter {
   readonly kind = 'RateLimiter';
   private readonly keyOf: KeyOf;
-  /** What a bucket counts: buckets carry over to a new generation only when it counts the same thing. */
-  private readonly keyShape: string;
-  private readonly buckets: TokenBuckets;
+  /** Passed on to the same-named limiter of the next generation when there is no coordinator to do it. */
+  readonly zone: Zone;
+  private readonly buckets: SharedBuckets;
+  /** The longest Retry-After (seconds): a token is never further away than `per`. */
+  private readonly maxRetryAfter: number;
 
   constructor(
     readonly name: string,
     spec: RateLimiterSpec,
-    env: Pick<FilterEnv, 'workers'>,
-    /** The same-named RateLimiter of the generation this one replaces: its buckets go on counting. */
+    /** The same-named RateLimiter of the generation this one replaces: its zone is inherited when the spec carries none. */
     previous: RateLimiterFilter | null = null,
   ) {
-    const workers = Math.max(1, env.workers);
-    const refill = spec.rate / spec.per / workers;
-    // A bucket below one token could never admit a request.
-    const capacity = Math.max(1, (spec.burst ?? spec.rate) / workers);
-    this.keyShape = spec.key === 'header' || spec.key === 'cookie' ? `${spec.key}:${spec.keyName ?? ''}` : spec.key;
     this.keyOf = keyFunction(spec);
-    if (previous === null || previous.keyShape !== this.keyShape) {
-      // Nothing to inherit, or buckets keyed by something else (their keys would mean other clients).
-      this.buckets = new TokenBuckets(refill, capacity, spec.maxKeys);
-    } else if (previous.buckets.sameLimits(refill, capacity, spec.maxKeys)) {
-      // Unchanged limits (a swap of another object, a DNS refresh): the very same buckets, shared with the
-      // old generation's last requests. They hold no timers, so the old generation's close() frees nothing here.
-      this.buckets = previous.buckets;
-    } else {
-      // New limits: each client keeps the tokens it has (capped at the new burst) rather than a full new
-      // burst, so raising the limit is not a reset that lets everyone burst again, and lowering it
-      // takes effect at once. Refill then follows the new rate.
-      this.buckets = TokenBuckets.carriedOver(previous.buckets, refill, capacity, spec.maxKeys, performance.now());
-    }
+    // The coordinator's zone (same table in every worker); built here only outside an engine (tests, tools).
+    const buffer = (spec as RateLimiterSpec & { [ZONE_KEY]?: SharedArrayBuffer })[ZONE_KEY];
+    this.zone =
+      buffer === undefined
+        ? zoneFor(spec, previous?.zone ?? null, sharedNow())
+        : zoneOver(buffer, spec);
+    this.buckets = this.zone.buckets;
+    this.maxRetryAfter = Math.max(1, Math.ceil(spec.per / 1000));
   }
 
   handle(ctx: RequestContext): string {
-    const wait = this.buckets.take(this.keyOf(ctx), performance.now());
+    const wait = this.buckets.take(this.keyOf(ctx), sharedNow());
     if (wait === 0) return '';
     ctx.fail('NGATE_ERR_RATE_LIMITED');
-    ctx.responseHeaders.set('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+    ctx.responseHeaders.set('retry-after', String(Math.min(this.maxRetryAfter, Math.max(1, Math.ceil(wait / 1000)))));
     return 'limited';
   }
 }

@@ -1,3 +1,4 @@
+import { MAX_SLOTS } from '../../../shared/rate-limit-table';
 import { duration, int, object, oneOf, optional, str, withDefault, type Infer, type Schema } from '../../../config/schema-kit';
 
 const base = object(
@@ -13,8 +14,11 @@ const base = object(
     key: withDefault(oneOf(['route', 'ip', 'header', 'cookie'] as const), 'route'),
     /** The header or cookie name when `key` is header or cookie. */
     keyName: optional(str()),
-    /** Buckets kept per worker; idle full buckets are dropped first, then the oldest. */
-    maxKeys: withDefault(int({ min: 1 }), 100_000),
+    /**
+     * Keys the shared table is sized for (rounded up to a power of two; one table for all workers).
+     * A key whose few candidate slots are all taken evicts the least recently seen of them.
+     */
+    maxKeys: withDefault(int({ min: 1, max: MAX_SLOTS }), 100_000),
   },
   { name: 'a RateLimiter filter' },
 );
