@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FILTER_RESULTS, FILTER_SCHEMAS } from '../src/dataplane/filters/schemas';
 import { runCli, writeTempConfig } from './helpers/gateway';
 
 const BAD = `kind: Pipeline
@@ -49,6 +50,10 @@ describe('ngate validate: filter fields that could never work', () => {
     ];
     for (const e of expected) assert.ok(lines.some((l) => l.startsWith(e)), `missing: ${e}\n---\n${r.stderr}`);
     assert.match(r.stderr, /6 error\(s\); config refused/);
+  });
+
+  it('knows the results of every filter kind', () => {
+    assert.deepEqual(Object.keys(FILTER_RESULTS).sort(), Object.keys(FILTER_SCHEMAS).sort());
   });
 
   it('accepts what a Script step may yield: any result it names', async () => {
