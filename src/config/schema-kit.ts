@@ -243,6 +243,8 @@ export function formatPath(path: Path): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
+    // An empty key (a jumpIf result "") would vanish between the dots.
+    else if (part === '') out += '[""]';
     else out += out.length === 0 ? part : `.${part}`;
   }
   return out;

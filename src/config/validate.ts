@@ -3,7 +3,7 @@
  * the cross-object rules. Returns every error at once, each with its object,
  * field path and file:line, so a bad file can be fixed in one pass.
  */
-import { FILTER_SCHEMAS } from '../dataplane/filters/schemas';
+import { FILTER_RESULTS, FILTER_SCHEMAS } from '../dataplane/filters/schemas';
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { httpServerSchema, type HTTPServerSpec, type StaticSpec } from './http-server-schema';
@@ -110,13 +110,18 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
     names.set(name, i);
     filters.push(checked);
   });
-  const declared = new Set(base.filters.map((f) => (f as { name?: unknown } | null)?.name));
+  const kinds = new Map<unknown, unknown>(base.filters.map((f) => [(f as { name?: unknown } | null)?.name, (f as { kind?: unknown } | null)?.kind]));
   (base.flow ?? []).forEach((step, i) => {
-    if (!declared.has(step.filter)) {
+    if (!kinds.has(step.filter)) {
       c.add(['flow', i, 'filter'], `no filter named "${step.filter}" in filters`);
       ok = false;
     }
     for (const [result, target] of Object.entries(step.jumpIf ?? {})) {
+      const problem = jumpResultProblem(result, step.filter, kinds.get(step.filter));
+      if (problem !== null) {
+        c.add(['flow', i, 'jumpIf', result], problem);
+        ok = false;
+      }
       if (target !== 'END' && !(base.flow ?? []).some((s) => s.filter === target)) {
         c.add(['flow', i, 'jumpIf', result], `jump target "${target}" is neither END nor a filter of the flow`);
         ok = false;
@@ -124,6 +129,14 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
     }
   });
   return ok ? { kind: 'Pipeline', name: base.name, flow: base.flow, filters } : undefined;
+}
+
+/** Why a `jumpIf` key can never fire, or null. An unknown kind was reported with the filter already. */
+function jumpResultProblem(result: string, filter: string, kind: unknown): string | null {
+  if (result === '') return 'an empty result never jumps: "" means the filter let the request go on to the next step';
+  const results = typeof kind === 'string' ? FILTER_RESULTS[kind] : undefined;
+  if (results === undefined || results === null || results.includes(result)) return null;
+  return `filter "${filter}" (${kind as string}) never yields "${result}"; its result is ${results.map((r) => `"${r}"`).join(' or ')}`;
 }
 
 /** A Proxy pool's `tls` files are read now (every pool of the filter); the checked spec carries PEM text from here on. */

@@ -189,6 +189,20 @@ export class RequestContext {
     this.streamedBody = null;
   }
 
+  /**
+   * Drops the response held so far (an upstream's, after a Proxy step) so a
+   * filter can answer on its own: its headers and body go, and a body still
+   * streaming is cancelled, which ends that upstream exchange and releases
+   * its connection.
+   */
+  discardResponse(): void {
+    const streamed = this.streamedBody;
+    this.streamedBody = null;
+    if (streamed !== null) streamed.cancel();
+    this.responseHeaders.items.length = 0;
+    this.responseBody = null;
+  }
+
   applyEdgeHeaders(): void {
     const extra = this.edgeHeaders;
     if (extra === null) return;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorsFilter } from '../../src/dataplane/filters/cors/filter';
+import { matchOrigin, MAX_ORIGIN_LENGTH, parseOriginPattern } from '../../src/dataplane/filters/cors/origin-pattern';
 import { corsSchema } from '../../src/dataplane/filters/cors/schema';
 import { checked, makeContext } from '../helpers/context';
 
@@ -72,5 +73,60 @@ describe('CORS', () => {
     const noOrigin = makeContext();
     open.handle(noOrigin);
     assert.equal(noOrigin.edgeHeaders, null);
+  });
+
+  it('matches patterns with several * label by label: a hostile Origin costs one look per label', () => {
+    const stars = filter({ allowedOrigins: ['https://*.*.*.example.com', 'https://*.api.test:8443'] });
+    const allowed = (origin: string): boolean => {
+      const ctx = makeContext({ headers: { origin } });
+      stars.handle(ctx);
+      ctx.applyEdgeHeaders();
+      return ctx.responseHeaders.get('access-control-allow-origin') === origin;
+    };
+    assert.equal(allowed('https://a.b.c.example.com'), true);
+    assert.equal(allowed('https://x.a.b.c.example.com'), true, 'a leading * is one or more labels');
+    assert.equal(allowed('https://b.c.example.com'), false, 'each inner * is exactly one label');
+    assert.equal(allowed('https://a..c.example.com'), false);
+    assert.equal(allowed('https://a.b:1.c.example.com'), false);
+    assert.equal(allowed('https://x.api.test:8443'), true);
+    assert.equal(allowed('https://x.api.test'), false);
+    assert.equal(allowed('https://x.api.test:8444'), false);
+    // The report's header (`https://` + 'a.' * 1900 + 'x'): refused, and so is a 4 KB one that would otherwise match.
+    assert.equal(allowed(`https://${'a.'.repeat(1900)}x`), false);
+    const long = `https://${'a.'.repeat(2000)}example.com`;
+    assert.ok(long.length > 4000 && long.length > MAX_ORIGIN_LENGTH);
+    assert.equal(allowed(long), false);
+    const underCap = `https://${'a.'.repeat(1000)}example.com`;
+    assert.ok(underCap.length <= MAX_ORIGIN_LENGTH);
+    assert.equal(allowed(underCap), true);
+
+    // Linear by construction: each origin label is examined at most once, however many * the pattern has.
+    const p = parseOriginPattern('https://*.*.*.*.*.example.com');
+    for (const host of [`${'a.'.repeat(1000)}x`, `${'a.'.repeat(1000)}example.com`, `${'a.'.repeat(1000)}example.org`, 'a.'.repeat(1000)]) {
+      const visits = { count: 0 };
+      matchOrigin(p, `https://${host}`, visits);
+      assert.ok(visits.count <= host.split('.').length, `${visits.count} looks for ${host.split('.').length} labels`);
+    }
+    const visits = { count: 0 };
+    assert.equal(matchOrigin(p, `https://${'a.'.repeat(1000)}example.com`, visits), true);
+    assert.equal(visits.count, 1002);
+  });
+
+  it('refuses allowedOrigins entries that can never equal an Origin header, naming the entry', () => {
+    const refused = (origins: unknown[]): string => {
+      const issues: { path: (string | number)[]; message: string }[] = [];
+      assert.equal(corsSchema.check({ name: 'c', kind: 'CORS', allowedOrigins: origins }, [], issues), undefined, JSON.stringify(origins));
+      return issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n');
+    };
+    assert.match(refused(['https://ok.test', 'app.example.com']), /^allowedOrigins\.1: "app\.example\.com" has no scheme.*expected scheme:\/\/host\[:port\]/);
+    assert.match(refused(['https://other.example.com/']), /^allowedOrigins\.0: .*trailing "\/"/);
+    assert.match(refused(['https://a*.example.com']), /^allowedOrigins\.0: .*inside a label/);
+    assert.match(refused(['https://x.test:99999']), /^allowedOrigins\.0: .*bad port/);
+    assert.match(refused(['https://x.test/path']), /^allowedOrigins\.0: /);
+    assert.match(refused(['https://']), /^allowedOrigins\.0: .*bad host label/);
+    for (const good of [['*'], ['https://app.test', 'http://localhost:3000', 'https://*.example.com', 'http://[::1]:8080', 'HTTPS://App.Test']]) {
+      const issues: { path: (string | number)[]; message: string }[] = [];
+      assert.notEqual(corsSchema.check({ name: 'c', kind: 'CORS', allowedOrigins: good }, [], issues), undefined, JSON.stringify(issues));
+    }
   });
 });

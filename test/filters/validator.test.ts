@@ -35,6 +35,23 @@ describe('Validator', () => {
     assert.match(String(ctx.responseBody), /header X-Id is not accepted/);
   });
 
+  it('checks every copy of a repeated header, and requires at least one', async () => {
+    const v = validator({ headers: { 'Content-Type': { values: ['application/json'] }, 'X-Id': { regexp: '^[0-9]+$' } } });
+    const twice = makeContext({ headers: { 'x-id': '1' } });
+    twice.headers.add('content-type', 'application/json');
+    twice.headers.add('content-type', 'text/plain');
+    assert.equal(await v.handle(twice), 'invalid');
+    assert.equal(twice.status, 400);
+    assert.match(String(twice.responseBody), /header Content-Type is not accepted/);
+    const bothGood = makeContext({ headers: { 'x-id': '1' } });
+    bothGood.headers.add('content-type', 'application/json');
+    bothGood.headers.add('content-type', 'application/json');
+    assert.equal(await v.handle(bothGood), '');
+    const missing = makeContext({ headers: { 'content-type': 'application/json' } });
+    assert.equal(await v.handle(missing), 'invalid');
+    assert.match(String(missing.responseBody), /header X-Id is missing/);
+  });
+
   it('accepts an HS256 JWT from Authorization or a cookie and refuses bad, expired or missing ones with 401 Bearer', async () => {
     const v = validator({ jwt: { algorithms: ['HS256'], secret: SECRET, issuer: 'ngate-test' } });
     const good = await new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('ngate-test').setExpirationTime('5m').sign(Buffer.from(SECRET));
@@ -98,7 +115,12 @@ describe('Validator', () => {
       const ctx = makeContext(init);
       assert.equal(await v.handle(ctx), 'invalid');
       assert.equal(ctx.status, 401);
+      assert.deepEqual(ctx.responseHeaders.getAll('www-authenticate'), ['ApiKey realm="v", header="X-API-Key", query="api_key"']);
     }
+    const realm = validator({ apiKey: { keys: ['k-0123456789abcdef'], header: 'X-Key', realm: 'partners "api"' } });
+    const ctx = makeContext();
+    assert.equal(await realm.handle(ctx), 'invalid');
+    assert.equal(ctx.responseHeaders.get('www-authenticate'), 'ApiKey realm="partners api", header="X-Key"');
   });
 
   it('validates a JSON body against a schema and leaves the body readable for the Proxy', async () => {
@@ -135,5 +157,7 @@ describe('Validator', () => {
     assert.match(refusedWith({ basicAuth: { users: { a: 'plaintext' } } }), /basicAuth\.users\.a: .*bcrypt/);
     assert.match(refusedWith({ apiKey: { keys: ['short'] } }), /apiKey\.keys\.0/);
     assert.match(refusedWith({ jsonSchema: { type: 'nonsense' } }), /jsonSchema: invalid JSON Schema/);
+    assert.match(refusedWith({ headers: { 'X-Ok': { regexp: '' }, 'X-Need': {} } }), /^headers\.X-Need: a header rule needs "values" \(non-empty\) or "regexp"/);
+    assert.match(refusedWith({ headers: { 'X-Need': { values: [] } } }), /^headers\.X-Need: a header rule needs/);
   });
 });

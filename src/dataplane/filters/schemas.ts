@@ -26,3 +26,20 @@ export const FILTER_SCHEMAS: Record<string, Schema<Record<string, unknown>>> = {
   IPFilter: ipFilterSchema as Schema<Record<string, unknown>>,
   Script: scriptSchema as Schema<Record<string, unknown>>,
 };
+
+/**
+ * The results each kind can yield (what `jumpIf` may name); null: any, set by
+ * the user (a Script's `result`). '' is never one: it means "go on".
+ */
+export const FILTER_RESULTS: Record<string, readonly string[] | null> = {
+  Mock: ['mocked'],
+  Proxy: ['serverError'],
+  Validator: ['invalid'],
+  RequestAdaptor: ['invalid'],
+  ResponseAdaptor: ['serverError'],
+  Redirector: ['redirected'],
+  CORS: ['preflight'],
+  RateLimiter: ['limited'],
+  IPFilter: ['blocked'],
+  Script: null,
+};

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
+import { matchOrigin, MAX_ORIGIN_LENGTH, parseOriginPattern } from './origin-pattern';
 import type { CorsSpec } from './schema';
 
 type OriginMatcher = (origin: string) => boolean;
@@ -7,12 +8,13 @@ type OriginMatcher = (origin: string) => boolean;
 function originMatcher(patterns: readonly string[]): OriginMatcher | null {
   if (patterns.includes('*')) return null;
   const exact = new Set(patterns.filter((p) => !p.includes('*')).map((p) => p.toLowerCase()));
-  const wild = patterns
-    .filter((p) => p.includes('*'))
-    .map((p) => new RegExp(`^${p.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/.]+(?:\\.[^/.]+)*')}$`));
+  const wild = patterns.filter((p) => p.includes('*')).map(parseOriginPattern);
   return (origin) => {
+    if (origin.length > MAX_ORIGIN_LENGTH) return false;
     const o = origin.toLowerCase();
-    return exact.has(o) || wild.some((re) => re.test(o));
+    if (exact.has(o)) return true;
+    for (const p of wild) if (matchOrigin(p, o)) return true;
+    return false;
   };
 }
 

@@ -1,11 +1,21 @@
-import { bool, duration, list, object, optional, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { bool, duration, list, object, optional, refine, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { originEntryProblem } from './origin-pattern';
+
+/** An entry that could never equal a browser's Origin header is refused, not kept as a rule that never matches. */
+const originEntry = refine(str({ hint: 'an origin' }), (text, path, issues) => {
+  const problem = originEntryProblem(text);
+  if (problem !== null) issues.push({ path, message: `${JSON.stringify(text)} ${problem}; expected scheme://host[:port] ("*" labels allowed) or "*"` });
+});
 
 export const corsSchema = object(
   {
     name: str(),
     kind: str(),
-    /** Exact origins ("https://app.example.com"), "*" for any, or a wildcard host ("https://*.example.com"). */
-    allowedOrigins: withDefault(list(str()), ['*']),
+    /**
+     * Exact origins ("https://app.example.com"), "*" for any, or hosts with `*` labels
+     * ("https://*.example.com": a leading `*` is one or more labels, any other `*` exactly one).
+     */
+    allowedOrigins: withDefault(list(originEntry), ['*']),
     allowedMethods: withDefault(list(str({ pattern: /^[A-Za-z]+$/, hint: 'an HTTP method' })), ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
     /** Request headers a preflight may ask for; absent: whatever the preflight asks is allowed. */
     allowedHeaders: optional(list(str())),

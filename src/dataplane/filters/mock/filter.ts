@@ -10,7 +10,11 @@ interface MockRule {
   readonly delay: number;
 }
 
-/** Mock: answers from the first rule whose path matches; result `mocked`. No match passes through. */
+/**
+ * Mock: answers from the first rule whose path matches (its status, headers
+ * and body only, whatever response was held before); result `mocked`. No
+ * match passes through.
+ */
 export class MockFilter implements Filter {
   readonly kind = 'Mock';
   private readonly rules: readonly MockRule[];
@@ -31,6 +35,8 @@ export class MockFilter implements Filter {
   handle(ctx: RequestContext): string | Promise<string> {
     const rule = this.rules.find((r) => r.matches(ctx.path));
     if (rule === undefined) return '';
+    // The mock is the whole answer, also after a Proxy step that already holds an upstream response.
+    ctx.discardResponse();
     ctx.status = rule.code;
     for (const [k, v] of rule.headers) ctx.responseHeaders.set(k, v);
     ctx.responseBody = rule.body;

@@ -23,9 +23,10 @@ export class RedirectorFilter implements Filter {
   handle(ctx: RequestContext): string {
     const subject = this.subject(ctx);
     if (!this.re.test(subject)) return '';
+    // The redirect is the whole answer, also after a Proxy step that already holds an upstream response.
+    ctx.discardResponse();
     ctx.status = this.code;
     ctx.responseHeaders.set('location', subject.replace(this.re, this.replacement));
-    ctx.responseBody = null;
     return 'redirected';
   }
 

@@ -14,18 +14,27 @@ export class ApiKeyCheck implements RequestCheck {
   private readonly digests: ReadonlySet<string>;
   private readonly header: string;
   private readonly query: string | null;
+  private readonly challenge: string;
 
-  constructor(spec: ApiKeySpec) {
+  /** `filterName`: the realm when the rule names none. */
+  constructor(spec: ApiKeySpec, filterName: string) {
     this.digests = new Set(spec.keys.map(digest));
     this.header = spec.header.toLowerCase();
     this.query = spec.query ?? null;
+    // Tells a client where the key goes, as Basic and Bearer challenges do for theirs.
+    const quoted = (v: string): string => `"${v.replace(/["\\\x00-\x1f\x7f]/g, '')}"`;
+    this.challenge = `ApiKey realm=${quoted(spec.realm ?? filterName)}, header=${quoted(spec.header)}${spec.query === undefined ? '' : `, query=${quoted(spec.query)}`}`;
   }
 
   check(ctx: RequestContext): CheckFailure | null {
     const key = ctx.headers.get(this.header) ?? this.fromQuery(ctx.query);
-    if (key === null) return { code: 'NGATE_ERR_UNAUTHORIZED', detail: `API key missing (header ${this.header}${this.query === null ? '' : ` or query ${this.query}`})` };
-    if (!this.digests.has(digest(key))) return { code: 'NGATE_ERR_UNAUTHORIZED', detail: 'API key not accepted' };
+    if (key === null) return this.refuse(`API key missing (header ${this.header}${this.query === null ? '' : ` or query ${this.query}`})`);
+    if (!this.digests.has(digest(key))) return this.refuse('API key not accepted');
     return null;
+  }
+
+  private refuse(detail: string): CheckFailure {
+    return { code: 'NGATE_ERR_UNAUTHORIZED', detail, challenge: this.challenge };
   }
 
   private fromQuery(query: string): string | null {

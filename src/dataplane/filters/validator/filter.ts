@@ -23,7 +23,7 @@ export class ValidatorFilter implements Filter {
   ) {
     const checks: RequestCheck[] = [];
     if (spec.headers !== undefined) checks.push(new HeaderCheck(spec.headers));
-    if (spec.apiKey !== undefined) checks.push(new ApiKeyCheck(spec.apiKey));
+    if (spec.apiKey !== undefined) checks.push(new ApiKeyCheck(spec.apiKey, name));
     if (spec.basicAuth !== undefined) checks.push(new BasicAuthCheck(spec.basicAuth));
     if (spec.jwt !== undefined) checks.push(new JwtCheck(spec.jwt));
     if (spec.jsonSchema !== undefined) checks.push(new JsonSchemaCheck(spec.jsonSchema, spec.maxBodySize, spec.offloadAbove));

@@ -5,7 +5,11 @@ import type { ValidatorSpec } from './schema';
 
 type HeaderRule = { readonly name: string; readonly display: string; readonly ok: ValueMatcher };
 
-/** Every configured header must be present and match one of its `values` or its `regexp`. */
+/**
+ * Every configured header must be present, and every copy of it must match
+ * one of its `values` or its `regexp`: a second copy the upstream may read
+ * instead of the first is checked as well.
+ */
 export class HeaderCheck implements RequestCheck {
   private readonly rules: readonly HeaderRule[];
 
@@ -14,11 +18,15 @@ export class HeaderCheck implements RequestCheck {
   }
 
   check(ctx: RequestContext): CheckFailure | null {
+    const items = ctx.headers.items;
     for (const rule of this.rules) {
-      const value = ctx.headers.get(rule.name);
-      if (value === undefined || !rule.ok(value)) {
-        return { code: 'NGATE_ERR_VALIDATION', detail: `header ${rule.display} is ${value === undefined ? 'missing' : 'not accepted'}` };
+      let seen = false;
+      for (let i = 0; i < items.length; i += 2) {
+        if (items[i] !== rule.name) continue;
+        seen = true;
+        if (!rule.ok(items[i + 1])) return { code: 'NGATE_ERR_VALIDATION', detail: `header ${rule.display} is not accepted` };
       }
+      if (!seen) return { code: 'NGATE_ERR_VALIDATION', detail: `header ${rule.display} is missing` };
     }
     return null;
   }

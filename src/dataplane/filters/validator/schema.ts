@@ -4,7 +4,15 @@ import { anyMap, dict, list, object, oneOf, optional, refine, regexp, size, str,
 
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;
 
-const headerRule = object({ values: optional(list(str({ nonEmpty: false }))), regexp: optional(regexp()) }, { name: 'a header rule ({values} and/or {regexp})' });
+const headerRule = refine(
+  object({ values: optional(list(str({ nonEmpty: false }))), regexp: optional(regexp()) }, { name: 'a header rule ({values} and/or {regexp})' }),
+  (rule, path, issues) => {
+    // A rule with nothing to match would refuse every request.
+    if ((rule.values === undefined || rule.values.length === 0) && rule.regexp === undefined) {
+      issues.push({ path, message: 'a header rule needs "values" (non-empty) or "regexp"; to only require the header, use regexp: ""' });
+    }
+  },
+);
 
 const jwtRule = refine(
   object(
@@ -50,6 +58,8 @@ const basicAuthRule = object(
 
 const apiKeyRule = object(
   {
+    /** Realm of the `WWW-Authenticate: ApiKey` challenge on a 401; default: the filter's name. */
+    realm: optional(str()),
     header: withDefault(str(), 'X-API-Key'),
     /** Also accept the key from this query parameter. */
     query: optional(str()),
