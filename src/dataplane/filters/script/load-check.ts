@@ -4,6 +4,16 @@ import { Worker } from 'node:worker_threads';
 /** Room for the answer: a status word, the message's length, then its UTF-8 bytes. */
 const MESSAGE_BYTES = 4096;
 const HEADER_BYTES = 8;
+/** Status word: the thread has not started yet, is loading, loaded, refused. */
+const STARTING = 0;
+const LOADING = 3;
+const LOADED = 1;
+/** A thread start on a busy machine can be slow; it does not count against the script. */
+const START_LIMIT_MS = 15_000;
+
+/** Answers by source text: validation runs again on every object change and reload, mostly on unchanged scripts. */
+const answers = new Map<string, string | null>();
+const ANSWERS_LIMIT = 64;
 
 /**
  * Loads `code` once, the way an offload thread will, and says why it would
@@ -14,21 +24,40 @@ const HEADER_BYTES = 8;
  * script that never finishes loading cannot hold up validation.
  */
 export function scriptLoadProblem(code: string, timeoutMs: number): string | null {
+  const known = answers.get(code);
+  if (known !== undefined) return known;
+  const problem = checkInThread(code, timeoutMs);
+  if (answers.size >= ANSWERS_LIMIT) answers.delete(answers.keys().next().value as string);
+  answers.set(code, problem);
+  return problem;
+}
+
+function checkInThread(code: string, timeoutMs: number): string | null {
   const shared = new SharedArrayBuffer(HEADER_BYTES + MESSAGE_BYTES);
   const status = new Int32Array(shared, 0, 2);
   const worker = new Worker(path.join(__dirname, 'load-check-thread.js'), { workerData: { code, shared } });
   worker.unref();
   // A thread that fails after its report (or never reports) must not take the caller down: the wait covers it.
   worker.on('error', () => undefined);
-  const waited = Atomics.wait(status, 0, 0, timeoutMs);
+  Atomics.wait(status, 0, STARTING, START_LIMIT_MS);
+  Atomics.wait(status, 0, LOADING, timeoutMs);
   void worker.terminate();
-  if (waited === 'timed-out' && Atomics.load(status, 0) === 0) return `the script did not finish loading within ${timeoutMs}ms`;
-  if (Atomics.load(status, 0) === 1) return null;
+  const state = Atomics.load(status, 0);
+  if (state === STARTING) return `the script could not be loaded: its check thread did not start within ${START_LIMIT_MS}ms`;
+  if (state === LOADING) return `the script did not finish loading within ${timeoutMs}ms`;
+  if (state === LOADED) return null;
   const length = Math.min(Atomics.load(status, 1), MESSAGE_BYTES);
   return Buffer.from(new Uint8Array(shared, HEADER_BYTES, length)).toString('utf8');
 }
 
-/** The thread's side: 1 = loaded, 2 = refused with the message that follows. */
+/** The thread's side, before loading. */
+export function reportLoading(shared: SharedArrayBuffer): void {
+  const status = new Int32Array(shared, 0, 2);
+  Atomics.store(status, 0, LOADING);
+  Atomics.notify(status, 0);
+}
+
+/** The thread's side, after: 1 = loaded, 2 = refused with the message that follows. */
 export function reportLoad(shared: SharedArrayBuffer, problem: string | null): void {
   const status = new Int32Array(shared, 0, 2);
   if (problem !== null) {
@@ -36,6 +65,6 @@ export function reportLoad(shared: SharedArrayBuffer, problem: string | null): v
     new Uint8Array(shared, HEADER_BYTES, MESSAGE_BYTES).set(bytes);
     Atomics.store(status, 1, bytes.length);
   }
-  Atomics.store(status, 0, problem === null ? 1 : 2);
+  Atomics.store(status, 0, problem === null ? LOADED : 2);
   Atomics.notify(status, 0);
 }
