@@ -87,7 +87,8 @@ const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
  * log gets the detail.
  */
 function scriptFailed(ctx: RequestContext, name: string, detail: string): void {
-  process.emitWarning(`ngate: script "${name}" failed: ${detail}`);
+  // A script's message can be any size: the log gets its start.
+  process.emitWarning(`ngate: script "${name}" failed: ${detail.length > 1024 ? `${detail.slice(0, 1024)}...` : detail}`);
   ctx.fail('NGATE_ERR_INTERNAL');
 }
 
