@@ -35,12 +35,21 @@ describe('Script filter (offload pool)', () => {
     assert.equal(ctx.responseHeaders.get('content-type'), 'text/plain');
   });
 
-  it('answers 500 for a script that throws, loops past its timeout, or touches framing headers, and keeps working', async () => {
+  it('answers the generic 500 for a script that throws, loops past its timeout, or touches framing headers (the reason goes to the log), and keeps working', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    after(() => process.off('warning', onWarning));
     for (const [code, message] of [
-      ['module.exports = () => { throw new Error("boom") }', /script "s": boom/],
+      ['module.exports = () => { throw new Error("boom") }', /script "s" failed: boom/],
       ['module.exports = () => { for (;;) {} }', /timed out after 100ms/],
       [`module.exports = () => ({ setHeaders: { 'Content-Length': '0' } })`, /invalid header "Content-Length"/],
       [`module.exports = () => ({ status: 42 })`, /returned status 42/],
+      [`module.exports = () => ({ path: '/a b' })`, /returned an invalid path "\/a b"/],
+      [`module.exports = () => ({ path: 'relative' })`, /returned an invalid path "relative"/],
+      [`module.exports = () => ({ path: '/x?y=1' })`, /returned an invalid path/],
       [`module.exports = () => ({ status: 200, headers: { 'x-a': 'b\\r\\nx-injected: yes' }, body: 'x' })`, /answered with an invalid header "x-a"/],
       [`module.exports = () => ({ status: 200, headers: { 'Content-Length': '1' }, body: 'hello' })`, /answered with an invalid header "Content-Length"/],
       ['module.exports = () => require("fs")', /require is not defined/],
@@ -50,7 +59,9 @@ describe('Script filter (offload pool)', () => {
       const timeout = code.includes('for (;;)') ? '100ms' : '10s';
       assert.equal(await script(code, { timeout }).handle(ctx), 'failed', code);
       assert.equal(ctx.status, 500, code);
-      assert.match((JSON.parse(String(ctx.responseBody)) as { message: string }).message, message, code);
+      assert.deepEqual(JSON.parse(String(ctx.responseBody)), { code: 'NGATE_ERR_INTERNAL', message: 'internal gateway error' }, code);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.match(warnings.at(-1) ?? '', message, code);
     }
     const ok = makeContext();
     assert.equal(await script('module.exports = () => ({ result: "fine" })').handle(ok), 'fine', 'the pool replaced the stuck thread');

@@ -54,7 +54,7 @@ export class ScriptFilter implements Filter {
       const lower = header.toLowerCase();
       if (!validHeader(lower, value)) {
         ctx.streamedBody?.cancel();
-        ctx.fail('NGATE_ERR_INTERNAL', `script "${this.name}" set an invalid header ${JSON.stringify(header)}`);
+        scriptFailed(ctx, this.name, `set an invalid header ${JSON.stringify(header)}`);
         return 'failed';
       }
       if (value === '') ctx.responseHeaders.delete(lower);
@@ -71,11 +71,25 @@ export class ScriptFilter implements Filter {
       return await runOffload<ScriptOutcome>(this.lease.pool, task, { filename: OFFLOAD_TASKS.script, signal: AbortSignal.timeout(this.spec.timeout) });
     } catch (err) {
       const e = err as Error;
-      const detail = e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message;
-      ctx.fail(e instanceof OffloadQueueFull ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', `script "${this.name}": ${detail}`);
+      if (e instanceof OffloadQueueFull) ctx.fail('NGATE_ERR_POOL_OVERFLOW', `script "${this.name}": ${e.message}`);
+      else scriptFailed(ctx, this.name, e.name === 'AbortError' || e.name === 'TimeoutError' ? `timed out after ${this.spec.timeout}ms` : e.message);
       return null;
     }
   }
+}
+
+/** An absolute path as RFC 3986 spells one (no query, no fragment): what can go upstream as it is. */
+const PATH = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * A script that failed or answered nonsense: the client gets the generic
+ * internal error (the script's own words may carry anything), the worker
+ * log gets the detail.
+ */
+function scriptFailed(ctx: RequestContext, name: string, detail: string): void {
+  // A script's message can be any size: the log gets its start.
+  process.emitWarning(`ngate: script "${name}" failed: ${detail.length > 1024 ? `${detail.slice(0, 1024)}...` : detail}`);
+  ctx.fail('NGATE_ERR_INTERNAL');
 }
 
 function validHeader(lower: string, value: unknown): boolean {
@@ -99,30 +113,29 @@ function toScriptRequest(ctx: RequestContext, body: string | null): ScriptReques
 }
 
 function apply(ctx: RequestContext, o: ScriptOutcome, name: string): string {
+  // Checked before anything changes: the path is what goes upstream.
+  if (o.path !== undefined && o.path !== null && (typeof o.path !== 'string' || !PATH.test(o.path))) {
+    scriptFailed(ctx, name, `returned an invalid path ${JSON.stringify(o.path)}`);
+    return 'failed';
+  }
   for (const [header, value] of Object.entries(o.setHeaders ?? {})) {
     const lower = header.toLowerCase();
     if (!validHeader(lower, value)) {
-      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" set an invalid header ${JSON.stringify(header)}`);
+      scriptFailed(ctx, name, `set an invalid header ${JSON.stringify(header)}`);
       return 'failed';
     }
     if (value === '') ctx.headers.delete(lower);
     else ctx.headers.set(lower, String(value));
   }
-  if (typeof o.path === 'string') {
-    if (!o.path.startsWith('/')) {
-      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" returned a path not starting with /`);
-      return 'failed';
-    }
-    ctx.path = o.path;
-  }
+  if (typeof o.path === 'string') ctx.path = o.path;
   if (typeof o.status === 'number') {
     if (!Number.isInteger(o.status) || o.status < 200 || o.status > 599) {
-      ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" returned status ${o.status}`);
+      scriptFailed(ctx, name, `returned status ${o.status}`);
       return 'failed';
     }
     for (const [header, value] of Object.entries(o.headers ?? {})) {
       if (!validHeader(header.toLowerCase(), value)) {
-        ctx.fail('NGATE_ERR_INTERNAL', `script "${name}" answered with an invalid header ${JSON.stringify(header)}`);
+        scriptFailed(ctx, name, `answered with an invalid header ${JSON.stringify(header)}`);
         return 'failed';
       }
     }
