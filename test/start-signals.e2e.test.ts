@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NGATE_BIN, REPO_ROOT, writeTempConfig } from './helpers/gateway';
+import { NGATE_BIN, REPO_ROOT, runCli, writeTempConfig } from './helpers/gateway';
 
 const CONFIG = 'kind: Pipeline\nname: answer\nfilters:\n  - name: m\n    kind: Mock\n    rules:\n      - pathPrefix: /\n        body: "ok"\n';
 
@@ -86,5 +86,15 @@ describe('signals right after ngate start', () => {
     assert.deepEqual(await s.exited, { code: 0, signal: null });
     assert.match(s.output(), /stopping before the engine is ready|ngate stopped before the engine started/);
     assert.doesNotMatch(s.output(), /ngate ready/);
+  });
+});
+
+describe('ngate start --help', () => {
+  it('shows the drain timeout as a duration and one default per option', async () => {
+    const r = await runCli(['start', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /--drain-timeout <duration>[^]*?\(default: 30s\)/);
+    assert.match(r.stdout, /--dns-server[^]*?\(default: those of\s+\/etc\/resolv\.conf\)/);
+    assert.doesNotMatch(r.stdout, /default: \[\]|default: 30000/);
   });
 });
