@@ -120,7 +120,7 @@ describe('object files: relative paths, numbering, stdin, the gateway log', () =
     return Number(status.objects.find((o) => o.name === name)?.listen?.split(':').pop());
   }
 
-  it('object create -f resolves a relative static root against the file directory, as validate does', async () => {
+  it('object create -f resolves a relative static root against the file directory, as validate does', { timeout: 90_000 }, async () => {
     const file = path.join(site, 'site.yaml');
     writeFileSync(file, staticServer('site'));
     assert.equal((await runCli(['validate', file])).code, 0);
@@ -134,7 +134,7 @@ describe('object files: relative paths, numbering, stdin, the gateway log', () =
     await gw.waitForLog(/INFO create applied generation=\d+ objects=HTTPServer\/site via=admin/, from);
   });
 
-  it('stdin (no -f, or -f -) resolves against the CLI working directory, for create, update and apply', async () => {
+  it('stdin (no -f, or -f -) resolves against the CLI working directory, for create, update and apply', { timeout: 90_000 }, async () => {
     const cases: [string[], string][] = [
       [['object', 'apply'], 'stdin-a'],
       [['object', 'create', '-f', '-'], 'stdin-b'],
@@ -152,7 +152,7 @@ describe('object files: relative paths, numbering, stdin, the gateway log', () =
     assert.equal(bad.status, 400);
   });
 
-  it('numbers an object without a kind by its place in the file and says the kind is missing; the refusal is logged', async () => {
+  it('numbers an object without a kind by its place in the file and says the kind is missing; the refusal is logged', { timeout: 90_000 }, async () => {
     const file = path.join(site, 'nokind.yaml');
     writeFileSync(file, '# one object\nname: lonely\nfilters: []\n');
     const from = gw.logs().length;
@@ -164,7 +164,7 @@ describe('object files: relative paths, numbering, stdin, the gateway log', () =
     assert.match(logs.slice(from), /WARN request body:2: object #1 \(in the request\) kind: missing kind/);
   });
 
-  it('delete prints Kind/name with or without a kind; reload and delete are logged', async () => {
+  it('delete prints Kind/name with or without a kind; reload and delete are logged', { timeout: 90_000 }, async () => {
     const from = gw.logs().length;
     const plain = await runCli(['object', 'delete', 'stdin-b', '--server', gw.admin]);
     assert.equal(plain.code, 0, plain.stderr);
