@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { issue, makeCa } from './helpers/certs';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { http as get } from './helpers/http';
 
@@ -162,6 +164,24 @@ describe('object files: relative paths, numbering, stdin, the gateway log', () =
     assert.doesNotMatch(r.stderr, /undefined/);
     const logs = await gw.waitForLog(/WARN create refused; the running config stays status=400/, from);
     assert.match(logs.slice(from), /WARN request body:2: object #1 \(in the request\) kind: missing kind/);
+  });
+
+  it('a relative certificate file beside the object file, and an inline key printed redacted, applied back', { timeout: 90_000 }, async () => {
+    const pair = issue(makeCa(), 'localhost', { dns: ['localhost'] });
+    writeFileSync(path.join(site, 'tls.crt'), pair.cert);
+    const file = path.join(site, 'tls.yaml');
+    writeFileSync(file, stringify({ kind: 'HTTPServer', name: 'secure', port: 0, address: '127.0.0.1', https: true, certs: { main: 'tls.crt' }, keys: { main: pair.key }, rules: [{ paths: [{ pathPrefix: '/', backend: 'answer' }] }] }));
+    const created = await runCli(['object', 'create', '-f', file, '--server', gw.admin]);
+    assert.equal(created.code, 0, created.stderr);
+    // What get prints (the key as a placeholder) goes back unchanged: the running key is kept, not read as a file name.
+    const printed = await runCli(['object', 'get', 'secure', '--server', gw.admin]);
+    assert.match(printed.stdout, /\[redacted private key\]/);
+    assert.match(printed.stdout, new RegExp(`main: ${path.join(site, 'tls.crt').replace(/[.\\/]/g, '\\$&')}`));
+    const again = path.join(mkdtempSync(path.join(tmpdir(), 'ngate-elsewhere-')), 'secure.yaml');
+    writeFileSync(again, printed.stdout);
+    const applied = await runCli(['object', 'apply', '-f', again, '--server', gw.admin]);
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stdout, /^updated HTTPServer\/secure /);
   });
 
   it('delete prints Kind/name with or without a kind; reload and delete are logged', { timeout: 90_000 }, async () => {

@@ -1,7 +1,7 @@
 /**
  * `ngate object ...`, `ngate status` and `ngate reload`: thin clients of the
  * admin API, egctl-style. Output is YAML unless -o says otherwise; exit code
- * 0 done, 1 refused, 2 unreachable; one readable line per error on stderr.
+ * 0 done, 1 refused, 2 unreachable or not the ngate admin API; one readable line per error on stderr.
  */
 import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';

@@ -55,9 +55,9 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
   admin.route('POST', '/apis/v2/objects', async (req) => {
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged('create', base.refusal), 201, {});
-    const parsed = service.parseOne(req.body, base.dir);
+    const parsed = service.parseOne(req.body);
     if ('refusal' in parsed) return outcomeReply(logged('create', parsed.refusal), 201, {});
-    return outcomeReply(logged('create', await service.create(parsed.object)), 201, describe(parsed.object));
+    return outcomeReply(logged('create', await service.create(parsed.object, base.dir)), 201, describe(parsed.object));
   });
 
   // Every object of a multi-document body as one change (one generation); ?mode=create|update|apply.
@@ -66,18 +66,18 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
     if (!(BATCH_MODES as readonly string[]).includes(mode)) return json(400, { error: `mode must be one of ${BATCH_MODES.join(', ')}, not ${JSON.stringify(mode)}`, errors: [] });
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged(mode, base.refusal), 200, {});
-    const parsed = service.parseMany(req.body, base.dir);
+    const parsed = service.parseMany(req.body);
     if ('refusal' in parsed) return outcomeReply(logged(mode, parsed.refusal), 200, {});
-    const { outcome, items } = await service.batch(parsed.objects, mode as BatchMode);
+    const { outcome, items } = await service.batch(parsed.objects, mode as BatchMode, base.dir);
     return outcomeReply(logged(mode, outcome), 200, { objects: items });
   });
 
   admin.route('PUT', '/apis/v2/objects/:name', async (req) => {
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged('update', base.refusal), 200, {});
-    const parsed = service.parseOne(req.body, base.dir);
+    const parsed = service.parseOne(req.body);
     if ('refusal' in parsed) return outcomeReply(logged('update', parsed.refusal), 200, {});
-    return outcomeReply(logged('update', await service.update(req.params.name ?? '', parsed.object)), 200, describe(parsed.object));
+    return outcomeReply(logged('update', await service.update(req.params.name ?? '', parsed.object, base.dir)), 200, describe(parsed.object));
   });
 
   admin.route('DELETE', '/apis/v2/objects/:name', async (req) => {

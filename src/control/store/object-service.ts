@@ -61,17 +61,19 @@ function labelOf(o: SourcedObject): string {
   return `${String((o.value as { kind?: unknown }).kind)}/${nameOf(o) ?? ''}`;
 }
 
+/** The objects of a request body, numbered as in the body for errors. */
+function requestObjects(objects: SourcedObject[]): SourcedObject[] {
+  return objects.map((o, i) => ({ ...o, label: `object #${i + 1} (in the request)` }));
+}
+
 /**
- * The objects of a request body, numbered as in the body for errors, with
- * relative file paths made absolute against `baseDir` (the directory of the
- * file the client read them from; the gateway's working directory without it).
+ * The object with its relative file paths made absolute against `baseDir`
+ * (the directory of the file the client read it from; the gateway's working
+ * directory without it). After placeholders are restored: `[redacted private key]` is no path.
  */
-function requestObjects(objects: SourcedObject[], baseDir: string | undefined): SourcedObject[] {
-  return objects.map((o, i) => {
-    const v = o.value;
-    const value = v !== null && typeof v === 'object' && !Array.isArray(v) ? withPathsUnder(v as Record<string, unknown>, baseDir) : v;
-    return { ...o, value, label: `object #${i + 1} (in the request)` };
-  });
+function under(o: SourcedObject, baseDir: string | undefined): SourcedObject {
+  const v = o.value;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...o, value: withPathsUnder(v as Record<string, unknown>, baseDir) } : o;
 }
 
 /** A refusal about one object of a request, with its line so the client can name `file:line`. */
@@ -114,14 +116,14 @@ export class ObjectService {
   }
 
   /** Parses one object from a request body (JSON or YAML). */
-  parseOne(body: string, baseDir?: string): { object: SourcedObject } | { refusal: ChangeOutcome } {
+  parseOne(body: string): { object: SourcedObject } | { refusal: ChangeOutcome } {
     const parsed = parseConfigText(body, 'request body');
     if (parsed.errors.length > 0) {
       const errors = parsed.errors.map((e) => ({ file: e.file, line: e.line, object: 'request body', path: '', message: e.message }));
       return { refusal: refuse(400, 'the request body is not valid YAML or JSON', errors) };
     }
     if (parsed.objects.length !== 1) return { refusal: refuse(400, `expected exactly one object in the request body, got ${parsed.objects.length}`) };
-    const object = requestObjects(parsed.objects, baseDir)[0] as SourcedObject;
+    const object = requestObjects(parsed.objects)[0] as SourcedObject;
     if (nameOf(object) === undefined) return { refusal: refuse(400, 'the object has no name', [{ file: 'request body', line: object.line([]), object: 'request body', path: 'name', message: 'expected a name' }]) };
     return { object };
   }
@@ -140,7 +142,7 @@ export class ObjectService {
   }
 
   /** Parses every object of a request body (JSON or YAML, one or more documents); lines are the body's. */
-  parseMany(body: string, baseDir?: string): { objects: SourcedObject[] } | { refusal: ChangeOutcome } {
+  parseMany(body: string): { objects: SourcedObject[] } | { refusal: ChangeOutcome } {
     const parsed = parseConfigText(body, 'request body');
     if (parsed.errors.length > 0) {
       const errors = parsed.errors.map((e) => ({ file: e.file, line: e.line, object: 'request body', path: '', message: e.message }));
@@ -152,14 +154,15 @@ export class ObjectService {
       const errors = unnamed.map((o) => ({ file: 'request body', line: o.line([]), object: 'request body', path: 'name', message: 'expected a name' }));
       return { refusal: refuse(400, `${unnamed.length} object(s) have no name`, errors) };
     }
-    return { objects: requestObjects(parsed.objects, baseDir) };
+    return { objects: requestObjects(parsed.objects) };
   }
 
   /**
    * Several objects as one change: one validation of the whole resulting set
    * and one generation, so a refused object leaves every other one unapplied.
+   * `baseDir`: what relative file paths in the objects are relative to (see under()).
    */
-  batch(objects: SourcedObject[], mode: BatchMode): Promise<{ outcome: ChangeOutcome; items: BatchItem[] }> {
+  batch(objects: SourcedObject[], mode: BatchMode, baseDir?: string): Promise<{ outcome: ChangeOutcome; items: BatchItem[] }> {
     let items: BatchItem[] = [];
     const outcome = this.serial(() => {
       const named = new Map<string, SourcedObject[]>();
@@ -176,7 +179,7 @@ export class ObjectService {
           unfilled.push(...restored.errors);
           continue;
         }
-        const o = restored.object;
+        const o = under(restored.object, baseDir);
         named.set(name, [...(named.get(name) ?? []), o]);
         items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
       }
@@ -195,13 +198,13 @@ export class ObjectService {
     });
   }
 
-  create(object: SourcedObject): Promise<ChangeOutcome> {
-    return this.batch([object], 'create').then((r) => r.outcome);
+  create(object: SourcedObject, baseDir?: string): Promise<ChangeOutcome> {
+    return this.batch([object], 'create', baseDir).then((r) => r.outcome);
   }
 
-  update(name: string, object: SourcedObject): Promise<ChangeOutcome> {
+  update(name: string, object: SourcedObject, baseDir?: string): Promise<ChangeOutcome> {
     if (nameOf(object) !== name) return Promise.resolve(refuse(400, `the name in the body (${nameOf(object) ?? 'none'}) does not match ${name} in the path`));
-    return this.batch([object], 'update').then((r) => r.outcome);
+    return this.batch([object], 'update', baseDir).then((r) => r.outcome);
   }
 
   /** Deletes `name`; with a kind, only an object of that kind (aliases compare equal). */
