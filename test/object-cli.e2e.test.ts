@@ -92,9 +92,13 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
   });
 
   it('refuses a create whose last document already exists; the others are not created', async () => {
-    const r = await cli(['object', 'create', '-f', writeFile('dup.yaml', `${pipeline('p-b', backend)}---\n${pipeline('p-a', backend)}`)]);
+    const text = `${pipeline('p-b', backend)}---\n${pipeline('p-a', backend)}`;
+    const file = writeFile('dup.yaml', text);
+    const r = await cli(['object', 'create', '-f', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /object p-a already exists/);
+    // The existing one is named where it is in the file.
+    const line = text.split('\n').lastIndexOf('kind: HTTPPipeline') + 1;
+    assert.equal(r.stderr, `object p-a already exists; use update\n${file}:${line}: HTTPPipeline/p-a: already exists; use update\n`);
     assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
   });
 
@@ -162,7 +166,8 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
   it('deletes by an alias of the kind', async () => {
     const r = await cli(['object', 'delete', 'HTTPPipeline', 'p-a']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^deleted HTTPPipeline\/p-a \(generation \d+\)\n$/);
+    // The kind the object was last written with (`Pipeline` since the alias update above).
+    assert.match(r.stdout, /^deleted Pipeline\/p-a \(generation \d+\)\n$/);
     assert.deepEqual(await names(), ['HTTPServer/s-a']);
   });
 });

@@ -1,7 +1,9 @@
 /** The CLI side of the admin API: one call, with the exit codes the CLI promises. */
+import { ADMIN_HEADER, ADMIN_HEADER_VALUE } from '../shared/admin-protocol';
 
 export const EXIT_OK = 0;
 export const EXIT_REFUSED = 1;
+/** The admin API could not be reached, or what answered is not it: nothing is known to have been applied. */
 export const EXIT_UNREACHABLE = 2;
 
 export interface ServerOptions {
@@ -11,9 +13,13 @@ export interface ServerOptions {
 
 export interface AdminAnswer {
   readonly status: number;
+  /** Parsed JSON: call() accepts nothing else. */
   readonly body: unknown;
+  /** `GET /apis/v2/objects`, for messages about this answer. */
+  readonly request: string;
 }
 
+/** Exit 2: no answer, or an answer that is not the ngate admin API's. */
 export class Unreachable extends Error {}
 
 /** The file name the admin API gives to errors in a request body. */
@@ -24,10 +30,25 @@ export function baseUrl(server: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `http://${server}`;
 }
 
+/** host:port of --server, for messages. */
+function hostOf(server: string): string {
+  try {
+    return new URL(baseUrl(server)).host;
+  } catch {
+    return server;
+  }
+}
+
+/** The answer is not the admin API's (or not the shape this CLI knows): one line, exit 2. */
+export function notAdmin(opts: ServerOptions, request: string, got: string): Unreachable {
+  return new Unreachable(`ngate: ${hostOf(opts.server)} is not an ngate admin API (got ${got} from ${request})`);
+}
+
 export async function call(opts: ServerOptions, method: string, path: string, body?: string): Promise<AdminAnswer> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/yaml';
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  const request = `${method} ${path.split('?')[0] ?? path}`;
   let res: Response;
   try {
     res = await fetch(new URL(path, baseUrl(opts.server)), { method, headers, body });
@@ -35,14 +56,20 @@ export async function call(opts: ServerOptions, method: string, path: string, bo
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
     throw new Unreachable(`cannot reach the admin API at ${opts.server}: ${cause}`);
   }
-  const text = await res.text();
-  let parsed: unknown = text;
+  const contentType = (res.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '';
+  const text = await res.text().catch(() => null);
+  const got = `${res.status} ${contentType}`;
+  if (res.headers.get(ADMIN_HEADER) !== ADMIN_HEADER_VALUE || contentType !== 'application/json' || text === null) throw notAdmin(opts, request, got);
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    // plain-text answers stay text
+    throw notAdmin(opts, request, `${got} that does not parse`);
   }
-  return { status: res.status, body: parsed };
+  const answer = { status: res.status, body: parsed, request };
+  // A refusal carries `error` (and `errors[]`): anything else is not an answer this CLI can report.
+  if (res.status >= 300 && typeof (parsed as { error?: unknown } | null)?.error !== 'string') throw notAdmin(opts, request, `${got} without an error`);
+  return answer;
 }
 
 /**
@@ -51,11 +78,10 @@ export async function call(opts: ServerOptions, method: string, path: string, bo
  * (the CLI sends a file whole, so the lines are the file's).
  */
 export function errorLines(answer: AdminAnswer, file?: string): string[] {
-  const b = answer.body as { error?: unknown; errors?: { text?: unknown }[] } | string;
-  if (typeof b === 'string') return [`HTTP ${answer.status}: ${b.trim()}`];
-  const lines = [typeof b.error === 'string' ? b.error : `HTTP ${answer.status}`];
-  for (const e of b.errors ?? []) {
-    if (typeof e.text !== 'string') continue;
+  const b = answer.body as { error: string; errors?: unknown };
+  const lines = [b.error];
+  for (const e of Array.isArray(b.errors) ? (b.errors as { text?: unknown }[]) : []) {
+    if (typeof e?.text !== 'string') continue;
     lines.push(file !== undefined && e.text.startsWith(REQUEST_BODY) ? `${file}${e.text.slice(REQUEST_BODY.length)}` : e.text);
   }
   return lines;

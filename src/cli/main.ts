@@ -1,5 +1,5 @@
 /** The only argv reader: commander program with every ngate command. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +7,7 @@ import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
 import { loadConfigFile } from '../config/load';
 import { stringify as stringifyYaml } from 'yaml';
+import { routeSignals } from '../supervisor/early-signals';
 import { Supervisor } from '../supervisor/supervisor';
 import { parseDuration } from '../shared/units';
 import { registerObjectCommands } from './object-commands';
@@ -53,11 +54,11 @@ program
   .description('run the gateway (supervisor + engine with worker threads)')
   .option('-c, --config <file...>', 'config file(s)', ['configs/gateway.yaml'])
   .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per core)', workerCount, 1)
-  .option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests', durationMs, 30_000)
+  .addOption(new Option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests').argParser(durationMs).default(30_000, '30s'))
   .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
   .option('--admin-token <token>', 'bearer token the admin API requires on every call but GET /ready (env NGATE_ADMIN_TOKEN)')
   .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
-  .option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns (default: those of /etc/resolv.conf)', dnsServer, [])
+  .addOption(new Option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns').argParser(dnsServer).default([], 'those of /etc/resolv.conf'))
   .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string; dnsServer: string[] }) => {
     const admin = parseHostPort(opts.admin);
     const token = opts.adminToken ?? process.env.NGATE_ADMIN_TOKEN ?? null;
@@ -75,10 +76,12 @@ program
       adminToken: token,
       dnsServers: opts.dnsServer,
     });
-    process.on('SIGTERM', () => supervisor.stop());
-    process.on('SIGINT', () => supervisor.stop());
-    process.on('SIGHUP', () => supervisor.reload());
-    process.on('SIGUSR1', () => supervisor.reopenLogs());
+    // Signals that came while the CLI loaded are handed over here: a SIGTERM stops before anything starts.
+    routeSignals((signal) => {
+      if (signal === 'SIGHUP') supervisor.reload();
+      else if (signal === 'SIGUSR1') supervisor.reopenLogs();
+      else supervisor.stop();
+    });
     supervisor.start();
   });
 

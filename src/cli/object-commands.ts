@@ -1,14 +1,15 @@
 /**
  * `ngate object ...`, `ngate status` and `ngate reload`: thin clients of the
  * admin API, egctl-style. Output is YAML unless -o says otherwise; exit code
- * 0 done, 1 refused, 2 unreachable; one readable line per error on stderr.
+ * 0 done, 1 refused, 2 unreachable or not the ngate admin API; one readable line per error on stderr.
  */
 import { readFileSync } from 'node:fs';
+import * as nodePath from 'node:path';
 import { Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load';
 import { decodeUtf8, InvalidUtf8 } from '../shared/utf8';
-import { call, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
+import { call, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, notAdmin, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
 
 type Output = 'yaml' | 'json' | 'table';
 
@@ -40,9 +41,28 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-function expectOk(answer: AdminAnswer): AdminAnswer {
-  if (answer.status >= 300) throw new Refused(errorLines(answer));
-  return answer;
+type Json = Record<string, unknown>;
+
+function isMap(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+const isNamed = (v: unknown): boolean => isMap(v) && typeof v.name === 'string';
+const hasGeneration = (v: unknown): boolean => isMap(v) && typeof v.generation === 'number';
+const isObjectList = (v: unknown): boolean => Array.isArray(v) && v.every(isNamed);
+const isStatus = (v: unknown): boolean => hasGeneration(v) && isObjectList((v as Json).objects);
+const isBatch = (v: unknown): boolean =>
+  hasGeneration(v) && Array.isArray((v as Json).objects) && ((v as Json).objects as unknown[]).every((o) => isNamed(o) && typeof (o as Json).action === 'string');
+
+/**
+ * A success of the shape `fits` expects, or: a refusal (exit 1, every error
+ * line, naming `file` for errors in the sent file), or a body of another
+ * shape (exit 2: whatever answered, it is not the admin API this CLI knows).
+ */
+function expectOk<T>(opts: ServerOptions, answer: AdminAnswer, fits: (body: unknown) => boolean, file?: string): T {
+  if (answer.status >= 300) throw new Refused(errorLines(answer, file));
+  if (!fits(answer.body)) throw notAdmin(opts, answer.request, `${answer.status} JSON of another shape`);
+  return answer.body as T;
 }
 
 /** Runs one command body and turns its outcome into the exit code. */
@@ -62,11 +82,16 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: 
   };
 }
 
+/** `-f -` or no -f: stdin. */
+function isStdin(file: string | undefined): file is undefined | '-' {
+  return file === undefined || file === '-';
+}
+
 function readInput(file: string | undefined): { text: string; name: string } {
-  const name = file ?? 'stdin';
+  const name = isStdin(file) ? 'stdin' : file;
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file ?? 0);
+    bytes = readFileSync(isStdin(file) ? 0 : file);
   } catch (err) {
     throw new Refused([`cannot read ${name}: ${(err as Error).message}`]);
   }
@@ -82,6 +107,8 @@ interface FileObjects {
   /** The file (or stdin) as given: sent whole, so the server's `request body:N` is line N of it. */
   readonly text: string;
   readonly file: string;
+  /** Relative paths in the objects mean this directory: the file's, or the working directory for stdin. */
+  readonly baseDir: string;
 }
 
 /** Reads a file of objects and refuses it before sending when it is not YAML/JSON or an object has no name. */
@@ -92,16 +119,15 @@ function objectsOf(file: string | undefined): FileObjects {
   if (parsed.objects.length === 0) throw new Refused([`${name}: no object`]);
   const unnamed = parsed.objects.filter((o) => typeof (o.value as { name?: unknown } | null)?.name !== 'string' || (o.value as { name: string }).name === '');
   if (unnamed.length > 0) throw new Refused(unnamed.map((o) => `${name}${o.line([]) === undefined ? '' : `:${o.line([])}`}: an object has no name`));
-  return { text, file: name };
+  return { text, file: name, baseDir: isStdin(file) ? process.cwd() : nodePath.dirname(nodePath.resolve(file)) };
 }
 
 /** Every object of the file in one change: all of them are applied (one generation) or none. */
 async function sendBatch(opts: ServerOptions, mode: 'create' | 'update' | 'apply', file: string | undefined): Promise<void> {
   const input = objectsOf(file);
-  const answer = await call(opts, 'POST', `/apis/v2/objects/batch?mode=${mode}`, input.text);
-  if (answer.status >= 300) throw new Refused(errorLines(answer, input.file));
-  const body = answer.body as { generation?: unknown; objects?: { kind?: unknown; name?: unknown; action?: unknown }[] };
-  for (const o of body.objects ?? []) process.stdout.write(`${String(o.action)} ${String(o.kind)}/${String(o.name)} (generation ${String(body.generation)})\n`);
+  const answer = await call(opts, 'POST', `/apis/v2/objects/batch?mode=${mode}&baseDir=${encodeURIComponent(input.baseDir)}`, input.text);
+  const body = expectOk<{ generation: number; objects: { kind?: unknown; name: string; action: string }[] }>(opts, answer, isBatch, input.file);
+  for (const o of body.objects) process.stdout.write(`${o.action} ${String(o.kind)}/${o.name} (generation ${body.generation})\n`);
 }
 
 /** `get NAME` or `get KIND NAME` (egctl style); with a kind the server checks it, so another kind of that name is not found. */
@@ -114,35 +140,36 @@ export function registerObjectCommands(program: Command): void {
   const object = program.command('object').description('create, update, get, list and delete live objects through the admin API');
   const path = (name: string): string => `/apis/v2/objects/${encodeURIComponent(name)}`;
 
-  withServer(object.command('create').description('create the object(s) of a file (stdin without -f)').option('-f, --file <file>', 'YAML or JSON file'))
+  const fileOption = (): Option => new Option('-f, --file <file>', 'YAML or JSON file; - or none: stdin');
+  withServer(object.command('create').description('create the object(s) of a file (stdin without -f)').addOption(fileOption()))
     .action(run(async (opts: ServerOptions & { file?: string }) => {
       await sendBatch(opts, 'create', opts.file);
     }));
 
-  withServer(object.command('update').description('update the object(s) of a file (stdin without -f)').option('-f, --file <file>', 'YAML or JSON file'))
+  withServer(object.command('update').description('update the object(s) of a file (stdin without -f)').addOption(fileOption()))
     .action(run(async (opts: ServerOptions & { file?: string }) => {
       await sendBatch(opts, 'update', opts.file);
     }));
 
-  withServer(object.command('apply').description('create or update every object of a file').requiredOption('-f, --file <file>', 'YAML or JSON file'))
-    .action(run(async (opts: ServerOptions & { file: string }) => {
+  withServer(object.command('apply').description('create or update every object of a file (stdin without -f)').addOption(fileOption()))
+    .action(run(async (opts: ServerOptions & { file?: string }) => {
       await sendBatch(opts, 'apply', opts.file);
     }));
 
   withServer(object.command('get').description('show one object').argument('<kindOrName>').argument('[name]').addOption(outputOption(['yaml', 'json'])))
     .action(run(async (first: string, second: string | undefined, opts: ServerOptions & { output: Output }) => {
       const t = target(first, second);
-      print(expectOk(await call(opts, 'GET', `${path(t.name)}${t.query}`)).body, opts.output);
+      print(expectOk(opts, await call(opts, 'GET', `${path(t.name)}${t.query}`), isNamed), opts.output);
     }));
 
   withServer(object.command('list').description('list every running object').addOption(outputOption(['yaml', 'json', 'table'])))
     .action(run(async (opts: ServerOptions & { output: Output }) => {
       // Sorted by name, as egctl lists them.
-      const objects = (expectOk(await call(opts, 'GET', '/apis/v2/objects')).body as Record<string, unknown>[])
+      const objects = expectOk<Json[]>(opts, await call(opts, 'GET', '/apis/v2/objects'), isObjectList)
         .slice()
         .sort((a, b) => String(a.name).localeCompare(String(b.name)));
       if (opts.output !== 'table') return print(objects, opts.output);
-      const status = expectOk(await call(opts, 'GET', '/apis/v2/status/objects')).body as { objects: { name: string; listen?: string }[] };
+      const status = expectOk<{ objects: { name: string; listen?: string }[] }>(opts, await call(opts, 'GET', '/apis/v2/status/objects'), isStatus);
       const listen = new Map(status.objects.map((s) => [s.name, s.listen ?? '']));
       const rows = objects.map((o) => [String(o.kind), String(o.name), listen.get(String(o.name)) ?? '']);
       process.stdout.write(table([['KIND', 'NAME', 'LISTEN'], ...rows]));
@@ -151,20 +178,21 @@ export function registerObjectCommands(program: Command): void {
   withServer(object.command('delete').description('delete one object').argument('<kindOrName>').argument('[name]'))
     .action(run(async (first: string, second: string | undefined, opts: ServerOptions) => {
       const t = target(first, second);
-      const answer = expectOk(await call(opts, 'DELETE', `${path(t.name)}${t.query}`));
-      process.stdout.write(`deleted ${t.kind === undefined ? '' : `${t.kind}/`}${t.name} (generation ${String((answer.body as { generation?: unknown }).generation)})\n`);
+      const body = expectOk<{ kind?: unknown; name: string; generation: number }>(opts, await call(opts, 'DELETE', `${path(t.name)}${t.query}`), (b) => isNamed(b) && hasGeneration(b));
+      // Kind/name as create and apply print it: the kind the object was written with.
+      process.stdout.write(`deleted ${typeof body.kind === 'string' ? body.kind : (t.kind ?? '?')}/${body.name} (generation ${body.generation})\n`);
     }));
 
   withServer(program.command('status').description('workers, generation and listeners of a running gateway').addOption(outputOption(['yaml', 'json'])))
     .action(run(async (opts: ServerOptions & { output: Output }) => {
-      const info = expectOk(await call(opts, 'GET', '/server_info')).body as Record<string, unknown>;
-      const objects = expectOk(await call(opts, 'GET', '/apis/v2/status/objects')).body as { objects: unknown[] };
+      const info = expectOk<Json>(opts, await call(opts, 'GET', '/server_info'), (b) => hasGeneration(b) && typeof (b as Json).version === 'string');
+      const objects = expectOk<{ objects: unknown[] }>(opts, await call(opts, 'GET', '/apis/v2/status/objects'), isStatus);
       print({ ...info, objects: objects.objects }, opts.output);
     }));
 
   withServer(program.command('reload').description('re-read the config file(s) of a running gateway and apply them over its objects'))
     .action(run(async (opts: ServerOptions) => {
-      const answer = expectOk(await call(opts, 'POST', '/apis/v2/reload'));
-      process.stdout.write(`reloaded (generation ${String((answer.body as { generation?: unknown }).generation)})\n`);
+      const body = expectOk<{ generation: number }>(opts, await call(opts, 'POST', '/apis/v2/reload'), hasGeneration);
+      process.stdout.write(`reloaded (generation ${body.generation})\n`);
     }));
 }

@@ -5,7 +5,8 @@
  * those paths made absolute: read back after a restart, they name the same
  * files. The rule is validation's own (tls-material.ts readPem, validate.ts
  * resolveStaticRoot): relative to the source file's directory, or to the
- * working directory when there is no file.
+ * working directory when there is no file. Objects sent to the admin API
+ * come with the directory of the file they were read from (withPathsUnder).
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 
@@ -15,26 +16,27 @@ function isMap(v: unknown): v is Raw {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function absolute(value: string, file: string | undefined): string {
-  return isAbsolute(value) || file === undefined ? resolve(value) : resolve(dirname(file), value);
+/** `dir` undefined: the working directory. */
+function absolute(value: string, dir: string | undefined): string {
+  return isAbsolute(value) || dir === undefined ? resolve(value) : resolve(dir, value);
 }
 
 /** A PEM-or-path value made absolute when it is a path. */
-function pemOrPath(value: unknown, file: string | undefined): unknown {
+function pemOrPath(value: unknown, dir: string | undefined): unknown {
   if (typeof value !== 'string' || value.trimStart().startsWith('-----BEGIN')) return value;
-  return absolute(value, file);
+  return absolute(value, dir);
 }
 
-function pathMap(value: unknown, file: string | undefined): unknown {
+function pathMap(value: unknown, dir: string | undefined): unknown {
   if (!isMap(value)) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, pemOrPath(v, file)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, pemOrPath(v, dir)]));
 }
 
-function server(raw: Raw, file: string | undefined): Raw {
+function server(raw: Raw, dir: string | undefined): Raw {
   const out: Raw = { ...raw };
-  if (raw.certs !== undefined) out.certs = pathMap(raw.certs, file);
-  if (raw.keys !== undefined) out.keys = pathMap(raw.keys, file);
-  if (raw.clientCA !== undefined) out.clientCA = pemOrPath(raw.clientCA, file);
+  if (raw.certs !== undefined) out.certs = pathMap(raw.certs, dir);
+  if (raw.keys !== undefined) out.keys = pathMap(raw.keys, dir);
+  if (raw.clientCA !== undefined) out.clientCA = pemOrPath(raw.clientCA, dir);
   if (Array.isArray(raw.rules)) {
     out.rules = raw.rules.map((rule: unknown) => {
       if (!isMap(rule) || !Array.isArray(rule.paths)) return rule;
@@ -42,7 +44,7 @@ function server(raw: Raw, file: string | undefined): Raw {
         ...rule,
         paths: rule.paths.map((p: unknown) => {
           if (!isMap(p) || !isMap(p.static) || typeof p.static.root !== 'string') return p;
-          return { ...p, static: { ...p.static, root: absolute(p.static.root, file) } };
+          return { ...p, static: { ...p.static, root: absolute(p.static.root, dir) } };
         }),
       };
     });
@@ -50,24 +52,24 @@ function server(raw: Raw, file: string | undefined): Raw {
   return out;
 }
 
-function pool(value: unknown, file: string | undefined): unknown {
+function pool(value: unknown, dir: string | undefined): unknown {
   if (!isMap(value) || !isMap(value.tls)) return value;
   const tls: Raw = { ...value.tls };
-  for (const field of ['ca', 'cert', 'key']) if (tls[field] !== undefined) tls[field] = pemOrPath(tls[field], file);
+  for (const field of ['ca', 'cert', 'key']) if (tls[field] !== undefined) tls[field] = pemOrPath(tls[field], dir);
   return { ...value, tls };
 }
 
-function pipeline(raw: Raw, file: string | undefined): Raw {
+function pipeline(raw: Raw, dir: string | undefined): Raw {
   if (!Array.isArray(raw.filters)) return raw;
   const filters = raw.filters.map((f: unknown) => {
     if (!isMap(f) || f.kind !== 'Proxy') return f;
     const out: Raw = { ...f };
-    if (f.mainPool !== undefined) out.mainPool = pool(f.mainPool, file);
-    if (f.mirrorPool !== undefined) out.mirrorPool = pool(f.mirrorPool, file);
+    if (f.mainPool !== undefined) out.mainPool = pool(f.mainPool, dir);
+    if (f.mirrorPool !== undefined) out.mirrorPool = pool(f.mirrorPool, dir);
     // candidatePools, and the Easegress `pools` list.
     for (const key of ['candidatePools', 'pools']) {
       const list = f[key];
-      if (Array.isArray(list)) out[key] = list.map((p: unknown) => pool(p, file));
+      if (Array.isArray(list)) out[key] = list.map((p: unknown) => pool(p, dir));
     }
     return out;
   });
@@ -76,7 +78,12 @@ function pipeline(raw: Raw, file: string | undefined): Raw {
 
 /** A copy of an object as the user wrote it, its relative file paths made absolute against `file`. */
 export function withAbsolutePaths(raw: Raw, file: string | undefined): Raw {
-  if (raw.kind === 'HTTPServer') return server(raw, file);
-  if (raw.kind === 'Pipeline') return pipeline(raw, file);
+  return withPathsUnder(raw, file === undefined ? undefined : dirname(file));
+}
+
+/** A copy of an object, its relative file paths made absolute against the directory `dir`. */
+export function withPathsUnder(raw: Raw, dir: string | undefined): Raw {
+  if (raw.kind === 'HTTPServer') return server(raw, dir);
+  if (raw.kind === 'Pipeline' || raw.kind === 'HTTPPipeline') return pipeline(raw, dir);
   return raw;
 }

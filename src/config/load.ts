@@ -13,6 +13,8 @@ export interface SourcedObject {
   readonly file: string;
   /** 1-based line of the field at `path` inside this object (or of its nearest existing parent). */
   line(path: Path): number | undefined;
+  /** How errors name it when it has no usable kind and name; `object #N` (N in the whole set) when absent. */
+  readonly label?: string;
 }
 
 export interface LoadError {

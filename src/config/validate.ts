@@ -258,7 +258,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
   const seen = new Map<string, string>();
   sources.forEach((source, index) => {
     const raw = source.value;
-    const label0 = `object #${index + 1}`;
+    const label0 = source.label ?? `object #${index + 1}`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       errors.push({ file: source.file, line: source.line([]), object: label0, path: '', message: 'expected a map with kind and name' });
       return;
@@ -269,7 +269,8 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
     const label = typeof obj.name === 'string' && typeof rawKind === 'string' ? `${rawKind}/${obj.name}` : label0;
     const c = new Collector(source, label);
     if (kind === undefined) {
-      c.add(['kind'], `unknown kind ${JSON.stringify(rawKind)} (known: ${Object.keys(KIND_ALIASES).join(', ')})`);
+      const known = `(known: ${Object.keys(KIND_ALIASES).join(', ')})`;
+      c.add(['kind'], rawKind === undefined ? `missing kind ${known}` : `unknown kind ${JSON.stringify(rawKind)} ${known}`);
     } else {
       const spec = kind === 'HTTPServer' ? validateServer(obj, c) : validatePipeline(obj, c);
       if (spec !== undefined) {

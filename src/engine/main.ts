@@ -9,6 +9,7 @@ import type { CompiledConfig } from '../config/compiled';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { formatConfigError, validateObjects } from '../config/validate';
+import { logChange } from '../control/store/change-log';
 import { AdminServer } from '../control/admin/admin-server';
 import { registerInfoRoutes } from '../control/admin/info-routes';
 import { registerStatsRoutes } from '../control/admin/stats-routes';
@@ -197,13 +198,7 @@ async function main(): Promise<void> {
 /** SIGHUP (forwarded by the supervisor): the config files are applied over the running objects. */
 async function reload(service: ObjectService): Promise<void> {
   log('INFO', 'reloading config', { files: options.configFiles.join(',') });
-  const outcome = await service.reload(options.configFiles);
-  if (outcome.ok) {
-    log('INFO', 'reload applied', { generation: outcome.generation });
-    return;
-  }
-  for (const e of outcome.errors) log('ERROR', formatConfigError(e));
-  log('ERROR', 'reload refused; the running config stays', { error: outcome.error });
+  logChange('reload', await service.reload(options.configFiles), { via: 'SIGHUP', files: options.configFiles.join(',') }, 'ERROR');
 }
 
 process.on('SIGINT', () => undefined); // the supervisor decides; a terminal's Ctrl-C reaches it too

@@ -26,6 +26,9 @@ export class Supervisor {
   private backoff = BACKOFF_MIN_MS;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** A SIGHUP came while no engine was ready: it reloads once one is. */
+  private reloadPending = false;
+  private engineReady = false;
   restarts = 0;
 
   constructor(
@@ -34,6 +37,8 @@ export class Supervisor {
   ) {}
 
   start(): void {
+    if (this.stopping) return;
+    this.engineReady = false;
     const entry = path.join(__dirname, '..', 'engine', 'main.js');
     this.startedAt = Date.now();
     // Options travel in the environment, not argv: the admin token must not show in `ps` (any user can read a cmdline).
@@ -49,7 +54,12 @@ export class Supervisor {
       this.everReady = true;
       const listeners = msg.listeners.map((l) => `${l.name}@${l.address}:${l.port}`).join(',');
       log('INFO', 'ngate ready', { pid: this.engine?.pid, generation: msg.generation, workers: msg.workers, admin: msg.admin, listeners });
+      this.engineReady = true;
       this.hooks.onReady?.(msg.listeners);
+      if (this.reloadPending) {
+        this.reloadPending = false;
+        this.reload();
+      }
     } else if (msg.type === 'drained') {
       log('INFO', 'drained; stopping engine', { pid: this.engine?.pid });
       // Worker threads holding uWS handles cannot exit cleanly; the drain is complete, so end the process.
@@ -80,7 +90,12 @@ export class Supervisor {
 
   /** SIGHUP: the engine re-reads the config files and swaps them in (or logs why not). */
   reload(): void {
-    if (this.stopping || this.engine === null) return;
+    if (this.stopping) return;
+    if (this.engine === null || !this.engineReady) {
+      if (!this.reloadPending) log('INFO', 'SIGHUP before the engine is ready; reloading once it is');
+      this.reloadPending = true;
+      return;
+    }
     const msg: ToEngine = { type: 'reload' };
     this.engine.send(msg);
   }
@@ -101,7 +116,16 @@ export class Supervisor {
       process.exit(0);
     }
     const engine = this.engine;
-    if (engine === null) process.exit(0);
+    if (engine === null) {
+      log('INFO', 'ngate stopped before the engine started');
+      process.exit(0);
+    }
+    if (!this.engineReady) {
+      // It listens for no drain yet and has served nothing: end it now rather than after the drain timeout.
+      log('INFO', 'stopping before the engine is ready', { pid: engine.pid });
+      engine.kill('SIGKILL');
+      return;
+    }
     log('INFO', 'stopping: draining in-flight requests', { timeoutMs: this.options.drainTimeoutMs });
     const msg: ToEngine = { type: 'drain', timeoutMs: this.options.drainTimeoutMs };
     engine.send(msg);

@@ -89,10 +89,10 @@ export function startGateway(configText: string, opts: { workers?: number; args?
   });
 }
 
-/** Runs `ngate <args>` to completion; `input` is written to its stdin. */
-export function runCli(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `ngate <args>` to completion; `input` is written to its stdin; `cwd` defaults to the repository root. */
+export function runCli(args: string[], input?: string, opts: { cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [NGATE_BIN, ...args], { cwd: REPO_ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [NGATE_BIN, ...args], { cwd: opts.cwd ?? REPO_ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     if (input !== undefined) child.stdin?.end(input);
     let stdout = '';
     let stderr = '';

@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ADMIN_HEADER, ADMIN_HEADER_VALUE } from '../../shared/admin-protocol';
 import { log } from '../../shared/log';
 import { decodeUtf8, InvalidUtf8 } from '../../shared/utf8';
 
@@ -158,7 +159,7 @@ export class AdminServer {
     }
     if (res.destroyed) return;
     const payload = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body, null, 2)}\n`;
-    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload), [ADMIN_HEADER]: ADMIN_HEADER_VALUE });
     res.end(req.method === 'HEAD' ? undefined : payload);
   }
 }

@@ -7,6 +7,7 @@
  */
 import { compileConfig } from '../../config/compile';
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
+import { withPathsUnder } from '../../config/absolute-paths';
 import { parseConfigText, type SourcedObject } from '../../config/load';
 import { KIND_ALIASES, validateObjects, type ConfigError } from '../../config/validate';
 import type { ListenerInfo } from '../../shared/messages';
@@ -18,7 +19,7 @@ import { restorePlaceholders } from './placeholders';
 import { resolvePorts } from './resolve-ports';
 
 export type ChangeOutcome =
-  | { readonly ok: true; readonly generation: number; readonly listeners: ListenerInfo[] }
+  | { readonly ok: true; readonly generation: number; readonly listeners: ListenerInfo[]; /** `Kind/name` of each object the change is about. */ readonly objects: string[] }
   | { readonly ok: false; readonly status: number; readonly error: string; readonly errors: ConfigError[] };
 
 export interface SwapTarget {
@@ -53,6 +54,31 @@ function nameOf(o: SourcedObject): string | undefined {
 function kindOf(o: SourcedObject): string | undefined {
   const v = o.value as { kind?: unknown } | null;
   return v !== null && typeof v === 'object' && typeof v.kind === 'string' ? KIND_ALIASES[v.kind] : undefined;
+}
+
+/** `Kind/name` as the object was written. */
+function labelOf(o: SourcedObject): string {
+  return `${String((o.value as { kind?: unknown }).kind)}/${nameOf(o) ?? ''}`;
+}
+
+/** The objects of a request body, numbered as in the body for errors. */
+function requestObjects(objects: SourcedObject[]): SourcedObject[] {
+  return objects.map((o, i) => ({ ...o, label: `object #${i + 1} (in the request)` }));
+}
+
+/**
+ * The object with its relative file paths made absolute against `baseDir`
+ * (the directory of the file the client read it from; the gateway's working
+ * directory without it). After placeholders are restored: `[redacted private key]` is no path.
+ */
+function under(o: SourcedObject, baseDir: string | undefined): SourcedObject {
+  const v = o.value;
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...o, value: withPathsUnder(v as Record<string, unknown>, baseDir) } : o;
+}
+
+/** A refusal about one object of a request, with its line so the client can name `file:line`. */
+function refuseObject(status: number, error: string, o: SourcedObject, message: string): ChangeOutcome {
+  return refuse(status, error, [{ file: o.file, line: o.line([]), object: labelOf(o), path: '', message }]);
 }
 
 /** How a batch treats each of its objects: create refuses existing names, update refuses missing ones, apply does either. */
@@ -97,7 +123,7 @@ export class ObjectService {
       return { refusal: refuse(400, 'the request body is not valid YAML or JSON', errors) };
     }
     if (parsed.objects.length !== 1) return { refusal: refuse(400, `expected exactly one object in the request body, got ${parsed.objects.length}`) };
-    const object = parsed.objects[0] as SourcedObject;
+    const object = requestObjects(parsed.objects)[0] as SourcedObject;
     if (nameOf(object) === undefined) return { refusal: refuse(400, 'the object has no name', [{ file: 'request body', line: object.line([]), object: 'request body', path: 'name', message: 'expected a name' }]) };
     return { object };
   }
@@ -128,14 +154,15 @@ export class ObjectService {
       const errors = unnamed.map((o) => ({ file: 'request body', line: o.line([]), object: 'request body', path: 'name', message: 'expected a name' }));
       return { refusal: refuse(400, `${unnamed.length} object(s) have no name`, errors) };
     }
-    return { objects: parsed.objects };
+    return { objects: requestObjects(parsed.objects) };
   }
 
   /**
    * Several objects as one change: one validation of the whole resulting set
    * and one generation, so a refused object leaves every other one unapplied.
+   * `baseDir`: what relative file paths in the objects are relative to (see under()).
    */
-  batch(objects: SourcedObject[], mode: BatchMode): Promise<{ outcome: ChangeOutcome; items: BatchItem[] }> {
+  batch(objects: SourcedObject[], mode: BatchMode, baseDir?: string): Promise<{ outcome: ChangeOutcome; items: BatchItem[] }> {
     let items: BatchItem[] = [];
     const outcome = this.serial(() => {
       const named = new Map<string, SourcedObject[]>();
@@ -143,8 +170,8 @@ export class ObjectService {
       for (const given of objects) {
         const name = nameOf(given) as string;
         const existing = this.store.get(name);
-        if (existing !== undefined && mode === 'create') return Promise.resolve(refuse(409, `object ${name} already exists; use update`));
-        if (existing === undefined && mode === 'update') return Promise.resolve(refuse(404, `object ${name} not found`));
+        if (existing !== undefined && mode === 'create') return Promise.resolve(refuseObject(409, `object ${name} already exists; use update`, given, 'already exists; use update'));
+        if (existing === undefined && mode === 'update') return Promise.resolve(refuseObject(404, `object ${name} not found`, given, 'not found; use create'));
         const kind = kindOf(given);
         if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
         const restored = this.restore(given);
@@ -152,7 +179,7 @@ export class ObjectService {
           unfilled.push(...restored.errors);
           continue;
         }
-        const o = restored.object;
+        const o = under(restored.object, baseDir);
         named.set(name, [...(named.get(name) ?? []), o]);
         items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
       }
@@ -163,7 +190,7 @@ export class ObjectService {
         named.delete(nameOf(s) as string);
         return replacement ?? [s];
       });
-      return this.apply([...sources, ...[...named.values()].flat()]);
+      return this.apply([...sources, ...[...named.values()].flat()], true, items.map((i) => `${String(i.kind)}/${i.name}`));
     });
     return outcome.then((o) => {
       if (!o.ok) items = [];
@@ -171,13 +198,13 @@ export class ObjectService {
     });
   }
 
-  create(object: SourcedObject): Promise<ChangeOutcome> {
-    return this.batch([object], 'create').then((r) => r.outcome);
+  create(object: SourcedObject, baseDir?: string): Promise<ChangeOutcome> {
+    return this.batch([object], 'create', baseDir).then((r) => r.outcome);
   }
 
-  update(name: string, object: SourcedObject): Promise<ChangeOutcome> {
+  update(name: string, object: SourcedObject, baseDir?: string): Promise<ChangeOutcome> {
     if (nameOf(object) !== name) return Promise.resolve(refuse(400, `the name in the body (${nameOf(object) ?? 'none'}) does not match ${name} in the path`));
-    return this.batch([object], 'update').then((r) => r.outcome);
+    return this.batch([object], 'update', baseDir).then((r) => r.outcome);
   }
 
   /** Deletes `name`; with a kind, only an object of that kind (aliases compare equal). */
@@ -185,7 +212,7 @@ export class ObjectService {
     return this.serial(() => {
       const found = this.lookup(name, kind);
       if ('refusal' in found) return Promise.resolve(found.refusal);
-      return this.apply(this.runningSources().filter((s) => nameOf(s) !== name));
+      return this.apply(this.runningSources().filter((s) => nameOf(s) !== name), true, [`${String(found.found.raw.kind)}/${name}`]);
     });
   }
 
@@ -207,18 +234,18 @@ export class ObjectService {
         byName.delete(nameOf(s));
         return replacement ?? s;
       });
-      return this.apply([...merged, ...byName.values()]);
+      return this.apply([...merged, ...byName.values()], true, fromFiles.map(labelOf));
     });
   }
 
   /** The first swap at start; nothing is persisted (the data dir wins only once a change was applied). */
   start(sources: SourcedObject[]): Promise<ChangeOutcome> {
-    return this.serial(() => this.apply(sources, false));
+    return this.serial(() => this.apply(sources, false, sources.map(labelOf)));
   }
 
   /** Discovery found other addresses: the running objects are applied again (new endpoints, same objects). */
   rediscover(): Promise<ChangeOutcome> {
-    return this.serial(() => this.apply(this.runningSources(), false));
+    return this.serial(() => this.apply(this.runningSources(), false, []));
   }
 
   /** Placeholders `get` printed take the secret of the running object of that name and kind (placeholders.ts). */
@@ -238,7 +265,8 @@ export class ObjectService {
     return next;
   }
 
-  private async apply(sources: SourcedObject[], persist = true): Promise<ChangeOutcome> {
+  /** `changed`: `Kind/name` of the objects the change is about, for the answer and the log. */
+  private async apply(sources: SourcedObject[], persist: boolean, changed: string[]): Promise<ChangeOutcome> {
     const validated = validateObjects(sources);
     if (validated.errors.length > 0) return refuse(400, `refused: ${validated.errors.length} error(s)`, validated.errors);
     const generation = this.target.committedGeneration + 1;
@@ -296,6 +324,6 @@ export class ObjectService {
         return refuse(500, `applied as generation ${result.generation} but not saved to ${this.store.file}: ${(err as Error).message}`);
       }
     }
-    return { ok: true, generation: result.generation, listeners: result.listeners };
+    return { ok: true, generation: result.generation, listeners: result.listeners, objects: changed };
   }
 }

@@ -74,5 +74,5 @@ export function restorePlaceholders(incoming: SourcedObject, stored: StoredObjec
       refuse(path, `${JSON.stringify(placeholder)} is the placeholder \`get\` prints for a secret and no running ${label} has one there to keep; supply the real value`);
     }
   }
-  return errors.length > 0 ? { errors } : { object: { value, file: incoming.file, line: incoming.line } };
+  return errors.length > 0 ? { errors } : { object: { ...incoming, value } };
 }

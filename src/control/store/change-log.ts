@@ -1,0 +1,23 @@
+/**
+ * One gateway log entry per change to the running objects, whatever asked
+ * for it (SIGHUP, `ngate reload`, the object API): the operator reads in one
+ * place what was applied, as which generation, and why a change was refused.
+ */
+import { formatConfigError } from '../../config/validate';
+import { log, type Level } from '../../shared/log';
+import type { ChangeOutcome } from './object-service';
+
+/**
+ * `what`: "reload", "create", ... `fields`: where it came from (via=SIGHUP, via=admin).
+ * A refusal logs every error as `file:line` first; a client's mistake (4xx)
+ * is a WARN, a refusal the gateway caused (5xx) or a reload of its own files an ERROR.
+ */
+export function logChange(what: string, outcome: ChangeOutcome, fields: Record<string, unknown>, refusalLevel?: Level): void {
+  if (outcome.ok) {
+    log('INFO', `${what} applied`, { generation: outcome.generation, objects: outcome.objects.join(','), ...fields });
+    return;
+  }
+  const level = refusalLevel ?? (outcome.status >= 500 ? 'ERROR' : 'WARN');
+  for (const e of outcome.errors) log(level, formatConfigError(e));
+  log(level, `${what} refused; the running config stays`, { status: outcome.status, error: outcome.error, ...fields });
+}
