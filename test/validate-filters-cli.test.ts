@@ -66,7 +66,7 @@ flow:
 filters:
   - name: s
     kind: Script
-    code: "return {}"
+    code: "module.exports = () => ({})"
   - name: fallback
     kind: Mock
     rules: [{ code: 200 }]
