@@ -97,6 +97,8 @@ filters:
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: file: YAML:`));
+    // Each message is one whole line: no colon left dangling where the parser's code excerpt was cut off.
+    for (const line of r.stderr.split('\n').filter((l) => l.includes('YAML:'))) assert.doesNotMatch(line, /:\s*$/, line);
   });
 
   it('refuses two servers on one port and duplicate names', async () => {

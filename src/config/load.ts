@@ -50,7 +50,7 @@ export function parseConfigText(text: string, file: string): LoadResult {
   }
   for (const doc of docs) {
     for (const e of doc.errors) {
-      errors.push({ file, line: e.linePos?.[0]?.line, message: `YAML: ${e.message.split('\n')[0] ?? ''}` });
+      errors.push({ file, line: e.linePos?.[0]?.line, message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:\s*$/, '')}` });
     }
     if (doc.errors.length > 0) continue;
     const value: unknown = doc.toJS({ maxAliasCount: 100 });

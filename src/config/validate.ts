@@ -297,7 +297,7 @@ function checkPorts(objects: ObjectSpec[], sources: SourcedObject[], errors: Con
     const other = ports.get(key);
     if (other !== undefined) {
       const src = sources.find((s) => (s.value as { name?: unknown }).name === o.name);
-      errors.push({ file: src?.file, line: src?.line(['port']), object: `HTTPServer/${o.name}`, path: 'port', message: `port ${o.port} is already used by HTTPServer/${other}` });
+      errors.push({ file: src?.file, line: src?.line(['port']), object: `HTTPServer/${o.name}`, path: 'port', message: `port ${o.port} is already used by HTTPServer/${other} (one HTTPServer per port, whatever its address: route by host inside one server)` });
     } else ports.set(key, o.name);
   }
 }
