@@ -9,6 +9,11 @@
  * followed with the context's own `then`, captured before the script runs.
  * The context refuses `eval`/`Function` from strings and WebAssembly, and
  * a script using `import()` is refused (no-import.ts).
+ *
+ * This guards against accidents, not against a hostile script: `vm` is no
+ * security boundary (a stack overflow inside the host's stack-trace
+ * formatter hands the script a host-realm RangeError, for one). Scripts are
+ * trusted code, as the README says.
  */
 import { createContext, Script, type Context } from 'node:vm';
 import { importProblem } from './no-import';
