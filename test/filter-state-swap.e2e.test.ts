@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { putObject } from './helpers/admin';
 import { http } from './helpers/http';
+import { mockPipeline, rateLimitedPipeline } from './helpers/pipelines';
 import { refusingPort } from './helpers/raw';
 
 const server = `kind: HTTPServer
@@ -31,38 +33,6 @@ filters:
 `;
 }
 
-function limited(limits: string): string {
-  return `kind: Pipeline
-name: limited
-filters:
-  - name: limiter
-    kind: RateLimiter
-    ${limits}
-  - name: answer
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: limited
-`;
-}
-
-function other(body: string): string {
-  return `kind: Pipeline
-name: other
-filters:
-  - name: answer
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: ${body}
-`;
-}
-
-async function put(gw: Gateway, name: string, body: string): Promise<void> {
-  const r = await http(`${gw.admin}/apis/v2/objects/${name}`, { method: 'PUT', body });
-  assert.equal(r.status, 200, r.body);
-}
-
 async function statuses(gw: Gateway, n: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) out.push((await http(gw.url('web', '/limited'))).status);
@@ -75,7 +45,7 @@ describe('filter state across config swaps', () => {
 
   before(async () => {
     dead = await refusingPort();
-    gw = await startGateway([server, limited('rate: 2\n    per: 60s\n    burst: 2'), other('v1'), guarded(dead, '1h')].join('---\n'), { workers: 1 });
+    gw = await startGateway([server, rateLimitedPipeline('limited', 'rate: 2\n    per: 60s\n    burst: 2'), mockPipeline('other', 'v1'), guarded(dead, '1h')].join('---\n'), { workers: 1 });
   });
 
   after(async () => {
@@ -86,22 +56,22 @@ describe('filter state across config swaps', () => {
     assert.deepEqual(await statuses(gw, 4), [200, 200, 429, 429]);
 
     // A swap of an unrelated pipeline (it took effect: the other route answers v2) keeps the buckets.
-    await put(gw, 'other', other('v2'));
+    await putObject(gw.admin, 'other', mockPipeline('other', 'v2'));
     assert.equal((await http(gw.url('web', '/other'))).body, 'v2');
     assert.deepEqual(await statuses(gw, 2), [429, 429]);
 
     // Re-applying the same objects unchanged (as a DNS refresh does) keeps them too.
-    await put(gw, 'other', other('v2'));
-    await put(gw, 'limited', limited('rate: 2\n    per: 60s\n    burst: 2'));
+    await putObject(gw.admin, 'other', mockPipeline('other', 'v2'));
+    await putObject(gw.admin, 'limited', rateLimitedPipeline('limited', 'rate: 2\n    per: 60s\n    burst: 2'));
     assert.deepEqual(await statuses(gw, 2), [429, 429]);
 
     // A larger burst is not a reset: the client keeps the tokens it had (none), capped at the new burst.
-    await put(gw, 'limited', limited('rate: 2\n    per: 60s\n    burst: 5'));
+    await putObject(gw.admin, 'limited', rateLimitedPipeline('limited', 'rate: 2\n    per: 60s\n    burst: 5'));
     assert.deepEqual(await statuses(gw, 2), [429, 429]);
 
     // A faster rate refills at once at the new speed: 1000/s gives a token every millisecond, where
     // the old 2 per minute would answer 429 for the next 30 s.
-    await put(gw, 'limited', limited('rate: 1000\n    per: 1s\n    burst: 5'));
+    await putObject(gw.admin, 'limited', rateLimitedPipeline('limited', 'rate: 1000\n    per: 1s\n    burst: 5'));
     const deadline = Date.now() + 2000;
     let status = 429;
     while (status === 429 && Date.now() < deadline) status = (await http(gw.url('web', '/limited'))).status;
@@ -111,10 +81,10 @@ describe('filter state across config swaps', () => {
   it('an open circuit breaker stays open when another object is swapped, and a new breaker spec starts closed', async () => {
     assert.equal((await http(gw.url('web', '/guarded'))).status, 502, 'the first failure opens it');
     assert.equal((await http(gw.url('web', '/guarded'))).status, 503);
-    await put(gw, 'other', other('v3'));
+    await putObject(gw.admin, 'other', mockPipeline('other', 'v3'));
     assert.equal((await http(gw.url('web', '/other'))).body, 'v3');
     assert.equal((await http(gw.url('web', '/guarded'))).status, 503, 'still open after the swap');
-    await put(gw, 'guarded', guarded(dead, '2h'));
+    await putObject(gw.admin, 'guarded', guarded(dead, '2h'));
     assert.equal((await http(gw.url('web', '/guarded'))).status, 502, 'a changed breaker spec starts closed');
   });
 });

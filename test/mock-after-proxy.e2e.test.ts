@@ -20,7 +20,7 @@ describe('Mock after a Proxy step', { timeout: 20_000 }, () => {
     backend = await startBackend(1, (req, res) => {
       res.setHeader('x-upstream', 'yes');
       res.setHeader('set-cookie', 'upstream=1');
-      if (req.url === '/endless') {
+      if (req.url?.endsWith('/endless') === true) {
         streamClosed = new Promise<void>((resolve) => res.on('close', resolve));
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         endless(res);
@@ -36,8 +36,22 @@ port: 0
 address: 127.0.0.1
 rules:
   - paths:
+      - pathPrefix: /scripted
+        backend: scripted
       - pathPrefix: /
         backend: api
+---
+kind: Pipeline
+name: scripted
+flow: [{ filter: proxy }, { filter: s }]
+filters:
+  - name: proxy
+    kind: Proxy
+    mainPool:
+      servers: [{ url: ${backend.url} }]
+  - name: s
+    kind: Script
+    code: "module.exports = { onResponse() { throw new Error('refused') } }"
 ---
 kind: Pipeline
 name: api
@@ -95,6 +109,15 @@ filters:
     assert.equal(r.headers['x-upstream'], undefined);
     assert.ok(streamClosed !== null, 'the upstream saw the request');
     // The upstream never ends this body: only the gateway giving it up closes it.
+    await streamClosed;
+  });
+
+  it('an error answer after the Proxy step (a Script failing on the response) cancels the streaming body too', { timeout: 10_000 }, async () => {
+    streamClosed = null;
+    const r = await http(gw.url('edge', '/scripted/endless'));
+    assert.equal(r.status, 500);
+    assert.match(r.body, /NGATE_ERR_INTERNAL/);
+    assert.ok(streamClosed !== null, 'the upstream saw the request');
     await streamClosed;
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { putObject } from './helpers/admin';
 import { http } from './helpers/http';
+import { mockPipeline, rateLimitedPipeline } from './helpers/pipelines';
 
 const server = `kind: HTTPServer
 name: web
@@ -16,33 +18,6 @@ rules:
       - pathPrefix: /other
         backend: other
 `;
-
-function limited(name: string, limits: string): string {
-  return `kind: Pipeline
-name: ${name}
-filters:
-  - name: limiter
-    kind: RateLimiter
-    ${limits}
-  - name: answer
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: ${name}
-`;
-}
-
-function other(body: string): string {
-  return `kind: Pipeline
-name: other
-filters:
-  - name: answer
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: ${body}
-`;
-}
 
 // Fresh connections land on either worker (the kernel spreads them): with 24 of them, both workers
 // serve some but for odds of 2^-23, so per-worker buckets would admit twice the limit.
@@ -63,7 +38,7 @@ describe('RateLimiter buckets shared by all workers (2 workers)', () => {
   let gw: Gateway;
 
   before(async () => {
-    gw = await startGateway([server, limited('hourly', 'rate: 1\n    per: 1h'), limited('three', 'rate: 3\n    per: 1h'), other('v1')].join('---\n'), { workers: 2 });
+    gw = await startGateway([server, rateLimitedPipeline('hourly', 'rate: 1\n    per: 1h'), rateLimitedPipeline('three', 'rate: 3\n    per: 1h'), mockPipeline('other', 'v1')].join('---\n'), { workers: 2 });
   });
 
   after(async () => {
@@ -82,17 +57,14 @@ describe('RateLimiter buckets shared by all workers (2 workers)', () => {
   });
 
   it('the buckets survive a swap of another object and a larger burst (tokens carried over)', async () => {
-    const put = async (name: string, body: string): Promise<void> => {
-      const r = await http(`${gw.admin}/apis/v2/objects/${name}`, { method: 'PUT', body });
-      assert.equal(r.status, 200, r.body);
-    };
-    await put('other', other('v2'));
+    const put = (name: string, body: string): Promise<void> => putObject(gw.admin, name, body);
+    await put('other', mockPipeline('other', 'v2'));
     assert.equal((await http(gw.url('web', '/other'))).body, 'v2');
     assert.deepEqual((await send(gw, '/hourly', 8)).statuses, Array<number>(8).fill(429));
-    await put('hourly', limited('hourly', 'rate: 1\n    per: 1h\n    burst: 2'));
+    await put('hourly', rateLimitedPipeline('hourly', 'rate: 1\n    per: 1h\n    burst: 2'));
     assert.deepEqual((await send(gw, '/hourly', 8)).statuses, Array<number>(8).fill(429));
     // A new key shape starts with fresh buckets, shared all the same: one per client IP, and all come from 127.0.0.1.
-    await put('three', limited('three', 'rate: 3\n    per: 1h\n    key: ip'));
+    await put('three', rateLimitedPipeline('three', 'rate: 3\n    per: 1h\n    key: ip'));
     assert.deepEqual((await send(gw, '/three', 8)).statuses, [200, 200, 200, 429, 429, 429, 429, 429]);
   });
 });

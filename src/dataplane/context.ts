@@ -179,14 +179,17 @@ export class RequestContext {
     if (this.remote === null) this.remote = this.remoteAddress;
   }
 
-  /** Answers locally with an ngate error: status from the code, a one-line JSON body. */
+  /**
+   * Answers locally with an ngate error: status from the code, a one-line JSON
+   * body. A response held so far is discarded (an upstream body still
+   * streaming is cancelled, see discardResponse).
+   */
   fail(code: ErrorCode, detail?: string): void {
+    this.discardResponse();
     this.errorCode = code;
     this.status = ERROR_STATUS[code];
-    this.responseHeaders.items.length = 0;
     this.responseHeaders.add('content-type', 'application/json');
     this.responseBody = errorBody(code, detail);
-    this.streamedBody = null;
   }
 
   /**

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { http } from './http';
 
 /** Reads the Envoy text /stats into name → value (histogram lines kept as text). */
@@ -23,4 +24,10 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** Replaces object `name` through the object API (PUT) and asserts it was applied. */
+export async function putObject(admin: string, name: string, body: string): Promise<void> {
+  const r = await http(`${admin}/apis/v2/objects/${name}`, { method: 'PUT', body });
+  assert.equal(r.status, 200, r.body);
 }

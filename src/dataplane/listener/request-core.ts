@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
+import type { ErrorCode } from '../../shared/errors';
 import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
 import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
@@ -171,8 +171,6 @@ export class RequestCore {
   private internalError(ex: Exchange, err: unknown): void {
     if (ex.ctx.aborted || ex.finished) return;
     process.emitWarning(`ngate: request failed inside the gateway: ${(err as Error)?.stack ?? String(err)}`);
-    ex.ctx.status = ERROR_STATUS.NGATE_ERR_INTERNAL;
-    ex.ctx.streamedBody?.cancel();
     this.local(ex, 'NGATE_ERR_INTERNAL');
   }
 

@@ -269,6 +269,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       this.pendingAt = 0;
       this.held?.release();
       this.held = null;
+      // This exchange is the failure being answered: fail() must not cancel it as a held body.
+      if (ctx.streamedBody === this) ctx.streamedBody = null;
       ctx.fail(code, detail);
       this.counters.failure(code);
       // The head's outcome is replaced, not added to: the attempt failed.

@@ -34,16 +34,20 @@ export class RoundRobinBalancer implements Balancer {
     let count = 0;
     for (let i = 0; i < n; i++) if (available(eps[i] as Endpoint)) count++;
     if (count === 0) return null;
-    // The k-th available endpoint first, then the ones after it: the first admitted takes the slot.
-    let skip = this.handed++ % count;
-    let passed: Endpoint | null = null;
-    for (let tried = 0, i = 0; tried < 2 * n; tried++, i = (i + 1) % n) {
-      const ep = eps[i] as Endpoint;
-      if (!available(ep)) continue;
-      if (skip > 0) {
-        skip--;
-        continue;
+    // The k-th available endpoint takes the slot, or the first admitted one after it.
+    let k = this.handed++ % count;
+    let start = 0;
+    // Health is shared memory the coordinator writes: bounded by n, in case it changed since the count.
+    for (let i = 0; i < n; i++) {
+      if (available(eps[i] as Endpoint) && k-- === 0) {
+        start = i;
+        break;
       }
+    }
+    let passed: Endpoint | null = null;
+    for (let tried = 0; tried < n; tried++) {
+      const ep = eps[(start + tried) % n] as Endpoint;
+      if (!available(ep)) continue;
       if (admitted(ep)) return ep;
       passed ??= ep;
     }

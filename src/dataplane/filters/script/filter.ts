@@ -46,14 +46,11 @@ export class ScriptFilter implements Filter {
     const headers: Record<string, string> = {};
     flatten(ctx.responseHeaders.items, headers);
     const outcome = await this.run(ctx, 'response', { status: ctx.status, headers, request: toScriptRequest(ctx, null) });
-    if (outcome === null) {
-      ctx.streamedBody?.cancel();
-      return 'failed';
-    }
+    // run() answered the failure; ctx.fail cancelled the upstream body.
+    if (outcome === null) return 'failed';
     for (const [header, value] of Object.entries(outcome.setHeaders ?? {})) {
       const lower = header.toLowerCase();
       if (!validHeader(lower, value)) {
-        ctx.streamedBody?.cancel();
         scriptFailed(ctx, this.name, `set an invalid header ${JSON.stringify(header)}`);
         return 'failed';
       }
