@@ -60,6 +60,11 @@ describe('h1 response parser', () => {
     assert.equal(r.extra, false);
   });
 
+  it('lowercases header names in any spelling, common or not, and trims only SP and HTAB around values', () => {
+    const r = parse('HTTP/1.1 200 OK\r\nCONTENT-type: a\r\nContent-Typf: b\r\nServeR:\t c \t\r\nX-Obs: \xa0d\xa0\r\nContent-Length: 0\r\n\r\n');
+    assert.deepEqual(r.headers, ['content-type', 'a', 'content-typf', 'b', 'server', 'c', 'x-obs', '\xa0d\xa0', 'content-length', '0']);
+  });
+
   it('parses chunked bodies split at every byte boundary', () => {
     const bytes = Buffer.byteLength(CHUNKED);
     for (let i = 1; i < bytes; i++) {

@@ -29,15 +29,15 @@ function uwsClosesItself(items: string[]): boolean {
   return false;
 }
 
-/** Any character above ASCII: uWS writes a string as UTF-8, so it would turn obs-text bytes (0x80-0xFF) into two. */
-const NON_ASCII = /[^\x00-\x7f]/;
-
 /**
  * A header value as its bytes: values hold one character per byte (as node's http
- * writes them, latin1), so the rare one with obs-text goes out as a latin1 buffer.
+ * writes them, latin1), so the rare one with obs-text goes out as a latin1 buffer
+ * (uWS writes a string as UTF-8, which would turn each byte above 0x7F into two).
+ * A loop rather than a regex: values are short and this runs for every header.
  */
 function headerValue(value: string): string | Buffer {
-  return NON_ASCII.test(value) ? Buffer.from(value, 'latin1') : value;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, 'latin1');
+  return value;
 }
 
 /** A request on the uWS engine: writes go through `cork`. */

@@ -20,7 +20,8 @@ export const HOP_BY_HOP = new Set([
 
 /** Names listed in a Connection header value (lowercase), or null when it lists none. */
 export function connectionListed(value: string | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  // The usual answers list nothing to remove: no split, no set.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return null;
   const names = new Set<string>();
   for (const part of value.split(',')) {
     const n = part.trim().toLowerCase();

@@ -43,7 +43,8 @@ const enum Mode {
  * other control character but HTAB (RFC 9110 §5.5: field values are VCHAR,
  * SP, HTAB and obs-text; RFC 9112 §4: so is the reason phrase). Forwarded,
  * a NUL, 0x01 or DEL would reach clients (or node's serializer, which
- * refuses them). One regex test per head or trailer line, as before.
+ * refuses them). One regex test per trailer line; the head is checked by
+ * the scan that splits it (`valueEnd`).
  */
 const STRAY = /\r(?!\n)|(?<!\r)\n|[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const HEX = /^[0-9a-fA-F]{1,8}$/;
@@ -127,6 +128,62 @@ function bareLf(data: Buffer, from: number): void {
   for (let nl = data.indexOf(10, from); nl !== -1; nl = data.indexOf(10, nl + 1)) {
     if (nl === 0 || data[nl - 1] !== 13) fail('missing expected CR in the response head', 'HPE_CR_EXPECTED');
   }
+}
+
+/**
+ * Where the field value (or status line) from `from` ends: its CR, or the
+ * end of the head. Fails on a control character other than HTAB, or a CR
+ * that does not begin a CRLF (a bare LF is a control character here).
+ */
+function valueEnd(text: string, from: number): number {
+  const n = text.length;
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 32 && c !== 127) continue;
+    if (c === 13 && text.charCodeAt(i + 1) === 10) return i;
+    if (c !== 9) fail('invalid character in the response head');
+  }
+  return n;
+}
+
+/** text[from, to) without leading and trailing OWS (SP, HTAB: RFC 9110 §5.5; obs-text such as 0xA0 stays). */
+function trimmedValue(text: string, from: number, to: number): string {
+  let s = from;
+  let e = to;
+  while (s < e && (text.charCodeAt(s) === 32 || text.charCodeAt(s) === 9)) s++;
+  while (e > s && (text.charCodeAt(e - 1) === 32 || text.charCodeAt(e - 1) === 9)) e--;
+  return text.slice(s, e);
+}
+
+/**
+ * Response header names upstreams send on nearly every response, by length:
+ * matched, they come back as these (internalized) constants, so the name
+ * is neither copied nor lowercased, and later set lookups and comparisons
+ * need not hash it.
+ */
+const COMMON_NAMES: string[][] = [];
+for (const name of [
+  'server', 'date', 'content-type', 'content-length', 'connection', 'keep-alive', 'last-modified', 'etag',
+  'accept-ranges', 'transfer-encoding', 'cache-control', 'vary', 'expires', 'location', 'set-cookie', 'content-encoding',
+]) {
+  (COMMON_NAMES[name.length] ??= []).push(name);
+}
+
+/** text[start, end) equals `lower` but for the case of its letters (the text's name characters are tokens). */
+function sameName(text: string, start: number, lower: string): boolean {
+  for (let j = 0; j < lower.length; j++) {
+    // Setting 0x20 lowercases a letter; the other token characters in these names ('-') have it already.
+    if ((text.charCodeAt(start + j) | 0x20) !== lower.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/** The header name at text[start, end) in lowercase (a common one as its constant). */
+function headerName(text: string, start: number, end: number, upper: boolean): string {
+  const candidates = COMMON_NAMES[end - start];
+  if (candidates !== undefined) for (const known of candidates) if (sameName(text, start, known)) return known;
+  const name = text.slice(start, end);
+  return upper ? name.toLowerCase() : name;
 }
 
 export class ResponseParser {
@@ -282,11 +339,35 @@ export class ResponseParser {
     (this.trailers ??= []).push(tokenLower(line, 0, colon), line.slice(colon + 1).trim());
   }
 
+  /** Where the name of the header line being scanned ends (its colon), and whether the name has uppercase letters. */
+  private colon = 0;
+  private upper = false;
+
+  /**
+   * Scans the header line at text[start..] in one pass: a token name, a
+   * colon, then field-value characters (RFC 9110 §5.5: no control character
+   * but HTAB; CR only as part of CRLF). Returns where the line ends (its CR,
+   * or the end of the head) and leaves the colon in `colon`.
+   */
+  private headerLine(text: string, start: number): number {
+    const n = text.length;
+    let i = start;
+    let upper = false;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 58) break;
+      if (c > 127 || TOKEN[c] === 0) fail(c === 13 || c === 32 || c === 9 ? 'invalid header line' : 'invalid header name');
+      if (c >= 65 && c <= 90) upper = true;
+    }
+    if (i === start || i === n) fail('invalid header line');
+    this.colon = i;
+    this.upper = upper;
+    return valueEnd(text, i + 1);
+  }
+
   private parseHead(text: string): void {
-    // One scan of the whole head for bytes no line may hold: a CR or LF outside CRLF, or another control character.
-    if (STRAY.test(text)) fail('invalid character in the response head', 'HPE_INVALID_HEADER_TOKEN');
-    let eol = text.indexOf('\r\n');
-    const statusLine = eol === -1 ? text : text.slice(0, eol);
+    let eol = valueEnd(text, 0);
+    const statusLine = text.slice(0, eol);
     const status = statusOf(statusLine);
     const http10 = statusLine.charCodeAt(7) === 48;
     const headers: string[] = [];
@@ -294,14 +375,12 @@ export class ResponseParser {
     let chunked = false;
     let te = false;
     let conn: string | null = null;
-    while (eol !== -1) {
+    while (eol < text.length) {
       const start = eol + 2;
-      eol = text.indexOf('\r\n', start);
-      const end = eol === -1 ? text.length : eol;
-      const colon = text.indexOf(':', start);
-      if (colon <= start || colon >= end) fail('invalid header line');
-      const lower = tokenLower(text, start, colon);
-      const value = text.slice(colon + 1, end).trim();
+      eol = this.headerLine(text, start);
+      const colon = this.colon;
+      const lower = headerName(text, start, colon, this.upper);
+      const value = trimmedValue(text, colon + 1, eol);
       headers.push(lower, value);
       switch (lower) {
         case 'content-length':
