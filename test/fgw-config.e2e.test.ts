@@ -31,6 +31,7 @@ describe('FGW config.json conversion', () => {
     assert.equal(hc.path, '/');
     assert.deepEqual(hc.expectStatus, [200, 201]);
     assert.deepEqual(pool.outlierDetection, { maxFails: 2, failTimeout: 30_000, maxEjectionPercent: 50 });
+    assert.deepEqual(pool.retry, { maxAttempts: 2, on: ['connect-failure'], backoff: 25 }, 'a refused connection moves on to the other endpoint');
     const staticServer = byName.get('fgw-listener-8080') as unknown as { port: number; rules: { paths: { static?: { root: string; index: string[] } }[] }[] };
     assert.equal(staticServer.port, 8080);
     assert.deepEqual(staticServer.rules[0]?.paths[0]?.static?.index, ['index.html', 'index.htm']);
@@ -142,5 +143,49 @@ describe('FGW seed config.json end to end (health check walk)', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 6; i++) seen.add(await proxied());
     assert.deepEqual([...seen].sort(), ['1', '2']);
+  });
+});
+
+describe('FGW seed config.json end to end (a stopped backend)', () => {
+  let backends: Backend[];
+  let gw: Gateway;
+  let proxyPort = 0;
+  before(async () => {
+    backends = await startBackends(2);
+    proxyPort = await closedPort();
+    // The seed's own health check timing: the first active check notices the stopped backend seconds later.
+    const config = readFileSync(SEED, 'utf8')
+      .replaceAll('8000', String(proxyPort))
+      .replaceAll('8080', String(await closedPort()))
+      .replace('"/tmp"', JSON.stringify(WWW))
+      .replace('127.0.0.1:8081', `127.0.0.1:${backends[0]!.port}`)
+      .replace('127.0.0.1:8082', `127.0.0.1:${backends[1]!.port}`);
+    gw = await startGateway(config, { workers: 2 });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  it('answers every request from the other backend, a client pinned to the stopped one included', async () => {
+    const url = gw.url(`fgw-listener-${proxyPort}`, '/');
+    let cookie = '';
+    for (let i = 0; i < 4 && cookie === ''; i++) {
+      const r = await http(url, { fresh: true });
+      if (r.headers['x-backend'] === '2') cookie = String(r.headers['set-cookie']).split(';')[0] as string;
+    }
+    assert.notEqual(cookie, '', 'round robin reaches backend 2');
+    await backends[1]!.close();
+    const pinned = await http(url, { fresh: true, headers: { cookie } });
+    assert.equal(pinned.status, 200, `${pinned.body}\n--- gateway log ---\n${gw.logs().slice(-4000)}`);
+    assert.equal(pinned.headers['x-backend'], '1');
+    const moved = String(pinned.headers['set-cookie']).split(';')[0] as string;
+    assert.match(moved, /^_srv_id=/, 'the client gets a cookie for the backend that answered');
+    assert.notEqual(moved, cookie);
+    for (let i = 0; i < 8; i++) {
+      const r = await http(url, { fresh: true, headers: i % 2 === 0 ? { cookie } : {} });
+      assert.equal(r.status, 200, `request ${i}: ${r.body}\n--- gateway log ---\n${gw.logs().slice(-4000)}`);
+      assert.equal(r.headers['x-backend'], '1');
+    }
   });
 });

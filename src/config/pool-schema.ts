@@ -146,9 +146,12 @@ export const stickySessionSchema = refine(stickySessionFields, (spec, path, issu
 });
 export type StickySessionSpec = Infer<typeof stickySessionSchema>;
 
+/** The most attempts a `retry` allows (the first one included). */
+export const MAX_RETRY_ATTEMPTS = 10;
+
 export const retrySchema = object(
   {
-    maxAttempts: withDefault(int({ min: 1, max: 10 }), 2),
+    maxAttempts: withDefault(int({ min: 1, max: MAX_RETRY_ATTEMPTS }), 2),
     on: withDefault(list(retryOnItem, { min: 1 }), ['connect-failure', 'reset-before-response'] as RetryOn[]),
     /** First wait between attempts; doubles per attempt, with jitter. 0 retries at once. */
     backoff: withDefault(duration(), 25),

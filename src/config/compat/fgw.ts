@@ -5,6 +5,7 @@
  * still point at a line of the user's file. Anything ngate cannot honour is
  * an error naming the FGW field, never silently dropped.
  */
+import { MAX_RETRY_ATTEMPTS } from '../pool-schema';
 import type { Path } from '../schema-kit';
 
 export interface ConvertedObject {
@@ -94,6 +95,9 @@ class Converter {
       const servers = this.endpoints(svc.Endpoints, [...path, 'Endpoints']);
       const pool: Record<string, unknown> = { serviceName: name, servers };
       pool.loadBalance = { policy: this.algorithm(svc.Algorithm, [...path, 'Algorithm'], servers) };
+      // FGW moves on to another endpoint when one refuses the connection. A connect failure sent nothing,
+      // so retrying it is safe for every method; answers and resets after sending are never retried.
+      if (servers.length > 1) pool.retry = { maxAttempts: Math.min(servers.length, MAX_RETRY_ATTEMPTS), on: ['connect-failure'] };
       if (svc.StickyCookieName !== undefined) {
         pool.stickySession = { mode: 'cookie', cookieName: svc.StickyCookieName, ttl: seconds(svc.StickyCookieExpires ?? 3600) ?? svc.StickyCookieExpires };
       }
