@@ -176,3 +176,47 @@ describe('passive health: outlier ejection (2 workers)', () => {
     assert.deepEqual(new Set(await whoAnswers(gw, 6)), new Set(['1', '2']));
   });
 });
+
+describe('a passing active check ends a passive ejection (2 workers)', () => {
+  let backends: Backend[];
+  let gw: Gateway;
+  let failing = false;
+  before(async () => {
+    backends = await Promise.all([
+      startBackend(1, handler(1)),
+      startBackend(2, (req, res) => {
+        res.setHeader('x-backend', '2');
+        res.statusCode = failing ? 500 : 200;
+        res.end(req.url === '/healthz' ? 'ok' : 'backend 2');
+      }),
+    ]);
+    // Failed checks never take the endpoint out here: only the passive ejection does.
+    const text = config(backends).replace(`unhealthyThreshold: ${UNHEALTHY}`, 'unhealthyThreshold: 100') + '      outlierDetection: { maxFails: 3, failTimeout: 60s, maxEjectionPercent: 50 }\n';
+    gw = await startGateway(text, { workers: 2 });
+  });
+  after(async () => {
+    assert.equal(await gw.stop(), 0);
+    await Promise.all(backends.map((b) => b.close()));
+  });
+
+  const ejected = async (): Promise<boolean[]> => {
+    const body = JSON.parse((await http(`${gw.admin}/clusters?format=json`)).body) as { clusters: { endpoints: { ejected: boolean }[] }[] };
+    return body.clusters[0]?.endpoints.map((e) => e.ejected) ?? [];
+  };
+
+  it('brings the endpoint back at its next passing check, long before failTimeout', async () => {
+    failing = true;
+    let fails = 0;
+    for (let i = 0; i < 6; i++) if ((await http(gw.url('front', '/work'), { fresh: true })).status === 500) fails++;
+    assert.equal(fails, 3);
+    await eventually(async () => ((await ejected())[1] === true ? true : undefined), 3000, 'endpoint 2 ejected');
+    // A failing check leaves the ejection alone.
+    const port = backends[1]!.port;
+    await gw.waitForLog(new RegExp(`health check failed.*127\\.0\\.0\\.1:${port}(?!\\d)`), gw.logs().length);
+    assert.deepEqual(await ejected(), [false, true]);
+    failing = false;
+    await eventually(async () => ((await ejected())[1] === false ? true : undefined), 5000, 'endpoint 2 back from ejection (failTimeout is 60s)');
+    assert.match(gw.logs(), /endpoint back from ejection: active health check passed service=service1/);
+    assert.deepEqual(new Set(await whoAnswers(gw, 6)), new Set(['1', '2']));
+  });
+});

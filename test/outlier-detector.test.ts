@@ -101,4 +101,32 @@ describe('OutlierDetector', () => {
     detector.apply({ listeners: [], services: [], routes: [] }, 200);
     assert.equal(availability.available(A), true);
   });
+
+  it('a passing active check ends an ejection at once; the next ejection still lasts twice as long', () => {
+    record(0, A, 3);
+    detector.tick(100);
+    assert.equal(availability.available(A), false);
+    detector.activeCheckPassed('other', A, 150);
+    assert.equal(availability.available(A), false, 'only the endpoint of that service');
+    detector.activeCheckPassed('svc', A, 200);
+    assert.equal(availability.available(A), true);
+    detector.tick(300);
+    assert.equal(availability.available(A), true, 'the expired-ejection path does not run again');
+    record(0, A, 3);
+    detector.tick(400);
+    assert.equal(availability.available(A), false);
+    detector.tick(2399);
+    assert.equal(availability.available(A), false);
+    detector.tick(2400);
+    assert.equal(availability.available(A), true);
+  });
+
+  it('a passing active check ends only the ejection: the endpoint stays out while its active check says so', () => {
+    record(0, A, 3);
+    detector.tick(100);
+    availability.set('svc', A, 'failedActive', true);
+    detector.activeCheckPassed('svc', A, 200);
+    assert.equal(availability.is(A, 'ejected'), false);
+    assert.equal(availability.available(A), false);
+  });
 });

@@ -101,8 +101,9 @@ async function main(): Promise<void> {
   const stats = new StatsStore(statsBuffer, options.workers);
   const slowStart = new SlowStart(sharedState.endpoints);
   const availability = new Availability(sharedState.endpoints, slowStart);
-  const health = new HealthChecker(availability);
   const outliers = new OutlierDetector(stats, availability);
+  // A passing active check ends a passive ejection (Envoy's successful_active_health_check_uneject_host).
+  const health = new HealthChecker(availability, outliers);
   const slots = new SlotAllocator();
   const accessLogs = new AccessLogWriter();
   const membership = new MembershipTracker();

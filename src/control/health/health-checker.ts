@@ -3,12 +3,19 @@
  * per endpoint of every pool with a `healthCheck`, flipping the endpoint's
  * endpoint's availability (workers' balancers skip unavailable endpoints on pick).
  * Loops of endpoints that survive a config change keep their state.
+ * Every passing probe is also reported to the `ActiveCheckListener` (the
+ * outlier detector, which ends a passive ejection on it).
  */
 import type { HealthCheckSpec } from '../../config/pool-schema';
 import { log } from '../../shared/log';
 import type { Catalog, EndpointInfo } from '../stats/catalog';
 import type { Availability } from './availability';
 import { probe } from './probe';
+
+/** Told of every passing active check of an endpoint. */
+export interface ActiveCheckListener {
+  activeCheckPassed(service: string, slot: number): void;
+}
 
 class EndpointLoop {
   private timer: NodeJS.Timeout | null = null;
@@ -21,6 +28,7 @@ class EndpointLoop {
     private readonly endpoint: EndpointInfo,
     private readonly spec: HealthCheckSpec,
     private readonly availability: Availability,
+    private readonly listener: ActiveCheckListener | null,
   ) {}
 
   private get healthy(): boolean {
@@ -48,6 +56,7 @@ class EndpointLoop {
     if (this.stopped) return;
     if (reason === '') {
       this.fails = 0;
+      this.listener?.activeCheckPassed(this.service, this.endpoint.slot);
       if (!this.healthy && ++this.passes >= this.spec.healthyThreshold) {
         // State first, then the log line: whoever acts on the log must find the endpoint already in rotation.
         this.set(true);
@@ -74,7 +83,10 @@ class EndpointLoop {
 export class HealthChecker {
   private loops = new Map<string, EndpointLoop>();
 
-  constructor(private readonly availability: Availability) {}
+  constructor(
+    private readonly availability: Availability,
+    private readonly listener: ActiveCheckListener | null = null,
+  ) {}
 
   /** Starts loops for new endpoints, stops loops of endpoints gone or whose check changed. */
   apply(catalog: Catalog): void {
@@ -85,7 +97,7 @@ export class HealthChecker {
         const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(s.healthCheck)}`;
         let loop = this.loops.get(key);
         if (loop === undefined) {
-          loop = new EndpointLoop(s.name, e, s.healthCheck, this.availability);
+          loop = new EndpointLoop(s.name, e, s.healthCheck, this.availability, this.listener);
           loop.start();
         }
         next.set(key, loop);

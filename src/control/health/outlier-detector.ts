@@ -4,13 +4,17 @@
  * row within `failTimeout` eject an endpoint for `failTimeout`, doubling on
  * each repeat (at most 5 minutes), never more than `maxEjectionPercent` of
  * its pool at once. A clean `failTimeout` after returning halves the next
- * ejection again.
+ * ejection again. In a pool with an active `healthCheck` too, a passing
+ * check ends an ejection at once (Envoy's
+ * `successful_active_health_check_uneject_host`, on by default there): a
+ * restarted endpoint is back when its check says so, not `failTimeout` later.
  */
 import type { OutlierDetectionSpec } from '../../config/pool-schema';
 import { log } from '../../shared/log';
 import type { Catalog, EndpointInfo, ServiceInfo } from '../stats/catalog';
 import type { StatsStore } from '../stats/stats-store';
 import type { Availability } from './availability';
+import type { ActiveCheckListener } from './health-checker';
 
 export const TICK_MS = 100;
 const MAX_EJECTION_MS = 300_000;
@@ -29,7 +33,7 @@ interface Track {
   cleanSince: number;
 }
 
-export class OutlierDetector {
+export class OutlierDetector implements ActiveCheckListener {
   private tracks = new Map<string, Track>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -73,6 +77,20 @@ export class OutlierDetector {
 
   tick(now: number): void {
     for (const t of this.tracks.values()) this.check(t, now);
+  }
+
+  /** An active check of the endpoint passed: an ejection ends now (the multiplier stays, as it does when one expires). */
+  activeCheckPassed(service: string, slot: number, now = Date.now()): void {
+    if (!this.availability.is(slot, 'ejected')) return;
+    for (const t of this.tracks.values()) {
+      if (t.endpoint.slot !== slot || t.service.name !== service) continue;
+      this.availability.set(service, slot, 'ejected', false);
+      log('INFO', 'endpoint back from ejection: active health check passed', { service, endpoint: t.endpoint.url });
+      t.ejectedUntil = 0;
+      t.streak = 0;
+      t.cleanSince = now;
+      return;
+    }
   }
 
   private check(t: Track, now: number): void {
