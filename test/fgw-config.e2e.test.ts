@@ -83,6 +83,27 @@ describe('FGW config.json conversion', () => {
     ]) {
       assert.match(r.stderr, expected);
     }
+    // As `ngate convert` prints them: the FGW field right after file:line, no object label.
+    for (const line of r.stderr.trim().split('\n').slice(0, -1)) assert.match(line, /^\S+:\d+: FGW /, line);
+  });
+
+  it('reports a match split across services once, without a follow-on error about the half-converted route', async () => {
+    const seed = JSON.parse(readFileSync(SEED, 'utf8')) as { RouteRules: Record<string, Record<string, { Matches: Record<string, unknown>[] }>>; Services: Record<string, unknown> };
+    const first = seed.RouteRules['8000']!['*']!.Matches[0] as Record<string, unknown>;
+    first.BackendService = { backendService1: { Weight: 50 }, backendService2: { Weight: 50 } };
+    seed.Services.backendService2 = seed.Services.backendService1;
+    const text = JSON.stringify(seed, null, 2);
+    const line = text.split('\n').findIndex((l) => l.includes('"BackendService"')) + 1;
+    const r = await runCli(['validate', writeTempConfig(text)]);
+    assert.equal(r.code, 1);
+    assert.deepEqual(
+      r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('warning: '))
+        .map((l) => l.replace(/^\S+:(\d+): /, '$1: ')),
+      [`${line}: FGW RouteRules.8000.*.Matches[0].BackendService: ngate routes a match to exactly one service; this one names 2 with non-zero weight`, '1 error(s); config refused'],
+    );
   });
 });
 

@@ -96,7 +96,7 @@ filters:
     const file = writeTempConfig('kind: HTTPServer\nname: a\nport: [1\n');
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: file: YAML:`));
+    assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+: YAML:`), 'a file-level error carries no object label');
     // Each message is one whole line: no colon left dangling where the parser's code excerpt was cut off.
     for (const line of r.stderr.split('\n').filter((l) => l.includes('YAML:'))) assert.doesNotMatch(line, /:\s*$/, line);
   });

@@ -16,7 +16,7 @@ export function loadAndCompile(files: string[], generation: number): ConfigOutco
   const sources = [];
   for (const file of files) {
     const loaded = loadConfigFile(file);
-    for (const e of loaded.errors) errors.push({ file: e.file, line: e.line, object: 'file', path: '', message: e.message });
+    for (const e of loaded.errors) errors.push({ file: e.file, line: e.line, object: '', path: '', message: e.message });
     sources.push(...loaded.objects);
   }
   const validated = validateObjects(sources);

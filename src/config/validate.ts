@@ -21,7 +21,7 @@ const UWS_SPLIT_HEADER_BYTES = 4096;
 export interface ConfigError {
   readonly file: string | undefined;
   readonly line: number | undefined;
-  /** "HTTPServer/server-demo", or "object #2" when it has no usable kind/name. */
+  /** "HTTPServer/server-demo", "object #2" when it has no usable kind/name, '' for an error of the file itself. */
   readonly object: string;
   readonly path: string;
   readonly message: string;
@@ -52,7 +52,9 @@ export const KIND_ALIASES: Record<string, 'HTTPServer' | 'Pipeline'> = {
 
 export function formatConfigError(e: ConfigError): string {
   const where = e.file === undefined ? '' : e.line === undefined ? `${e.file}: ` : `${e.file}:${e.line}: `;
-  return `${where}${e.object}${e.path === '' ? '' : ` ${e.path}`}: ${e.message}`;
+  // Errors of a whole file (unreadable, YAML syntax, FGW conversion) name no object.
+  const what = e.object === '' ? e.path : e.path === '' ? e.object : `${e.object} ${e.path}`;
+  return `${where}${what === '' ? '' : `${what}: `}${e.message}`;
 }
 
 class Collector {

@@ -210,7 +210,9 @@ class Converter {
         this.issue([...at, 'Matches'], 'expected a list of matches');
         continue;
       }
-      const paths = route.Matches.map((m: unknown, i) => this.match(m, [...at, 'Matches', i], services));
+      // A match the converter refused is left out: its own error is the one to report, not a follow-on one about the half-converted path.
+      const paths = route.Matches.map((m: unknown, i) => this.match(m, [...at, 'Matches', i], services)).filter((p) => p !== null);
+      if (paths.length === 0 && route.Matches.length > 0) continue;
       const rule: Record<string, unknown> = { paths };
       if (host !== '*') rule.host = host;
       rules.push(rule);
@@ -218,12 +220,14 @@ class Converter {
     return rules;
   }
 
-  private match(raw: unknown, path: Path, services: Set<string>): Record<string, unknown> {
+  /** The converted path rule, or null when the match has an error (reported here). */
+  private match(raw: unknown, path: Path, services: Set<string>): Record<string, unknown> | null {
+    const issues = this.issues.length;
     const out: Record<string, unknown> = {};
-    if (!this.keys(raw, path, ['Path', 'BackendService', 'ServerRoot', 'Index', 'TryFiles', 'Methods'], 'a match')) return out;
+    if (!this.keys(raw, path, ['Path', 'BackendService', 'ServerRoot', 'Index', 'TryFiles', 'Methods'], 'a match')) return null;
     if (raw.Path !== undefined) {
       const p = raw.Path;
-      if (!this.keys(p, [...path, 'Path'], ['Type', 'Path'], 'a path match')) return out;
+      if (!this.keys(p, [...path, 'Path'], ['Type', 'Path'], 'a path match')) return null;
       const key = p.Type === 'Prefix' ? 'pathPrefix' : p.Type === 'Exact' ? 'path' : p.Type === 'Regex' ? 'pathRegexp' : null;
       if (key === null) this.issue([...path, 'Path', 'Type'], `unknown path Type ${JSON.stringify(p.Type)} (known: Prefix, Exact, Regex)`);
       else out[key] = p.Path;
@@ -233,7 +237,7 @@ class Converter {
       out.static = { root: raw.ServerRoot, ...(raw.Index === undefined ? {} : { index: raw.Index }), ...(raw.TryFiles === undefined ? {} : { tryFiles: raw.TryFiles }) };
     }
     if (raw.BackendService !== undefined) out.backend = this.backend(raw.BackendService, [...path, 'BackendService'], services);
-    return out;
+    return this.issues.length === issues ? out : null;
   }
 
   /** One backend service per match: ngate has no weighted split across services in a route. */

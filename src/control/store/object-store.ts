@@ -34,7 +34,7 @@ export function readSources(files: string[]): SourceLoad {
   const sources: SourcedObject[] = [];
   for (const file of files) {
     const loaded = loadConfigFile(file);
-    for (const e of loaded.errors) errors.push({ file: e.file, line: e.line, object: 'file', path: '', message: e.message });
+    for (const e of loaded.errors) errors.push({ file: e.file, line: e.line, object: '', path: '', message: e.message });
     sources.push(...loaded.objects);
   }
   return { sources, errors, from: files.join(', ') };
