@@ -11,6 +11,9 @@ import { closedPort } from './helpers/raw';
 const SEED = path.join(REPO_ROOT, 'configs', 'examples', 'fgw-config.json');
 const WWW = path.join(REPO_ROOT, 'configs', 'www');
 
+/** The seed's text for a copy in a temp dir: its static root (relative to the seed) made absolute. */
+const seedText = (): string => readFileSync(SEED, 'utf8').replace('"../www"', JSON.stringify(WWW));
+
 describe('FGW config.json conversion', () => {
   it('turns the seed config into two listeners and one proxied service with its health check and sticky cookie', () => {
     const out = loadAndCompile([SEED], 1);
@@ -35,10 +38,12 @@ describe('FGW config.json conversion', () => {
     const staticServer = byName.get('fgw-listener-8080') as unknown as { port: number; rules: { paths: { static?: { root: string; index: string[] } }[] }[] };
     assert.equal(staticServer.port, 8080);
     assert.deepEqual(staticServer.rules[0]?.paths[0]?.static?.index, ['index.html', 'index.htm']);
+    // Relative to the config file, never the article's /tmp: the example must not publish a shared directory.
+    assert.equal(staticServer.rules[0]?.paths[0]?.static?.root, WWW);
   });
 
   it('converts RoundRobinLoadBalancer with unequal weights to weightedRoundRobin', () => {
-    const seed = JSON.parse(readFileSync(SEED, 'utf8')) as { Services: { backendService1: { Endpoints: Record<string, { Weight: number }> } } };
+    const seed = JSON.parse(seedText()) as { Services: { backendService1: { Endpoints: Record<string, { Weight: number }> } } };
     seed.Services.backendService1.Endpoints['127.0.0.1:8082'] = { Weight: 50 };
     const out = loadAndCompile([writeTempConfig(JSON.stringify(seed))], 1);
     assert.deepEqual(out.errors, []);
@@ -50,10 +55,12 @@ describe('FGW config.json conversion', () => {
     const r = await runCli(['convert', SEED]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /kind: HTTPServer\nname: fgw-listener-8000\nport: 8000/);
-    const native = writeTempConfig(r.stdout.replace('root: /tmp', `root: ${JSON.stringify(WWW)}`));
+    assert.match(r.stdout, /root: \.\.\/www\n/);
+    // The YAML lands in a temp dir: its relative root is made absolute there.
+    const native = writeTempConfig(r.stdout.replace('root: ../www', `root: ${JSON.stringify(WWW)}`));
     const again = loadAndCompile([native], 1);
     assert.deepEqual(again.errors, []);
-    const seedObjects = loadAndCompile([SEED], 1).objects.map((o) => JSON.stringify(o).replace('"/tmp"', JSON.stringify(WWW)));
+    const seedObjects = loadAndCompile([SEED], 1).objects.map((o) => JSON.stringify(o));
     assert.deepEqual(again.objects.map((o) => JSON.stringify(o)), seedObjects);
   });
 
@@ -88,7 +95,7 @@ describe('FGW config.json conversion', () => {
   });
 
   it('reports a match split across services once, without a follow-on error about the half-converted route', async () => {
-    const seed = JSON.parse(readFileSync(SEED, 'utf8')) as { RouteRules: Record<string, Record<string, { Matches: Record<string, unknown>[] }>>; Services: Record<string, unknown> };
+    const seed = JSON.parse(seedText()) as { RouteRules: Record<string, Record<string, { Matches: Record<string, unknown>[] }>>; Services: Record<string, unknown> };
     const first = seed.RouteRules['8000']!['*']!.Matches[0] as Record<string, unknown>;
     first.BackendService = { backendService1: { Weight: 50 }, backendService2: { Weight: 50 } };
     seed.Services.backendService2 = seed.Services.backendService1;
@@ -116,10 +123,9 @@ describe('FGW seed config.json end to end (health check walk)', () => {
     backends = await startBackends(2);
     // FGW keys routes by listener port, so the test picks two free ports instead of port 0.
     [proxyPort, staticPort] = [await closedPort(), await closedPort()];
-    const config = readFileSync(SEED, 'utf8')
+    const config = seedText()
       .replaceAll('8000', String(proxyPort))
       .replaceAll('8080', String(staticPort))
-      .replace('"/tmp"', JSON.stringify(WWW))
       .replace('127.0.0.1:8081', `127.0.0.1:${backends[0]!.port}`)
       .replace('127.0.0.1:8082', `127.0.0.1:${backends[1]!.port}`)
       .replace('"Interval": 2', '"Interval": 0.2')
@@ -175,10 +181,9 @@ describe('FGW seed config.json end to end (a stopped backend)', () => {
     backends = await startBackends(2);
     proxyPort = await closedPort();
     // The seed's own health check timing: the first active check notices the stopped backend seconds later.
-    const config = readFileSync(SEED, 'utf8')
+    const config = seedText()
       .replaceAll('8000', String(proxyPort))
       .replaceAll('8080', String(await closedPort()))
-      .replace('"/tmp"', JSON.stringify(WWW))
       .replace('127.0.0.1:8081', `127.0.0.1:${backends[0]!.port}`)
       .replace('127.0.0.1:8082', `127.0.0.1:${backends[1]!.port}`);
     gw = await startGateway(config, { workers: 2 });

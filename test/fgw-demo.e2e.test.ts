@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadAndCompile } from '../src/config/config-file';
 import { startBackends, type Backend } from './helpers/backends';
 import { REPO_ROOT, startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
@@ -15,6 +16,24 @@ function bundled(file: string, backends: Backend[] = []): string {
   backends.forEach((b, i) => (text = text.replace(`http://127.0.0.1:${8081 + i}`, b.url)));
   return text;
 }
+
+describe('configs/examples/fgw-demo.yaml against the converted fgw-config.json', () => {
+  const objects = (file: string): Record<string, unknown>[] => {
+    const out = loadAndCompile([path.join(REPO_ROOT, 'configs', 'examples', file)], 1);
+    assert.deepEqual(out.errors, []);
+    return out.objects as unknown as Record<string, unknown>[];
+  };
+  const pool = (objs: Record<string, unknown>[]): unknown => (objs.find((o) => o.kind === 'Pipeline') as { filters: { mainPool: unknown }[] }).filters[0]?.mainPool;
+  const idle = (objs: Record<string, unknown>[]): unknown[] => objs.filter((o) => o.kind === 'HTTPServer').map((o) => o.keepAliveTimeout);
+
+  it('configures the service and the listeners as the converter does (health check, ejection, retry, SocketTimeout)', () => {
+    const demo = objects('fgw-demo.yaml');
+    const converted = objects('fgw-config.json');
+    assert.deepEqual(pool(demo), pool(converted));
+    assert.deepEqual(idle(demo), [30_000, 30_000]);
+    assert.deepEqual(idle(demo), idle(converted));
+  });
+});
 
 describe('FGW seed scenario (configs/examples/fgw-demo.yaml)', () => {
   let backends: Backend[];
