@@ -145,7 +145,8 @@ class Converter {
   /**
    * FGW checks every `Interval` seconds and takes an endpoint out after
    * `MaxFails` failures for `FailTimeout` seconds: an active check with
-   * `unhealthyThreshold: MaxFails`, plus passive ejection for `FailTimeout`.
+   * `unhealthyThreshold: MaxFails`, plus passive ejection for `FailTimeout`
+   * (which the endpoint's next passing active check ends early).
    */
   private healthCheck(raw: unknown, path: Path, pool: Record<string, unknown>): void {
     if (!this.keys(raw, path, ['Interval', 'MaxFails', 'FailTimeout', 'Uri', 'Path', 'Matches'], 'HealthCheck')) return;
