@@ -9,11 +9,12 @@ import { http } from './helpers/http';
 
 const TOKEN = 'engine-argv-secret-4f1c9d';
 
-function config(port = 0, address = '127.0.0.1'): string {
+function config(port = 0, address = '127.0.0.1', engine = 'uws'): string {
   return `kind: HTTPServer
 name: errs
 address: ${address}
 port: ${port}
+engine: ${engine}
 rules: [{ paths: [{ pathPrefix: /, backend: answer }] }]
 ---
 kind: Pipeline
@@ -108,5 +109,27 @@ describe('engine start and port errors', () => {
       `request body:4: HTTPServer/errs port: port ${port} on 0.0.0.0 is held by HTTPServer/errs of this gateway (on 127.0.0.1); change the port to move it`,
     );
     assert.equal((await http(gw.url('errs', '/'))).body, 'fine');
+  });
+
+  it('an engine change on the port a server runs on is refused with the way to do it, and the server keeps serving', async () => {
+    const gw = await startGateway(config());
+    gateways.push(gw);
+    const port = gw.ports.get('errs') as number;
+    for (const written of [0, port]) {
+      const r = await http(`${gw.admin}/apis/v2/objects/errs`, { method: 'PUT', body: config(written, '127.0.0.1', 'node').split('---')[0] });
+      assert.equal(r.status, 409, r.body);
+      const body = JSON.parse(r.body) as { errors: { text: string }[] };
+      assert.equal(
+        body.errors[0]?.text,
+        `request body:4: HTTPServer/errs port: the engine cannot change (uws to node) while HTTPServer/errs listens on port ${port}: change the port in the same update, or delete the server and create it again`,
+      );
+    }
+    assert.equal((await http(gw.url('errs', '/'))).body, 'fine');
+    // Moving it to another port in the same update is the way through.
+    const free = await holdPort();
+    await free.close();
+    const moved = await http(`${gw.admin}/apis/v2/objects/errs`, { method: 'PUT', body: config(free.port, '127.0.0.1', 'node').split('---')[0] });
+    assert.equal(moved.status, 200, moved.body);
+    assert.equal((await http(`http://127.0.0.1:${free.port}/`)).body, 'fine');
   });
 });

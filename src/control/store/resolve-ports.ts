@@ -3,7 +3,8 @@
  * gateway already listens on is kept (a port-0 server keeps the port it was
  * given), any other port is probed like at start (uWS binds with SO_REUSEPORT
  * and would otherwise share a port silently). A port that cannot be had is a
- * validation error of its HTTPServer, at the `port` field's line.
+ * validation error of its HTTPServer, at the `port` field's line, and so
+ * is an engine change on a running server's own port.
  */
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
 import type { ConfigError } from '../../config/validate';
@@ -39,6 +40,12 @@ export async function resolvePorts(next: CompiledConfig, running: readonly Compi
   };
   for (const s of next.servers) {
     let port = s.port;
+    const before = running.find((r) => r.name === s.name && r.address === s.address && (s.port === 0 || r.port === s.port));
+    if (before !== undefined && before.engine !== s.engine) {
+      // A changed listener is bound before the old one closes; node:http cannot share a port with uWS (no SO_REUSEPORT on Node 20).
+      refuse(s, `the engine cannot change (${before.engine} to ${s.engine}) while HTTPServer/${s.name} listens on port ${before.port}: change the port in the same update, or delete the server and create it again`);
+      continue;
+    }
     try {
       if (port === 0) {
         const same = running.find((r) => r.name === s.name && r.address === s.address);

@@ -181,7 +181,8 @@ export class UwsListener implements Listener {
     }
     return new Promise((resolve, reject) => {
       app.listen(this.address, this.port, (socket) => {
-        if (socket === false) reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName}`));
+        // uWS reports no errno: name the usual causes.
+        if (socket === false) reject(new Error(`cannot listen on ${this.address}:${this.port} for HTTPServer/${this.serverName} (the port is held by a socket that does not share it, or the address is not on this host)`));
         else {
           this.socket = socket;
           resolve();
