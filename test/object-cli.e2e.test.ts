@@ -138,17 +138,42 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
     assert.deepEqual(await names(), ['HTTPServer/s-a', 'Pipeline/p-a']);
   });
 
-  it('lists as one YAML sequence sorted by name with sorted keys (egctl shape); -o json stays an array', async () => {
+  it('lists as one YAML sequence sorted by name, sequences at the indent of their key (egctl shape), keys in the order of each object; -o json stays an array', async () => {
     const r = await cli(['object', 'list']);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stdout, /^---/m);
-    assert.match(r.stdout, /^- filters:\n/);
+    assert.match(r.stdout, /\n {2}rules:\n {2}- paths:\n {4}- pathPrefix: \//);
     const list = parse(r.stdout) as Record<string, unknown>[];
     assert.ok(Array.isArray(list));
     assert.deepEqual(list.map((o) => o.name), ['p-a', 's-a']);
-    for (const o of list) assert.deepEqual(Object.keys(o), Object.keys(o).sort());
     const asJson = await cli(['object', 'list', '-o', 'json']);
     assert.deepEqual(JSON.parse(asJson.stdout), list);
+    const api = JSON.parse((await http(`${gw.admin}/apis/v2/objects`)).body) as Record<string, unknown>[];
+    for (const o of list) assert.deepEqual(Object.keys(o), Object.keys(api.find((a) => a.name === o.name) ?? {}));
+  });
+
+  it('get prints an ordered map in its order, and applying what get printed changes nothing', async () => {
+    // The first `certs` pair is the default certificate: a map's order can mean something.
+    const ordered = `kind: Pipeline
+name: ordered
+filters:
+  - name: m
+    kind: Mock
+    rules: [{ body: x, headers: { z-first: '1', m-second: '2', a-third: '3' } }]
+`;
+    const created = await cli(['object', 'create', '-f', '-'], ordered);
+    assert.equal(created.code, 0, created.stderr);
+    const shown = await cli(['object', 'get', 'ordered']);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /z-first: "?1"?\n\s*m-second: "?2"?\n\s*a-third: "?3"?/);
+    const before = JSON.parse((await http(`${gw.admin}/apis/v2/objects/ordered`)).body) as unknown;
+    const applied = await cli(['object', 'apply', '-f', writeFile('ordered.yaml', shown.stdout)]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const after = (await http(`${gw.admin}/apis/v2/objects/ordered`)).body;
+    assert.equal(JSON.stringify(JSON.parse(after)), JSON.stringify(before), 'the same object, keys in the same order');
+    const headers = (JSON.parse(after) as { filters: { rules: { headers: Record<string, string> }[] }[] }).filters[0]?.rules[0]?.headers ?? {};
+    assert.deepEqual(Object.keys(headers), ['z-first', 'm-second', 'a-third']);
+    assert.equal((await cli(['object', 'delete', 'ordered'])).code, 0);
   });
 
   it('refuses an unknown -o format and takes --server without a scheme', async () => {

@@ -30,10 +30,15 @@ function outputOption(formats: Output[]): Option {
   return new Option('-o, --output <format>', 'output format').choices(formats).default('yaml');
 }
 
-/** YAML as egctl prints it: keys sorted, a list as one YAML sequence. */
+/**
+ * YAML as egctl prints it (sequences at their key's indent, a list as one
+ * YAML sequence), but with keys in the object's own order: some maps are
+ * ordered (the first `certs` pair is the default certificate), and
+ * applying what `get` printed must change nothing.
+ */
 function print(value: unknown, output: Output): void {
   if (output === 'json') process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  else process.stdout.write(stringify(value, { sortMapEntries: true }));
+  else process.stdout.write(stringify(value, { indentSeq: false }));
 }
 
 function table(rows: string[][]): string {
