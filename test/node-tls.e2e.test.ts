@@ -11,6 +11,7 @@ import { startBackend, type Backend, type BackendHandler } from './helpers/backe
 import { issue, makeCa, type Ca } from './helpers/certs';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { h2Request, tlsGet } from './helpers/tls-client';
+import { http } from './helpers/http';
 
 /** Downstream TLS on the node engine: HTTP/1.1 and h2 by ALPN on one port, SNI, mTLS, certificate changes in place. */
 
@@ -185,6 +186,15 @@ describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', ()
     } finally {
       agent.destroy();
     }
+  });
+
+  it('refuses turning https off on its running port with the way through; the listener keeps serving TLS', async () => {
+    const plain = { kind: 'HTTPServer', name: 'edge', port, engine: 'node', rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] };
+    const r = await http(`${gw.admin}/apis/v2/objects/edge`, { method: 'PUT', body: JSON.stringify(plain) });
+    assert.equal(r.status, 409, r.body);
+    const errors = (JSON.parse(r.body) as { errors: { text: string }[] }).errors;
+    assert.match(errors[0]?.text ?? '', new RegExp(`HTTPServer/edge port: https cannot be turned off on engine: node while HTTPServer/edge listens on port ${port}: change the port in the same update`));
+    assert.equal((await tlsGet(port, { ca: ca.cert })).status, 200);
   });
 });
 

@@ -31,6 +31,18 @@ function reasonOf(err: unknown, s: CompiledServer, running: readonly CompiledSer
   return `port ${err.port} on ${s.address} is held by HTTPServer/${holder.name} of this gateway (on ${holder.address})${move}`;
 }
 
+/**
+ * A change that needs a second listener on the running server's port, which
+ * cannot be had: a changed listener is bound before the old one closes, and
+ * node:http cannot share a port (no SO_REUSEPORT on Node 20), neither with
+ * uWS nor with itself. uWS listeners share theirs (a certificate change works).
+ */
+function sharedPortChange(before: CompiledServer, next: CompiledServer): string | null {
+  if (before.engine !== next.engine) return `the engine cannot change (${before.engine} to ${next.engine})`;
+  if (next.engine === 'node' && (before.tls === null) !== (next.tls === null)) return `https cannot be turned ${next.tls === null ? 'off' : 'on'} on engine: node`;
+  return null;
+}
+
 export async function resolvePorts(next: CompiledConfig, running: readonly CompiledServer[], site: PortSite): Promise<PortsOutcome> {
   const servers: CompiledServer[] = [];
   const errors: ConfigError[] = [];
@@ -41,9 +53,9 @@ export async function resolvePorts(next: CompiledConfig, running: readonly Compi
   for (const s of next.servers) {
     let port = s.port;
     const before = running.find((r) => r.name === s.name && r.address === s.address && (s.port === 0 || r.port === s.port));
-    if (before !== undefined && before.engine !== s.engine) {
-      // A changed listener is bound before the old one closes; node:http cannot share a port with uWS (no SO_REUSEPORT on Node 20).
-      refuse(s, `the engine cannot change (${before.engine} to ${s.engine}) while HTTPServer/${s.name} listens on port ${before.port}: change the port in the same update, or delete the server and create it again`);
+    const rebind = before === undefined ? null : sharedPortChange(before, s);
+    if (rebind !== null) {
+      refuse(s, `${rebind} while HTTPServer/${s.name} listens on port ${before?.port}: change the port in the same update, or delete the server and create it again`);
       continue;
     }
     try {
