@@ -72,6 +72,11 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `created HTTPServer/s-a (generation ${before + 1})\ncreated HTTPPipeline/p-a (generation ${before + 1})\n`);
     assert.equal(await generation(), before + 1);
+    // status names each kind as written, as list and get do.
+    const status = await cli(['status', '-o', 'json']);
+    assert.equal(status.code, 0, status.stderr);
+    const kinds = (JSON.parse(status.stdout) as { objects: { kind: string; name: string }[] }).objects.map((o) => `${o.kind}/${o.name}`).sort();
+    assert.deepEqual(kinds, ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
   });
 
   it('refuses a multi-document file with one bad document whole, naming file:line; nothing is applied', async () => {
@@ -99,6 +104,18 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
     // The existing one is named where it is in the file.
     const line = text.split('\n').lastIndexOf('kind: HTTPPipeline') + 1;
     assert.equal(r.stderr, `object p-a already exists; use update\n${file}:${line}: HTTPPipeline/p-a: already exists; use update\n`);
+    assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
+    // Every existing one is named, not only the first; an update names every missing one.
+    const both = `${pipeline('p-a', backend)}---\n${pipeline('p-c', backend)}---\n${server('s-a', 'p-a')}`;
+    const bothFile = writeFile('dups.yaml', both);
+    const created = await cli(['object', 'create', '-f', bothFile]);
+    assert.equal(created.code, 1);
+    const serverLine = both.split('\n').indexOf('kind: HTTPServer') + 1;
+    assert.equal(created.stderr, `2 objects already exist; use update\n${bothFile}:1: HTTPPipeline/p-a: already exists; use update\n${bothFile}:${serverLine}: HTTPServer/s-a: already exists; use update\n`);
+    const missing = `${pipeline('p-x', backend)}---\n${pipeline('p-y', backend)}`;
+    const updated = await cli(['object', 'update', '-f', writeFile('missing.yaml', missing)]);
+    assert.equal(updated.code, 1);
+    assert.match(updated.stderr, /^2 objects not found\n.*HTTPPipeline\/p-x: not found; use create\n.*HTTPPipeline\/p-y: not found; use create\n$/);
     assert.deepEqual(await names(), ['HTTPPipeline/p-a', 'HTTPServer/s-a']);
   });
 

@@ -101,7 +101,9 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
       generation: deps.generation(),
       objects: store.list().map((o) => {
         const l = listening.get(o.spec.name);
-        return { kind: o.spec.kind, name: o.spec.name, status: 'running', ...(l !== undefined && o.spec.kind === 'HTTPServer' ? { listen: `${l.address}:${l.port}` } : {}) };
+        // The kind as written (HTTPPipeline stays HTTPPipeline), as list, get and delete show it.
+        const kind = typeof o.raw.kind === 'string' ? o.raw.kind : o.spec.kind;
+        return { kind, name: o.spec.name, status: 'running', ...(l !== undefined && o.spec.kind === 'HTTPServer' ? { listen: `${l.address}:${l.port}` } : {}) };
       }),
     });
   });

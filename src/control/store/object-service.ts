@@ -77,8 +77,15 @@ function under(o: SourcedObject, baseDir: string | undefined): SourcedObject {
 }
 
 /** A refusal about one object of a request, with its line so the client can name `file:line`. */
-function refuseObject(status: number, error: string, o: SourcedObject, message: string): ChangeOutcome {
-  return refuse(status, error, [{ file: o.file, line: o.line([]), object: labelOf(o), path: '', message }]);
+/** A create of existing objects (409) or an update of missing ones (404): each one named at its line. */
+function conflictRefusal(objects: SourcedObject[], mode: BatchMode): ChangeOutcome {
+  const create = mode === 'create';
+  const message = create ? 'already exists; use update' : 'not found; use create';
+  const errors = objects.map((o) => ({ file: o.file, line: o.line([]), object: labelOf(o), path: '', message }));
+  const first = nameOf(objects[0] as SourcedObject) as string;
+  const error =
+    objects.length === 1 ? (create ? `object ${first} already exists; use update` : `object ${first} not found`) : create ? `${objects.length} objects already exist; use update` : `${objects.length} objects not found`;
+  return refuse(create ? 409 : 404, error, errors);
 }
 
 /** How a batch treats each of its objects: create refuses existing names, update refuses missing ones, apply does either. */
@@ -167,11 +174,15 @@ export class ObjectService {
     const outcome = this.serial(() => {
       const named = new Map<string, SourcedObject[]>();
       const unfilled: ConfigError[] = [];
+      // Every object that create finds existing (or update missing), not only the first.
+      const conflicts: SourcedObject[] = [];
       for (const given of objects) {
         const name = nameOf(given) as string;
         const existing = this.store.get(name);
-        if (existing !== undefined && mode === 'create') return Promise.resolve(refuseObject(409, `object ${name} already exists; use update`, given, 'already exists; use update'));
-        if (existing === undefined && mode === 'update') return Promise.resolve(refuseObject(404, `object ${name} not found`, given, 'not found; use create'));
+        if ((existing !== undefined && mode === 'create') || (existing === undefined && mode === 'update')) {
+          conflicts.push(given);
+          continue;
+        }
         const kind = kindOf(given);
         if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
         const restored = this.restore(given);
@@ -183,6 +194,7 @@ export class ObjectService {
         named.set(name, [...(named.get(name) ?? []), o]);
         items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
       }
+      if (conflicts.length > 0) return Promise.resolve(conflictRefusal(conflicts, mode));
       if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
       // Replaced objects keep their place; duplicates in the batch stay in so validation names both lines.
       const sources = this.runningSources().flatMap((s) => {
