@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -248,12 +248,23 @@ describe('live objects: persistence and reload', () => {
     gateways.push(first);
     assert.equal((await runCli(['object', 'apply', '-f', writeTempConfig(`${serverDemo}---\n${proxyOnly(backends)}`), '--server', first.admin])).code, 0);
     assert.equal(await first.stop(), 0);
-    const second = await startGateway(EMPTY, { dataDir: first.dataDir });
+    // A config file written after the data dir file: not read, and the log says so.
+    const edited = writeTempConfig(EMPTY);
+    const second = await startGateway('', { dataDir: first.dataDir, configFile: edited });
     gateways.push(second);
+    await second.waitForLog(/WARN config files changed since the data dir was written are not read at start/);
+    assert.match(second.logs(), new RegExp(`files=${edited.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const list = await runCli(['object', 'list', '--server', second.admin]);
     assert.deepEqual(parseList(list.stdout).map((o) => o.name), ['pipeline-demo', 'server-demo']);
     const port = await listenPort(second, 'server-demo');
     assert.deepEqual(await order(`http://127.0.0.1:${port}/pipeline`, 4), ['1', '2', '1', '2']);
+    // A config file older than the data dir file (not edited since): no warning.
+    await second.stop();
+    const older = writeTempConfig(EMPTY);
+    utimesSync(older, new Date(0), new Date(0));
+    const third = await startGateway('', { dataDir: first.dataDir, configFile: older });
+    gateways.push(third);
+    assert.doesNotMatch(third.logs(), /are not read at start/);
   });
 
   it('SIGHUP and `ngate reload` apply the config file; a bad file is refused and logged', async () => {

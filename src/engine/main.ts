@@ -86,6 +86,10 @@ async function main(): Promise<void> {
     fatal(`config refused: ${checked.errors.length} error(s) in ${initial.from}`, EXIT_CONFIG);
   }
   log('INFO', 'objects loaded', { from: initial.from, objects: checked.objects.length });
+  const edited = store.configFilesNewer(options.configFiles);
+  if (edited.length > 0) {
+    log('WARN', 'config files changed since the data dir was written are not read at start (the data dir wins): `ngate reload` applies them; removing the data dir file starts over from them', { files: edited.join(','), dataDirFile: store.file });
+  }
   const unwritable = store.unwritableReason();
   if (unwritable !== null) log('WARN', 'the data dir is not writable: changes through the object API and reloads will be refused', { dataDir: options.dataDir, reason: unwritable });
   // The admin port is bound before any worker exists: exiting on a taken port once uWS workers hold handles aborts the process.

@@ -69,6 +69,23 @@ export class ObjectStore {
     return readSources(existsSync(this.file) ? [this.file] : configFiles);
   }
 
+  /**
+   * The config files edited after the data dir file was last written: at start
+   * they are not read (the data dir wins), which an operator who just edited
+   * one would not expect without being told.
+   */
+  configFilesNewer(configFiles: string[]): string[] {
+    if (!existsSync(this.file)) return [];
+    const saved = statSync(this.file).mtimeMs;
+    return configFiles.filter((f) => {
+      try {
+        return statSync(f).mtimeMs > saved;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   list(): readonly StoredObject[] {
     return this.objects;
   }
