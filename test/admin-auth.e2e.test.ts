@@ -49,6 +49,15 @@ filters:
     assert.equal((await http(`${gw.admin}/apis/v2/objects/guarded`, { method: 'DELETE' })).status, 401);
   });
 
+  it('answers its root and /help with the endpoint list, as the Envoy admin does, behind the token', async () => {
+    assert.equal((await http(`${gw.admin}/`)).status, 401);
+    for (const path of ['/', '/help']) {
+      const r = await http(`${gw.admin}${path}`, { headers: bearer });
+      assert.equal(r.status, 200, path);
+      for (const endpoint of ['GET /stats', 'GET /clusters', 'GET /ready', 'GET /']) assert.match(r.body, new RegExp(`^${endpoint}$`, 'm'), `${path}: ${r.body}`);
+    }
+  });
+
   it('never shows API keys, JWT secrets or password hashes', async () => {
     for (const path of ['/apis/v2/objects', '/apis/v2/objects/guarded', '/config_dump']) {
       const r = await http(`${gw.admin}${path}`, { headers: bearer });

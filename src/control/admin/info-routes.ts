@@ -21,5 +21,8 @@ export function registerInfoRoutes(admin: AdminServer, info: EngineInfo): void {
     }),
   );
   admin.route('GET', '/ready', () => (info.draining() ? text(503, 'DRAINING\n') : text(200, 'LIVE\n')));
-  admin.route('GET', '/help', () => text(200, `${admin.list().sort().join('\n')}\n`));
+  const help = (): ReturnType<typeof text> => text(200, `${admin.list().sort().join('\n')}\n`);
+  admin.route('GET', '/help', help);
+  // Envoy's admin answers its root with the endpoint list; so does ngate's.
+  admin.route('GET', '/', help);
 }
