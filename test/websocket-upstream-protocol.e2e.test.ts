@@ -44,6 +44,23 @@ function rawUpstream(sockets: Set<net.Socket>): net.Server {
   });
 }
 
+/**
+ * Waits until the gateway destroyed every upstream socket. The upstream
+ * keeps its side open (and /sink does not read), so it sees no FIN: it
+ * pings instead, which a destroyed socket answers with a reset, while a
+ * half-closed one (FIN sent, still reading) takes it.
+ */
+async function upstreamsDestroyed(sockets: Set<net.Socket>, timeoutMs: number): Promise<void> {
+  await eventually(
+    async () => {
+      for (const s of sockets) if (s.writable) s.write(Buffer.from([0x89, 0x00]));
+      return sockets.size === 0 ? true : undefined;
+    },
+    timeoutMs,
+    'the upstream socket destroyed',
+  );
+}
+
 /** The status and body of a refused upgrade, or 101 when it opened. */
 async function upgradeOutcome(url: string): Promise<{ status: number; body: string; headers: string[] }> {
   const ws = new WebSocket(url);
@@ -112,7 +129,7 @@ for (const engine of ['uws', 'node'] as const) {
       const [code] = await Promise.race([closed, deadline]);
       assert.ok(code === 1002 || code === 1011, `close code ${code}`);
       await eventually(async () => ((await upgradesActive()) === '0' ? true : undefined), 3_000, 'no active upgrade');
-      await eventually(async () => (sockets.size === 0 ? true : undefined), 3_000, 'the upstream socket closed');
+      await upstreamsDestroyed(sockets, 3_000);
     });
   });
 }
