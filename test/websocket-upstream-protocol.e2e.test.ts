@@ -133,3 +133,61 @@ for (const engine of ['uws', 'node'] as const) {
     });
   });
 }
+
+describe('a WebSocket client that goes away while the gateway does not read it (engine: node)', () => {
+  let upstream: net.Server;
+  let gw: Gateway;
+  const sockets = new Set<net.Socket>();
+
+  before(async () => {
+    upstream = rawUpstream(sockets);
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const url = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+    gw = await startGateway(
+      docs(
+        { kind: 'HTTPServer', name: 'edge', engine: 'node', port: 0, address: '127.0.0.1', rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] },
+        {
+          kind: 'Pipeline',
+          name: 'p',
+          filters: [{ name: 'proxy', kind: 'Proxy', mainPool: { servers: [{ url }], websocket: { idleTimeout: '300s', maxMessageSize: '2m' } } }],
+        },
+      ),
+      { workers: 1 },
+    );
+  });
+  after(async () => {
+    const code = await (gw as Gateway | undefined)?.stop();
+    for (const s of sockets) s.destroy();
+    upstream?.close();
+    assert.equal(code, 0);
+  });
+
+  it('is noticed within seconds, releasing the session and the upstream socket', { timeout: 30_000 }, async () => {
+    const c = new WebSocket(`ws://127.0.0.1:${gw.ports.get('edge') ?? 0}/sink`);
+    c.on('error', () => undefined);
+    await once(c, 'open');
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 40; i++) c.send(chunk);
+    // The upstream never reads, so the gateway stops reading the client: the client's own buffer stops shrinking.
+    let last = -1;
+    const held = await eventually(
+      async () => {
+        const now = c.bufferedAmount;
+        const same = now === last;
+        last = now;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return same && now > 0 ? now : undefined;
+      },
+      15_000,
+      'the client to be paused',
+    );
+    assert.ok(held > 0);
+    const active = async (): Promise<string | undefined> => (await readStats(gw.admin)).get('http.edge.downstream_cx_upgrades_active');
+    assert.equal(await active(), '1');
+    // The client process dies: its kernel closes the socket, with data the gateway has not read still queued.
+    (c as unknown as { _socket: net.Socket })._socket.destroy();
+    await eventually(async () => ((await active()) === '0' ? true : undefined), 5_000, 'no active upgrade');
+    await upstreamsDestroyed(sockets, 5_000);
+  });
+});

@@ -157,6 +157,11 @@ export class Bridge {
     this.upstream.resume();
   }
 
+  /** Called by the sweeper: a client paused for backpressure is checked for being gone (see ClientSocket.probe). */
+  probeClient(): void {
+    if (this.clientPaused) this.client?.probe?.();
+  }
+
   /** The client side is gone (close frame, timeout, or a close we started); pass it on. */
   clientClosed(code: number, message: ArrayBuffer | Uint8Array): void {
     if (this.client === null) return;
