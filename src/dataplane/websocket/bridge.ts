@@ -72,10 +72,7 @@ export class Bridge {
       up.once('close', upstreamClosed);
     }
     up.on('close', (code: number, reason: Buffer) => this.upstreamClose(code, reason.toString()));
-    up.on('error', (err: Error & { code?: string }) => {
-      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.failCode = 1009;
-      else if (this.failCode === 0) this.failCode = 1011;
-    });
+    up.on('error', (err: Error & { code?: string }) => this.upstreamFailed(err));
     up.on('ping', this.touch);
     up.on('pong', this.touch);
     if (up.readyState === WebSocket.OPEN) up.resume();
@@ -160,6 +157,11 @@ export class Bridge {
     this.upstream.resume();
   }
 
+  /** Called by the sweeper: a client paused for backpressure is checked for being gone (see ClientSocket.probe). */
+  probeClient(): void {
+    if (this.clientPaused) this.client?.probe?.();
+  }
+
   /** The client side is gone (close frame, timeout, or a close we started); pass it on. */
   clientClosed(code: number, message: ArrayBuffer | Uint8Array): void {
     if (this.client === null) return;
@@ -175,6 +177,20 @@ export class Bridge {
     if (code === 1006) up.terminate();
     else if (sendable(code)) up.close(code, shortReason(decoder.decode(message)));
     else up.close();
+  }
+
+  /**
+   * The upstream broke the protocol (an invalid frame, a message over the
+   * limit) or its socket failed. `ws` has sent its close frame, but would
+   * wait up to 30 s for the upstream's: the client is closed now instead,
+   * and the upstream socket destroyed.
+   */
+  private upstreamFailed(err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.failCode = 1009;
+    else if (this.failCode === 0) this.failCode = 1011;
+    if (this.upstreamClosed) return;
+    this.upstreamClose(1006, '');
+    this.upstream.terminate();
   }
 
   private upstreamClose(code: number, reason: string): void {

@@ -16,4 +16,11 @@ export interface ClientSocket {
   /** Stops reading from the client (backpressure toward the client); absent in some uWS builds. */
   pause?(): void;
   resume?(): void;
+  /**
+   * Called while paused, every sweep: a client not read cannot be seen
+   * closing (its FIN waits behind the unread data), so the engine writes
+   * something that a gone client's kernel answers with a reset. Absent
+   * where the engine notices the close itself (uWS).
+   */
+  probe?(): void;
 }

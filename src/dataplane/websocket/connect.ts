@@ -121,6 +121,14 @@ export function connectUpstream(
       settle('', 101, true);
     });
     socket.once('unexpected-response', (req, res: IncomingMessage) => {
+      req.once('error', () => undefined);
+      const status = res.statusCode ?? 0;
+      // A 101 that `ws` refused as an upgrade (no Upgrade/Connection/accept): a 1xx is never a final answer to pass on.
+      if (status < 200) {
+        res.resume();
+        fail(new Error(`Invalid upstream answer to the upgrade: ${status} without a WebSocket handshake`));
+        return;
+      }
       const chunks: Buffer[] = [];
       let bytes = 0;
       res.on('data', (c: Buffer) => {
@@ -129,7 +137,6 @@ export function connectUpstream(
       });
       res.once('end', () => {
         if (settled) return;
-        const status = res.statusCode ?? 502;
         ctx.status = status;
         ctx.responseHeaders.items.length = 0;
         copyResponseHeaders(ctx, res, OWN_101);
@@ -140,7 +147,6 @@ export function connectUpstream(
       });
       // Settled here rather than through the 'error' that terminating a connecting `ws` happens to emit.
       res.once('error', fail);
-      req.once('error', () => undefined);
     });
     socket.on('error', fail);
   });

@@ -16,6 +16,7 @@ function sweep(): void {
   const now = performance.now();
   for (const b of open) {
     if (now - b.lastActivity >= b.limits.idleTimeout) b.closeBoth(1001, 'idle timeout');
+    else b.probeClient();
   }
   if (open.size === 0 && timer !== null) {
     clearInterval(timer);

@@ -63,6 +63,12 @@ export class NodeClient implements ClientSocket {
     this.ws.resume();
   }
 
+  /** A ping: the first to a gone client draws a reset, and the next write fails, which closes the socket. */
+  probe(): void {
+    const ws = this.ws;
+    if (ws.readyState === ws.OPEN) ws.ping();
+  }
+
   private report(code: number, reason: Buffer): void {
     if (this.reported) return;
     this.reported = true;
