@@ -4,6 +4,7 @@ import type { Runtime, RuntimeHolder } from '../runtime';
 import type { ListenerCounters, RouteCounters } from '../stats/counters';
 import type { AccessLogger } from '../access-log/access-logger';
 import { requestBodyLength } from './framing';
+import { LINGER_CLOSE, type Linger } from './linger';
 
 /** Connections of one listener in this worker with a request in progress. */
 export interface ActiveCount {
@@ -20,6 +21,8 @@ export abstract class Exchange {
   finished = false;
   /** False while a request body is still arriving (the connection cannot be reused before it ends). */
   bodyComplete = true;
+  /** An unread body ends the connection, never waited for: a refusal (its bytes cannot be trusted), or a wait that failed. */
+  closeUnread = false;
   /** The client's Connection field lists `close`: the connection ends after this response. */
   clientClose = false;
   /** The listener's counters once the server is known (null when the request never reached it). */
@@ -69,6 +72,17 @@ export abstract class Exchange {
   /** HTTP/1.1 requires a Host field; HTTP/1.0 does not (and h2 carries :authority). */
   requiresHost(): boolean {
     return true;
+  }
+
+  /**
+   * The response is ready while a small body of known length is still unread
+   * (`lingerable`): LINGER_WAIT when the engine reads and drops the rest
+   * first and then calls `respond` again (with `bodyComplete`, or with
+   * `closeUnread` when that failed), LINGER_AFTER when it answers now and
+   * drops the rest after, LINGER_CLOSE when the connection must close.
+   */
+  lingerBody(_respond: (ex: Exchange) => void): Linger {
+    return LINGER_CLOSE;
   }
 
   /** Starts streaming the request body; sets `bodyComplete` once it ended. Over `limit` bytes (0: none) it fails with NGATE_ERR_BODY_TOO_LARGE. */

@@ -8,6 +8,7 @@ import { CHUNKED } from './framing';
 import { NodeBodySink } from './node-body-sink';
 import { nodeRequestBody, type BodyDiscarder } from './node-request-body';
 import { NULL_SINK } from './request-core';
+import { LINGER_AFTER, LINGER_CLOSE, type Linger } from './linger';
 
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
@@ -35,6 +36,11 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
     if (this.finished) return;
     super.finish();
     if (!this.bodyComplete && this.discardBody !== null) this.discardBody();
+  }
+
+  /** node:http parses the next request only after this one's body: the answer goes now, `finish` drops the rest. */
+  override lingerBody(): Linger {
+    return this.discardBody !== null ? LINGER_AFTER : LINGER_CLOSE;
   }
 
   /** The response closed: before its end means the client went away. */

@@ -2,6 +2,13 @@ import { Readable } from 'node:stream';
 import type { BodyWaiter, DeferredBody, RequestContext } from '../context';
 import type { UwsExchange } from './uws-listener';
 import type { UwsHttpResponse } from './uws-api';
+import type { Exchange } from './exchange';
+import { LINGER_TIMEOUT_MS } from './linger';
+
+/** A linger wait that ran out: the answer goes with close. */
+function lingerExpired(body: UwsRequestBody): void {
+  body.endDiscard(false);
+}
 
 const HIGH_WATER_MARK = 256 * 1024;
 
@@ -34,6 +41,9 @@ export class UwsRequestBody implements DeferredBody {
   private first = true;
   private paused = false;
   private received = 0;
+  /** Set while the rest of the body is read and dropped (`discard`): who answers once it ended. */
+  private discarding: ((ex: Exchange) => void) | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly res: UwsHttpResponse,
@@ -72,6 +82,44 @@ export class UwsRequestBody implements DeferredBody {
     this.destroyed = true;
     this.readable?.destroy();
     this.notify();
+    this.endDiscard(false);
+  }
+
+  /**
+   * The response is ready and nobody read this body: reads the rest and drops
+   * it (not counted in `bytesIn`), then calls `respond(ex)` with
+   * `bodyComplete` set, or with `closeUnread` when the client left or the rest
+   * did not arrive within LINGER_TIMEOUT_MS. The answer runs inside the
+   * onData call that ends the body, before uWS parses what follows it: a
+   * request pipelined behind the body is served after this answer, never
+   * one inside it. False (nothing started) when bytes were read from it or
+   * it was destroyed.
+   */
+  discard(respond: (ex: Exchange) => void): boolean {
+    if (!this.sendable || this.discarding !== null) return false;
+    this.discarding = respond;
+    this.waiter = null;
+    const r = this.readable;
+    // Chunks already buffered for a stream nobody read go now.
+    if (r !== null) r.destroy();
+    this.readMore();
+    this.lingerTimer = setTimeout(lingerExpired, LINGER_TIMEOUT_MS, this);
+    return true;
+  }
+
+  /** Ends a `discard`: answers with keep-alive when the body ended, else with close. */
+  endDiscard(ended: boolean): void {
+    const respond = this.discarding;
+    if (respond === null) return;
+    this.discarding = null;
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    if (ended) this.complete();
+    else {
+      this.destroyed = true;
+      this.ex.closeUnread = true;
+    }
+    respond(this.ex);
   }
 
   readMore(): void {
@@ -82,7 +130,12 @@ export class UwsRequestBody implements DeferredBody {
   }
 
   private onData(ab: ArrayBuffer, isLast: boolean): void {
-    if (this.destroyed || (this.readable !== null && this.readable.destroyed)) return;
+    if (this.destroyed) return;
+    if (this.discarding !== null) {
+      if (isLast) this.endDiscard(true);
+      return;
+    }
+    if (this.readable !== null && this.readable.destroyed) return;
     const first = this.first;
     this.first = false;
     this.received += ab.byteLength;

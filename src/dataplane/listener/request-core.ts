@@ -6,6 +6,7 @@ import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
 import { nextRequestId } from '../request-id';
 import { intakeHeaders } from './intake-headers';
 import { bodyless } from './status-line';
+import { LINGER_CLOSE, LINGER_WAIT, lingerable } from './linger';
 
 /** Why `RequestCore.admit` refused a request (allocated only on refusal). */
 export interface Refusal {
@@ -159,6 +160,7 @@ export class RequestCore {
 
   private refuseAndClose(ex: Exchange, code: ErrorCode, detail: string): void {
     ex.bodyComplete = false;
+    ex.closeUnread = true;
     ex.ctx.fail(code, detail);
     ex.refuse(this.respondFn);
   }
@@ -181,11 +183,17 @@ export class RequestCore {
       ctx.streamedBody?.cancel();
       return;
     }
+    // While draining, every response ends its connection so keep-alive clients move on.
+    let close = ex.holder.draining || ex.clientClose;
+    if (!close && !ex.bodyComplete && ctx.streamedBody === null) {
+      // A body we did not read to the end leaves the connection unusable, unless it is small enough to read and drop.
+      const linger = ex.closeUnread || !lingerable(ctx) ? LINGER_CLOSE : ex.lingerBody(this.respondFn);
+      if (linger === LINGER_WAIT) return;
+      close = linger === LINGER_CLOSE;
+    }
     if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
-    // A request whose body we did not read to the end leaves the connection unusable;
-    // while draining, every response ends its connection so keep-alive clients move on.
-    ex.write(status, bodyless(ctx.method, status), (!ex.bodyComplete && ctx.streamedBody === null) || ex.holder.draining || ex.clientClose);
+    ex.write(status, bodyless(ctx.method, status), close);
   }
 }
 

@@ -10,6 +10,7 @@ import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from
 import { CLOSE_HOLD_MAX, UwsBodySink } from './uws-body-sink';
 import type { ServerTls } from '../../config/tls-material';
 import { createApp } from './tls-app';
+import { LINGER_CLOSE, LINGER_WAIT, type Linger } from './linger';
 import { websocketBehavior } from '../websocket/behavior';
 
 const decoder = new TextDecoder();
@@ -86,6 +87,12 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     if (!this.paused) return;
     this.paused = false;
     this.res.resume();
+  }
+
+  /** uWS closes a connection whose body was not read when the answer ends: the rest is read and dropped before answering. */
+  override lingerBody(respond: (ex: Exchange) => void): Linger {
+    const body = this.ctx.unstreamedBody;
+    return body instanceof UwsRequestBody && body.discard(respond) ? LINGER_WAIT : LINGER_CLOSE;
   }
 
   readBody(limit: number): UwsRequestBody {
