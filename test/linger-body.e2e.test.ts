@@ -192,8 +192,11 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 202, body: mocked }] }]
 
     it('Expect: 100-continue: answered at once without waiting for the body, and closed', async () => {
       const c = await open();
+      const started = Date.now();
       c.write('POST /v/expect HTTP/1.1\r\nHost: gw\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n');
       const r = await c.response();
+      const ms = Date.now() - started;
+      assert.ok(ms < LINGER_TIMEOUT_MS * 0.8, `answered after ${ms} ms`);
       assert.match(r ?? 'closed', /^HTTP\/1\.1 400 /);
       assert.match(r ?? '', closeHeader);
       assert.equal(await c.closes(5_000), true);
