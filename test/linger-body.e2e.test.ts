@@ -225,6 +225,17 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 202, body: mocked }] }]
         assert.ok(ms >= LINGER_TIMEOUT_MS - 50 && ms < LINGER_TIMEOUT_MS + 3_000, `answered after ${ms} ms`);
         assert.equal(await c.closes(5_000), true);
       });
+
+      it('a client that leaves while its body is awaited: nothing is written, the gateway keeps serving', async () => {
+        const c = await open();
+        c.write(`POST /v/gone HTTP/1.1\r\nHost: gw\r\nContent-Length: 100\r\n\r\n${'g'.repeat(10)}`);
+        await tick();
+        c.destroy();
+        // Past the wait's deadline: an answer written to the gone client would take the worker down.
+        await new Promise((resolve) => setTimeout(resolve, LINGER_TIMEOUT_MS + 200));
+        const before = backend.seen.length;
+        await nextIsServed(await open(), before);
+      });
     }
   });
 }
