@@ -235,6 +235,7 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 202, body: mocked }] }]
         await new Promise((resolve) => setTimeout(resolve, LINGER_TIMEOUT_MS + 200));
         const before = backend.seen.length;
         await nextIsServed(await open(), before);
+        assert.doesNotMatch(gw.logs(), /worker error|must not be accessed/);
       });
     }
   });
