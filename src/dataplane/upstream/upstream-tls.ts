@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { type Pool, buildConnector, type Dispatcher } from 'undici';
 import { UndiciPool } from './undici-pool';
+import { handshakeError } from './tls-handshake';
 import type { UpstreamTls } from '../../config/tls-material';
 
 /** The name SNI and verification use for an origin, or null for a bare IP address. */
@@ -39,7 +40,14 @@ export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeou
     ...(tls?.cert != null && tls.key != null ? { cert: tls.cert, key: tls.key } : {}),
   });
   const servername = sniName(origin, tls) ?? undefined;
-  return (opts, callback) => base({ ...opts, servername }, callback);
+  const where = origin.host;
+  // undici calls back with the socket's error when the handshake fails: a connect failure, not a reset.
+  return (opts, callback) =>
+    base({ ...opts, servername }, (err, socket) => {
+      const cb = callback as (e: Error | null, s: typeof socket) => void;
+      if (err !== null) cb(handshakeError(err, where), socket);
+      else cb(null, socket);
+    });
 }
 
 /** A Pool whose requests all carry the same SNI key, so keep-alive connections survive changing Host headers. */
