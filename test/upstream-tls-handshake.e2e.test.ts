@@ -40,11 +40,6 @@ const ca = makeCa();
 const otherCa = makeCa('other CA');
 const CLIENTS = ['native', 'undici', 'h2'] as const;
 const H1_ONLY = new Set(['alpn']);
-/**
- * undici's HTTP/1.1 client reports a TLS 1.3 server's refusal of the missing client certificate (an
- * alert after the client's side of the handshake) as "other side closed", without the alert: still a reset there.
- */
-const KNOWN_GAP = new Set(['nocert-undici']);
 
 /** What each refused handshake says after "failed: ". */
 const FAULTS: Record<string, RegExp> = {
@@ -119,7 +114,6 @@ describe('upstream TLS handshake failures are connect failures', { timeout: 60_0
 
     for (const [fault, detail] of Object.entries(FAULTS)) {
       if (client === 'h2' && H1_ONLY.has(fault)) continue;
-      if (KNOWN_GAP.has(`${fault}-${client}`)) continue;
       it(`${client}: ${fault} answers 502 NGATE_ERR_UPSTREAM_CONNECT with a one-line TLS detail`, async () => {
         const r = await http(gw.url('front', `/${fault}-${client}/x`));
         assert.equal(r.status, 502, r.body);
