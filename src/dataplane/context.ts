@@ -65,6 +65,11 @@ export interface RemoteAddressSource {
   remoteAddress(): string;
 }
 
+/** Via entries, one per received protocol version: none is built per request. */
+export const VIA_HTTP11 = '1.1 ngate';
+export const VIA_HTTP10 = '1.0 ngate';
+export const VIA_HTTP2 = '2 ngate';
+
 /**
  * One request's state from the listener through the pipeline to the response.
  * Every field is set in the constructor (stable shape for the hot path);
@@ -117,6 +122,8 @@ export class RequestContext {
   readonly originalPath: string;
   /** The server's `xForwardedFor`: ngate sets X-Forwarded-For/-Proto/-Host upstream (false: passes them through). */
   xForwardedFor = true;
+  /** The Via entry ngate adds upstream: the protocol version the request came in with (RFC 9110 §7.6.3). */
+  via = VIA_HTTP11;
   /** Set when the request is a WebSocket upgrade: the Proxy filter opens the upstream WebSocket instead of forwarding. */
   websocket: WsUpgrade | null = null;
 

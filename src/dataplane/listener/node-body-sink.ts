@@ -1,3 +1,4 @@
+import { constants, Http2ServerResponse } from 'node:http2';
 import type { Writable } from 'node:stream';
 import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { NodeResponse } from './node-exchange';
@@ -51,8 +52,10 @@ export class NodeBodySink implements BodySink {
   abort(): void {
     if (this.ctx.aborted) return;
     this.ctx.aborted = true;
-    // Abortive: the client must never see a clean end of a truncated body.
-    this.res.destroy();
+    // Abortive: the client must never see a clean end of a truncated body. On h2 a bare destroy()
+    // sends RST_STREAM(NO_ERROR), which clients read as a complete response: INTERNAL_ERROR, as Envoy.
+    if (this.res instanceof Http2ServerResponse) this.res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    else this.res.destroy();
     this.onDone();
   }
 }

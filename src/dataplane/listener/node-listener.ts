@@ -4,6 +4,7 @@ import type * as net from 'node:net';
 import type { CompiledServer } from '../../config/compiled';
 import { errorBody, ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import { nodeRequestContext, targetError } from './node-context';
+import { VIA_HTTP10, VIA_HTTP2 } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import type { Listener } from './listener';
@@ -190,6 +191,7 @@ export class NodeListener implements Listener {
     const badTarget = target.charCodeAt(0) === 47 /* / */ ? null : targetError(method, target);
     const hostRequired = req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
     const ctx = nodeRequestContext(method, target, headers, socket as net.Socket, this.scheme, hostRequired);
+    if (!hostRequired) ctx.via = req.httpVersionMajor === 2 ? VIA_HTTP2 : VIA_HTTP10;
     const ex = new NodeExchange(req as NodeExchange['req'], res, ctx, this.holder);
     res.once('close', ex.onClose);
     req.once('close', ex.onRequestClose);

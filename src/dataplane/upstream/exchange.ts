@@ -4,6 +4,7 @@ import type { BodySink, RequestContext, StreamedBody } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import { HOP_BY_HOP, connectionListed } from './hop-headers';
 import { upstreamErrorCode } from './upstream-error';
+import { handshakeError, isHandshakeAlert } from './tls-handshake';
 import { IDEMPOTENT, type RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
 import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
@@ -214,11 +215,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     if (this.sink !== null && this.pending === null) this.sink.end();
   }
 
-  onResponseError(_controller: Controller, err: Error): void {
+  onResponseError(_controller: Controller, reported: Error): void {
     this.release(false);
     if (this.discarding) return;
     const ctx = this.ctx;
     if (!this.headersSeen) {
+      // A TLS 1.3 server refuses the client's certificate after the client's side of the handshake: still a connect failure.
+      const err = isHandshakeAlert(reported) ? handshakeError(reported, this.endpoint.authority) : reported;
       const code = upstreamErrorCode(err);
       if (!ctx.aborted && ctx.errorCode === null && this.retry !== null && this.mayRetry(code)) {
         // Counted as the last attempt's failure would be: its cause, and the status it would have answered.
@@ -252,7 +255,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       this.finishHeaders('serverError');
       return;
     }
-    this.brokeOff(upstreamErrorCode(err), err.message);
+    this.brokeOff(upstreamErrorCode(reported), reported.message);
   }
 
   /**

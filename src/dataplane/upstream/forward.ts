@@ -6,8 +6,6 @@ import { UpstreamExchange } from './exchange';
 import type { RetryPolicy } from './retry-policy';
 import type { ServiceCounters } from '../stats/counters';
 
-const VIA = '1.1 ngate';
-
 /** True for a field value with nothing but OWS (an empty X-Forwarded-For adds no hop). */
 function blank(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
@@ -75,7 +73,7 @@ export function upstreamHeaders(ctx: RequestContext): string[] {
   } else if (xff !== undefined) {
     out.push('x-forwarded-for', xff);
   }
-  out.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
+  out.push('via', via === undefined ? ctx.via : `${via}, ${ctx.via}`);
   return out;
 }
 

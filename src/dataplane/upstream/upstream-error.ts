@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/errors';
+import { TLS_HANDSHAKE_FAILED } from './tls-handshake';
 
 /** undici SocketError messages that mean the upstream sent something invalid, not that it went away. */
 const BAD_RESPONSE = new Set(['bad response', 'bad upgrade']);
@@ -20,6 +21,7 @@ export function upstreamErrorCode(err: Error & { code?: string }): ErrorCode {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EADDRNOTAVAIL':
+    case TLS_HANDSHAKE_FAILED:
       return 'NGATE_ERR_UPSTREAM_CONNECT';
     case 'UND_ERR_SOCKET':
       // An unsolicited 100 Continue or an upgrade nobody asked for: the response itself is wrong.

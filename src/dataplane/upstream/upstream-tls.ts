@@ -6,10 +6,11 @@
  * `serverName`, else the URL's host name (none for an IP address, which is
  * then verified against the certificate's IP names).
  */
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { type Pool, buildConnector, type Dispatcher } from 'undici';
 import { UndiciPool } from './undici-pool';
+import { handshakeError, isHandshakeAlert } from './tls-handshake';
 import type { UpstreamTls } from '../../config/tls-material';
 
 /** The name SNI and verification use for an origin, or null for a bare IP address. */
@@ -39,7 +40,24 @@ export function tlsConnector(origin: URL, tls: UpstreamTls | null, connectTimeou
     ...(tls?.cert != null && tls.key != null ? { cert: tls.cert, key: tls.key } : {}),
   });
   const servername = sniName(origin, tls) ?? undefined;
-  return (opts, callback) => base({ ...opts, servername }, callback);
+  const where = origin.host;
+  // undici calls back with the socket's error when the handshake fails: a connect failure, not a reset.
+  return (opts, callback) =>
+    base({ ...opts, servername }, (err, socket) => {
+      const cb = callback as (e: Error | null, s: typeof socket) => void;
+      if (err !== null) return cb(handshakeError(err, where), socket);
+      socket.once('error', keepHandshakeAlert);
+      cb(null, socket);
+    });
+}
+
+/**
+ * A TLS 1.3 server refuses the client certificate with an alert after the client's 'secureConnect';
+ * the socket then also emits 'end', on which undici's HTTP/1.1 client replaces the alert by its own
+ * "other side closed". Without 'end' it reports the alert, which the exchange takes as a handshake failure.
+ */
+function keepHandshakeAlert(this: Socket, err: Error): void {
+  if (isHandshakeAlert(err) && (this as { alpnProtocol?: string | false }).alpnProtocol !== 'h2') this.removeAllListeners('end');
 }
 
 /** A Pool whose requests all carry the same SNI key, so keep-alive connections survive changing Host headers. */

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseSink } from './parser';
 import type { H1Request } from './request';
+import { handshakeError, isHandshakeAlert } from '../tls-handshake';
 
 /** What a connection needs from its pool. */
 export interface ConnectionOwner {
@@ -10,6 +11,8 @@ export interface ConnectionOwner {
   /** Reads the clock (and advances `now`): a deadline set from it fires late, never early. */
   clock(): number;
   readonly timeout: number;
+  /** host:port of the upstream, for error details. */
+  readonly authority: string;
   release(conn: H1Connection, idleMs: number): void;
   closed(conn: H1Connection): void;
 }
@@ -60,6 +63,8 @@ export class H1Connection implements ResponseSink {
    */
   rearm = false;
   private error: Error | null = null;
+  /** A response head arrived on this connection: a TLS alert after it is no handshake failure. */
+  private answered = false;
   /** The request body is still being written. */
   private sending: Readable | null = null;
 
@@ -85,7 +90,9 @@ export class H1Connection implements ResponseSink {
     if (!borrowed) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEndOfStream());
     socket.on('error', (err: Error) => {
-      this.error ??= err;
+      // A TLS handshake that failed (on either side) is a connect failure, not a reset.
+      const handshake = connectEvent === 'secureConnect' && (!this.connected || (!this.answered && isHandshakeAlert(err)));
+      this.error ??= handshake ? handshakeError(err, owner.authority) : err;
     });
     socket.on('close', () => this.onClose());
   }
@@ -258,6 +265,7 @@ export class H1Connection implements ResponseSink {
   }
 
   onHead(status: number, reason: string, headers: string[]): void {
+    this.answered = true;
     this.req?.onHead(status, reason, headers);
   }
 
