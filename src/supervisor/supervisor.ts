@@ -90,7 +90,11 @@ export class Supervisor {
 
   /** SIGHUP: the engine re-reads the config files and swaps them in (or logs why not). */
   reload(): void {
-    if (this.stopping) return;
+    if (this.stopping) {
+      // A drain never reopens listeners: the config stays as it is until the stop completes.
+      log('WARN', 'reload ignored: shutting down');
+      return;
+    }
     if (this.engine === null || !this.engineReady) {
       if (!this.reloadPending) log('INFO', 'SIGHUP before the engine is ready; reloading once it is');
       this.reloadPending = true;
