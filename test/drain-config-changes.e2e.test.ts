@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { startBackend, type Backend } from './helpers/backends';
+import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
 import { closedPort } from './helpers/raw';
@@ -47,31 +46,11 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 5_000): Pr
   assert.fail(`timed out waiting for ${what}`);
 }
 
-/** A backend whose /slow requests are answered only when the test calls release(). */
-async function heldBackend(): Promise<{ backend: Backend; arrived: Promise<void>; release(): void }> {
-  let held: ServerResponse | null = null;
-  let arrivedResolve: () => void = () => undefined;
-  const arrived = new Promise<void>((resolve) => (arrivedResolve = resolve));
-  const backend = await startBackend(1, (req, res) => {
-    if (req.url === '/slow') {
-      held = res;
-      arrivedResolve();
-      return;
-    }
-    res.end('fast');
-  });
-  const release = (): void => {
-    (held as ServerResponse | null)?.end('slow done');
-    held = null;
-  };
-  return { backend, arrived, release };
-}
-
 describe('config changes while draining', () => {
-  let held: Awaited<ReturnType<typeof heldBackend>>;
+  let held: HeldBackend;
   const gateways: Gateway[] = [];
   before(async () => {
-    held = await heldBackend();
+    held = await startHeldBackend();
   });
   after(async () => {
     held.release();
