@@ -77,7 +77,6 @@ function under(o: SourcedObject, baseDir: string | undefined): SourcedObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...o, value: withPathsUnder(v as Record<string, unknown>, baseDir) } : o;
 }
 
-/** A refusal about one object of a request, with its line so the client can name `file:line`. */
 /** Once the gateway drains, no change may reopen a listener or rewrite the data dir (nginx and Envoy do not reopen either). */
 export const SHUTTING_DOWN: ChangeOutcome = {
   ok: false,
@@ -87,6 +86,7 @@ export const SHUTTING_DOWN: ChangeOutcome = {
   errors: [],
 };
 
+/** A refusal about one object of a request, with its line so the client can name `file:line`. */
 /** A create of existing objects (409) or an update of missing ones (404): each one named at its line. */
 function conflictRefusal(objects: SourcedObject[], mode: BatchMode): ChangeOutcome {
   const create = mode === 'create';
