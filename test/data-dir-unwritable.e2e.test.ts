@@ -109,6 +109,7 @@ describe('a data dir that cannot be written', () => {
     );
     assert.ok(err !== null, 'the gateway must not start');
     assert.match(err.message, /engine could not start; not restarting code=78/);
+    assert.match(err.message, /^ngate exited \(78\) before ready/);
     assert.match(err.message, /ERROR cannot start: cannot read or create the sticky-session key \S+\/sticky-secret: ENOTDIR/);
   });
 

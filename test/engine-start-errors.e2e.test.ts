@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as net from 'node:net';
@@ -50,11 +50,11 @@ describe('engine start and port errors', () => {
     assert.equal(withToken.status, 200);
   });
 
-  it('a taken admin port: a clear message, exit 1, no native abort and no restart loop', async () => {
+  it('a taken admin port: a clear message, exit 78 (EX_CONFIG), no native abort and no restart loop', async () => {
     const holder = await holdPort();
     try {
       const r = await runCli(['start', '--config', writeTempConfig(config()), '--workers', '2', '--admin', `127.0.0.1:${holder.port}`, '--data-dir', mkdtempSync(path.join(tmpdir(), 'ngate-data-'))]);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 78, r.stderr);
       assert.match(r.stderr, new RegExp(`cannot start the admin API on 127\\.0\\.0\\.1:${holder.port}: .*EADDRINUSE`));
       assert.match(r.stderr, /engine could not start; not restarting/);
       assert.doesNotMatch(r.stderr, /Assertion failed|uv_loop_close|SIGABRT|restarting restart=/);
@@ -63,12 +63,46 @@ describe('engine start and port errors', () => {
     }
   });
 
-  it('a taken server port at start names the HTTPServer, its port field and file:line', async () => {
+  it('a config file with errors: exit 78 (EX_CONFIG), so systemd does not restart it in a loop', async () => {
+    const file = writeTempConfig(config().replace('port: 0', 'port: not-a-port'));
+    const r = await runCli(['start', '--config', file, '--admin', '127.0.0.1:0', '--data-dir', mkdtempSync(path.join(tmpdir(), 'ngate-data-'))]);
+    assert.equal(r.code, 78, r.stderr);
+    assert.match(r.stderr, /config refused: 1 error\(s\)/);
+    assert.match(r.stderr, /engine could not start; not restarting code=78/);
+  });
+
+  for (const [what, text] of [
+    ['0-byte', ''],
+    ['whitespace-only', ' \n\n\t\n'],
+  ] as const) {
+    it(`a ${what} running_objects.yaml is damage: start refuses it naming the file (exit 78), not an empty gateway`, async () => {
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'ngate-data-'));
+      const dataFile = path.join(dataDir, 'running_objects.yaml');
+      writeFileSync(dataFile, text);
+      // Through startGateway: a gateway that starts anyway (with no objects) resolves, is stopped and fails the test.
+      const started = await startGateway(config(), { dataDir }).then(
+        (gw) => {
+          gateways.push(gw);
+          return null;
+        },
+        (e: Error) => e.message,
+      );
+      assert.ok(started !== null, 'the gateway must not start');
+      assert.match(started, /^ngate exited \(78\) before ready/);
+      assert.ok(
+        started.includes(`${dataFile}: is empty: ngate always writes at least its header; the file is damaged — remove it to start from the --config files, or restore it`),
+        started,
+      );
+      assert.equal(readFileSync(dataFile, 'utf8'), text, 'the damaged file is left for the operator');
+    });
+  }
+
+  it('a taken server port at start names the HTTPServer, its port field and file:line; exit 78 (EX_CONFIG)', async () => {
     const holder = await holdPort();
     try {
       const file = writeTempConfig(config(holder.port));
       const r = await runCli(['start', '--config', file, '--admin', '127.0.0.1:0', '--data-dir', mkdtempSync(path.join(tmpdir(), 'ngate-data-'))]);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 78, r.stderr);
       const at = file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
       assert.match(r.stderr, new RegExp(`${at}:4: HTTPServer/errs port: port ${holder.port} on 127\\.0\\.0\\.1 is already in use`));
       assert.doesNotMatch(r.stderr, /Assertion failed|SIGABRT/);

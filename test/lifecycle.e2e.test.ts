@@ -40,7 +40,7 @@ describe('process lifecycle', () => {
     try {
       const port = first.ports.get('edge') as number;
       const second = await runCli(['start', '--config', writeTempConfig(config(backend, port)), '--admin', '127.0.0.1:0', '--data-dir', `${first.dataDir}-second`]);
-      assert.equal(second.code, 1);
+      assert.equal(second.code, 78, second.stderr);
       assert.match(second.stderr, new RegExp(`port ${port} on 0\\.0\\.0\\.0 is already in use`));
       // The first one still serves.
       assert.equal((await http(first.url('edge', '/x'))).body, 'ok /x');

@@ -180,6 +180,8 @@ async function main(): Promise<void> {
   process.on('message', (msg: ToEngine) => {
     if (msg.type === 'drain' && !draining) {
       draining = true;
+      // Before the workers hear of it: no change may reopen a listener or rewrite the data dir from here on.
+      service?.close();
       discovery.stop();
       log('INFO', 'draining', { timeoutMs: msg.timeoutMs });
       const drain: ToWorker = { type: 'drain', timeoutMs: msg.timeoutMs };

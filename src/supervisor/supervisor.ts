@@ -14,6 +14,8 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
 /** An engine that stayed up this long resets the backoff. */
 const STABLE_MS = 30_000;
+/** Exit status for an engine that failed other than by its config (crashed at start, or died during a drain). */
+const EXIT_CRASHED = 1;
 
 export interface SupervisorHooks {
   onReady?(listeners: ListenerInfo[]): void;
@@ -29,6 +31,8 @@ export class Supervisor {
   /** A SIGHUP came while no engine was ready: it reloads once one is. */
   private reloadPending = false;
   private engineReady = false;
+  /** The supervisor itself ends the engine on a stop (after its drain, at the drain deadline, or before it was ready). */
+  private endedByStop = false;
   restarts = 0;
 
   constructor(
@@ -62,6 +66,7 @@ export class Supervisor {
       }
     } else if (msg.type === 'drained') {
       log('INFO', 'drained; stopping engine', { pid: this.engine?.pid });
+      this.endedByStop = true;
       // Worker threads holding uWS handles cannot exit cleanly; the drain is complete, so end the process.
       this.engine?.kill('SIGKILL');
     }
@@ -71,12 +76,19 @@ export class Supervisor {
     if (this.engine !== child) return;
     this.engine = null;
     if (this.stopping) {
-      log('INFO', 'ngate stopped');
-      process.exit(0);
+      if (this.endedByStop) {
+        log('INFO', 'ngate stopped');
+        process.exit(0);
+      }
+      // It died before its drain completed: in-flight requests were cut, which systemd must record as a failure.
+      log('ERROR', 'engine died while draining; in-flight requests were cut', { code, signal });
+      process.exit(EXIT_CRASHED);
     }
     if (code === EXIT_CONFIG || !this.everReady) {
       log('ERROR', 'engine could not start; not restarting', { code, signal });
-      process.exit(1);
+      // A config the engine refused (a bad file, a taken port, an unusable data dir) keeps its EX_CONFIG status,
+      // so systemd's RestartPreventExitStatus=78 ends the restart loop there.
+      process.exit(code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_CRASHED);
     }
     if (Date.now() - this.startedAt > STABLE_MS) this.backoff = BACKOFF_MIN_MS;
     this.restarts++;
@@ -90,7 +102,11 @@ export class Supervisor {
 
   /** SIGHUP: the engine re-reads the config files and swaps them in (or logs why not). */
   reload(): void {
-    if (this.stopping) return;
+    if (this.stopping) {
+      // A drain never reopens listeners: the config stays as it is until the stop completes.
+      log('WARN', 'reload ignored: shutting down');
+      return;
+    }
     if (this.engine === null || !this.engineReady) {
       if (!this.reloadPending) log('INFO', 'SIGHUP before the engine is ready; reloading once it is');
       this.reloadPending = true;
@@ -123,6 +139,7 @@ export class Supervisor {
     if (!this.engineReady) {
       // It listens for no drain yet and has served nothing: end it now rather than after the drain timeout.
       log('INFO', 'stopping before the engine is ready', { pid: engine.pid });
+      this.endedByStop = true;
       engine.kill('SIGKILL');
       return;
     }
@@ -130,6 +147,9 @@ export class Supervisor {
     const msg: ToEngine = { type: 'drain', timeoutMs: this.options.drainTimeoutMs };
     engine.send(msg);
     // Whatever happens inside the engine, we end within the drain timeout plus a margin.
-    setTimeout(() => engine.kill('SIGKILL'), this.options.drainTimeoutMs + 2_000).unref();
+    setTimeout(() => {
+      this.endedByStop = true;
+      engine.kill('SIGKILL');
+    }, this.options.drainTimeoutMs + 2_000).unref();
   }
 }

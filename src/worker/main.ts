@@ -53,6 +53,11 @@ function listenerKey(s: { name: string; address: string; port: number; engine?: 
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
+  // A draining worker closed its listeners for good: a generation that would bind them again is refused.
+  if (holder.draining) {
+    send({ type: 'refused', worker: workerIndex, gen, error: 'ngate is shutting down: no config changes' });
+    return;
+  }
   let runtime: Runtime | null = null;
   try {
     // Stateful filters (rate-limit buckets) carry over from the running generation.
@@ -95,6 +100,12 @@ async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {
 
 function commit(gen: number): void {
   if (prepared === null || prepared.gen !== gen) return;
+  if (holder.draining) {
+    // Prepared before the drain began: its new listeners were closed by drain(); nothing of it is published.
+    abort(gen);
+    send({ type: 'refused', worker: workerIndex, gen, error: 'ngate is shutting down: no config changes' });
+    return;
+  }
   const old = holder.current;
   holder.current = prepared.runtime;
   for (const update of prepared.updates) update();

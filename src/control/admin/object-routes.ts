@@ -21,6 +21,7 @@ export interface ObjectRoutesDeps {
 export function outcomeReply(outcome: ChangeOutcome, okStatus: number, what: Record<string, unknown>): AdminReply {
   if (outcome.ok) return json(okStatus, { ...what, generation: outcome.generation });
   return json(outcome.status, {
+    ...(outcome.code === undefined ? {} : { code: outcome.code }),
     error: outcome.error,
     errors: outcome.errors.map((e) => ({ ...e, text: formatConfigError(e) })),
   });
@@ -53,6 +54,7 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
   const { store, service } = deps;
 
   admin.route('POST', '/apis/v2/objects', async (req) => {
+    if (service.refusal !== null) return outcomeReply(logged('create', service.refusal), 201, {});
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged('create', base.refusal), 201, {});
     const parsed = service.parseOne(req.body);
@@ -63,6 +65,7 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
   // Every object of a multi-document body as one change (one generation); ?mode=create|update|apply.
   admin.route('POST', '/apis/v2/objects/batch', async (req) => {
     const mode = req.query.get('mode') ?? 'apply';
+    if (service.refusal !== null) return outcomeReply(logged(mode, service.refusal), 200, {});
     if (!(BATCH_MODES as readonly string[]).includes(mode)) return json(400, { error: `mode must be one of ${BATCH_MODES.join(', ')}, not ${JSON.stringify(mode)}`, errors: [] });
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged(mode, base.refusal), 200, {});
@@ -73,6 +76,7 @@ export function registerObjectRoutes(admin: AdminServer, deps: ObjectRoutesDeps)
   });
 
   admin.route('PUT', '/apis/v2/objects/:name', async (req) => {
+    if (service.refusal !== null) return outcomeReply(logged('update', service.refusal), 200, {});
     const base = baseDirOf(req);
     if ('refusal' in base) return outcomeReply(logged('update', base.refusal), 200, {});
     const parsed = service.parseOne(req.body);

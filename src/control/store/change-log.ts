@@ -17,7 +17,8 @@ export function logChange(what: string, outcome: ChangeOutcome, fields: Record<s
     log('INFO', `${what} applied`, { generation: outcome.generation, objects: outcome.objects.join(','), ...fields });
     return;
   }
-  const level = refusalLevel ?? (outcome.status >= 500 ? 'ERROR' : 'WARN');
+  // A change refused because the gateway drains is expected, not a failure of the gateway.
+  const level = outcome.code === 'NGATE_ERR_SHUTTING_DOWN' ? 'WARN' : (refusalLevel ?? (outcome.status >= 500 ? 'ERROR' : 'WARN'));
   for (const e of outcome.errors) log(level, formatConfigError(e));
   log(level, `${what} refused; the running config stays`, { status: outcome.status, error: outcome.error, ...fields });
 }

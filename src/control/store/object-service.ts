@@ -11,6 +11,7 @@ import { withPathsUnder } from '../../config/absolute-paths';
 import { parseConfigText, type SourcedObject } from '../../config/load';
 import { KIND_ALIASES, validateObjects, type ConfigError } from '../../config/validate';
 import type { ListenerInfo } from '../../shared/messages';
+import { ERROR_STATUS, type ErrorCode } from '../../shared/errors';
 import type { SwapResult } from '../broadcast';
 import type { SlotAllocator } from '../slot-allocator';
 import type { Discovery } from '../discovery/dns-discovery';
@@ -20,7 +21,7 @@ import { resolvePorts } from './resolve-ports';
 
 export type ChangeOutcome =
   | { readonly ok: true; readonly generation: number; readonly listeners: ListenerInfo[]; /** `Kind/name` of each object the change is about. */ readonly objects: string[] }
-  | { readonly ok: false; readonly status: number; readonly error: string; readonly errors: ConfigError[] };
+  | { readonly ok: false; readonly status: number; readonly error: string; readonly errors: ConfigError[]; /** A stable NGATE_ERR_* code when the refusal has one. */ readonly code?: ErrorCode };
 
 export interface SwapTarget {
   swap(compiled: CompiledConfig): Promise<SwapResult>;
@@ -76,6 +77,15 @@ function under(o: SourcedObject, baseDir: string | undefined): SourcedObject {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? { ...o, value: withPathsUnder(v as Record<string, unknown>, baseDir) } : o;
 }
 
+/** Once the gateway drains, no change may reopen a listener or rewrite the data dir (nginx and Envoy do not reopen either). */
+export const SHUTTING_DOWN: ChangeOutcome = {
+  ok: false,
+  status: ERROR_STATUS.NGATE_ERR_SHUTTING_DOWN,
+  code: 'NGATE_ERR_SHUTTING_DOWN',
+  error: 'ngate is shutting down: no config changes',
+  errors: [],
+};
+
 /** A refusal about one object of a request, with its line so the client can name `file:line`. */
 /** A create of existing objects (409) or an update of missing ones (404): each one named at its line. */
 function conflictRefusal(objects: SourcedObject[], mode: BatchMode): ChangeOutcome {
@@ -100,6 +110,8 @@ export interface BatchItem {
 
 export class ObjectService {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set by close() when the gateway starts draining: every later change is refused. */
+  private closed = false;
   /** The committed config with concrete ports. */
   private current: CompiledConfig = { generation: 0, servers: [], pipelines: [] };
   listeners: ListenerInfo[] = [];
@@ -117,6 +129,16 @@ export class ObjectService {
     /** Asked about a config with slots before anything changes: a reason refuses it (500), null lets it through. */
     private readonly admit: (assigned: CompiledConfig) => string | null = () => null,
   ) {}
+
+  /** The gateway drains: changes queued or asked for from now on are refused with SHUTTING_DOWN. */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** SHUTTING_DOWN once close() was called, else null (asked before parsing a request, so a drain answers 503 first). */
+  get refusal(): ChangeOutcome | null {
+    return this.closed ? SHUTTING_DOWN : null;
+  }
 
   get servers(): readonly CompiledServer[] {
     return this.current.servers;
@@ -272,7 +294,9 @@ export class ObjectService {
   }
 
   private serial(fn: () => Promise<ChangeOutcome>): Promise<ChangeOutcome> {
-    const next = this.queue.then(fn, fn);
+    // Checked when the change's turn comes: one queued behind a running change may find the gateway draining by then.
+    const run = (): Promise<ChangeOutcome> => (this.closed ? Promise.resolve(SHUTTING_DOWN) : fn());
+    const next = this.queue.then(run, run);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -290,6 +314,8 @@ export class ObjectService {
     if (!ports.ok) return refuse(409, `refused: ${ports.errors.length} error(s)`, ports.errors);
     const compiled = ports.config;
     const expanded = this.discovery === null ? compiled : await this.discovery.expand(compiled);
+    // The drain may have begun while ports were probed or names resolved.
+    if (this.closed) return SHUTTING_DOWN;
     const restoreSlots = this.slots.snapshot();
     let assigned: CompiledConfig;
     try {

@@ -4,7 +4,7 @@
  * directory wins once it holds running_objects.yaml; until then the --config
  * files seed the set (as Easegress does with its running_objects.yaml).
  */
-import { accessSync, constants, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { removeQuietly, syncDir, writeAside } from '../../shared/durable-file';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
@@ -55,6 +55,15 @@ export function pairWithRaw(specs: ObjectSpec[], sources: SourcedObject[]): Stor
   });
 }
 
+/** True for a 0-byte or whitespace-only file; false when it cannot be read (readSources reports that). */
+function isBlank(file: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').trim() === '';
+  } catch {
+    return false;
+  }
+}
+
 export class ObjectStore {
   private objects: StoredObject[] = [];
 
@@ -66,7 +75,13 @@ export class ObjectStore {
 
   /** The data dir file when it exists, else the config files. */
   initialSources(configFiles: string[]): SourceLoad {
-    return readSources(existsSync(this.file) ? [this.file] : configFiles);
+    if (!existsSync(this.file)) return readSources(configFiles);
+    // prepareSave always writes the header: an empty file was truncated (a full disk, a crash of another writer), not emptied by ngate.
+    if (isBlank(this.file)) {
+      const message = 'is empty: ngate always writes at least its header; the file is damaged — remove it to start from the --config files, or restore it';
+      return { sources: [], errors: [{ file: this.file, line: undefined, object: '', path: '', message }], from: this.file };
+    }
+    return readSources([this.file]);
   }
 
   /**

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startGateway, type Gateway } from './helpers/gateway';
+import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
+import { http } from './helpers/http';
+
+function config(url: string): string {
+  return `kind: HTTPServer
+name: edge
+port: 0
+rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
+---
+kind: Pipeline
+name: p
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
+`;
+}
+
+describe('an engine that dies during a drain', () => {
+  let held: HeldBackend;
+  const gateways: Gateway[] = [];
+  before(async () => {
+    held = await startHeldBackend();
+  });
+  after(async () => {
+    held.release();
+    for (const gw of gateways) if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
+    await held.backend.close();
+  });
+
+  it('is reported as a failure (ERROR with its signal, non-zero exit), not as a clean stop', { timeout: 30_000 }, async () => {
+    const gw = await startGateway(config(held.backend.url), { args: ['--drain-timeout', '20s'] });
+    gateways.push(gw);
+    const enginePid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
+    assert.ok(enginePid > 0 && enginePid !== gw.child.pid, gw.logs());
+    const inFlight = http(gw.url('edge', '/slow'), { fresh: true }).then(
+      (r) => r.status,
+      () => 'cut',
+    );
+    await held.arrived;
+    const exited = new Promise<number | null>((resolve) => gw.child.once('exit', (code) => resolve(code)));
+    const from = gw.logs().length;
+    gw.child.kill('SIGTERM');
+    await gw.waitForLog(/INFO draining/, from);
+    process.kill(enginePid, 'SIGKILL');
+    const code = await exited;
+    assert.equal(code, 1, gw.logs());
+    assert.match(gw.logs().slice(from), /ERROR engine died while draining; in-flight requests were cut code=null signal=SIGKILL/);
+    assert.doesNotMatch(gw.logs().slice(from), /INFO ngate stopped/);
+    assert.equal(await inFlight, 'cut');
+  });
+});
