@@ -104,6 +104,9 @@ describe('process lifecycle', () => {
         pid = Number([...logs.matchAll(/ngate ready pid=(\d+)/g)].at(-1)?.[1]);
       }
       console.log(`# crash to service restored (ms): ${gaps.join(', ')}`);
+      // A restarted engine counts on from the last generation: the number never goes back.
+      const generations = [...gw.logs().matchAll(/ngate ready pid=\d+ generation=(\d+)/g)].map((m) => Number(m[1]));
+      assert.deepEqual(generations, [1, 2, 3, 4]);
       // Each death is reported with its count and a doubling delay before the next start.
       const delays = [...gw.logs().matchAll(/engine died; restarting .*restart=(\d+) inMs=(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
       assert.deepEqual(delays, [

@@ -130,9 +130,12 @@ async function main(): Promise<void> {
     fatal(`cannot start workers: ${err.message}`, 70),
   );
   broadcaster = new Broadcaster(workers, options.swapTimeoutMs);
+  // A restarted engine counts on from its predecessor's last generation.
+  broadcaster.committedGeneration = options.generationBase ?? 0;
   // After every committed swap: name the stats slots and (re)start active and passive health.
   const committed = (config: CompiledConfig): void => {
     current = config;
+    report({ type: 'generation', generation: config.generation });
     const catalog = catalogOf(config);
     stats.setCatalog(catalog);
     slowStart.apply(catalog);

@@ -13,6 +13,11 @@ export interface EngineOptions {
   readonly adminToken: string | null;
   /** DNS servers (`address[:port]`) for `discovery: dns` pools; empty: the system's resolv.conf servers. */
   readonly dnsServers: string[];
+  /**
+   * The last generation an earlier engine of this supervisor committed (0: none): a restarted
+   * engine counts on from it, so the generation only goes up while ngate runs.
+   */
+  readonly generationBase?: number;
 }
 
 /** Exit code for a config the engine refuses: the supervisor must not restart on it (sysexits EX_CONFIG). */

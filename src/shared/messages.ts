@@ -48,6 +48,8 @@ export type FromWorker =
 export type FromEngine =
   | { type: 'ready'; generation: number; workers: number; listeners: ListenerInfo[]; admin: string }
   | { type: 'drained' }
+  /** A change was committed (the supervisor hands the number to a restarted engine). */
+  | { type: 'generation'; generation: number }
   | { type: 'failed'; error: string };
 
 export type ToEngine = { type: 'drain'; timeoutMs: number } | { type: 'reload' } | { type: 'reopenLogs' };

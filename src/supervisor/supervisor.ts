@@ -25,6 +25,8 @@ export class Supervisor {
   private engine: ChildProcess | null = null;
   private stopping = false;
   private everReady = false;
+  /** The last generation an engine committed: a restarted engine counts on from it. */
+  private generation = 0;
   private backoff = BACKOFF_MIN_MS;
   private startedAt = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -46,7 +48,8 @@ export class Supervisor {
     const entry = path.join(__dirname, '..', 'engine', 'main.js');
     this.startedAt = Date.now();
     // Options travel in the environment, not argv: the admin token must not show in `ps` (any user can read a cmdline).
-    const env = { ...process.env, [ENGINE_OPTIONS_ENV]: JSON.stringify(this.options) };
+    const options: EngineOptions = { ...this.options, generationBase: this.generation };
+    const env = { ...process.env, [ENGINE_OPTIONS_ENV]: JSON.stringify(options) };
     const child = fork(entry, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.engine = child;
     child.on('message', (msg: FromEngine) => this.onEngineMessage(msg));
@@ -54,7 +57,8 @@ export class Supervisor {
   }
 
   private onEngineMessage(msg: FromEngine): void {
-    if (msg.type === 'ready') {
+    if (msg.type === 'generation') this.generation = Math.max(this.generation, msg.generation);
+    else if (msg.type === 'ready') {
       this.everReady = true;
       const listeners = msg.listeners.map((l) => `${l.name}@${l.address}:${l.port}`).join(',');
       log('INFO', 'ngate ready', { pid: this.engine?.pid, generation: msg.generation, workers: msg.workers, admin: msg.admin, listeners });
