@@ -53,7 +53,11 @@ export class Pipeline {
     while (i !== END_STEP && i < steps.length && !ctx.aborted) {
       const step = steps[i] as Step;
       const result = step.filter.handle(ctx);
-      if (typeof result !== 'string') return result.then((r) => this.continueAfter(i, r, ctx));
+      if (typeof result !== 'string') {
+        // The last step without jumps ends the flow whatever it returns: its own promise will do (no closure, no extra promise).
+        if (i === steps.length - 1 && step.jumpIf.size === 0) return result as Promise<unknown> as Promise<void>;
+        return result.then((r) => this.continueAfter(i, r, ctx));
+      }
       i = this.next(step, i, result);
     }
   }
