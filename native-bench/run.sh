@@ -53,10 +53,9 @@ ensure_tools() {
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${pkgs[@]}"
     fi
   fi
-  if [[ ! -f "$ROOT/dist/src/cli/main.js" ]]; then
-    log "building ngate"
-    (cd "$ROOT" && npm run --silent build)
-  fi
+  # Always: a build older than the working tree would be measured in its place.
+  log "building ngate"
+  (cd "$ROOT" && npm run --silent build)
 }
 
 # --- process bookkeeping: everything we start is stopped by its PID --------
@@ -339,7 +338,7 @@ EOF
   [[ "$MODE" == workers2 || "$MODE" == all ]] && run_mode workers2
 
   if [[ -z "$OUT" ]]; then
-    if [[ $SMOKE -eq 1 ]]; then OUT="$WORK/smoke.md"; else OUT="$ROOT/native-bench/results/$(date -u +%Y-%m-%d).md"; fi
+    if [[ $SMOKE -eq 1 ]]; then OUT="$WORK/smoke.md"; else OUT="$ROOT/native-bench/results/$(date -u +%Y-%m-%d-%H%M).md"; fi
   fi
   mkdir -p "$(dirname "$OUT")"
   node "$ROOT/native-bench/report.js" "$WORK/results.tsv" \
