@@ -44,12 +44,14 @@ function send(msg: FromWorker): void {
 
 /**
  * A listener is kept across generations while this stays the same: a changed engine is a new listener
- * (node listeners cannot rebind a port still open: that swap is refused). New TLS material is a new
- * uWS listener; a node listener takes it in place (prepareUpdate), so only https on/off counts there.
+ * (node listeners cannot rebind a port still open: that swap is refused). New TLS material or a new
+ * `pipelining` is a new uWS listener; a node listener takes certificates, timeouts and maxConnections
+ * in place (prepareUpdate) and ignores pipelining, so only https on/off counts there.
  */
 function listenerKey(s: { name: string; address: string; port: number; engine?: string; pipelining?: string; tls?: { id: string } | null }): string {
-  const tls = s.engine === 'node' ? (s.tls === null || s.tls === undefined ? '' : 'tls') : (s.tls?.id ?? '');
-  return `${s.name}|${s.address}|${s.port}|${s.engine ?? 'uws'}|${s.pipelining ?? 'close'}|${tls}`;
+  const base = `${s.name}|${s.address}|${s.port}`;
+  if (s.engine === 'node') return `${base}|node|${s.tls === null || s.tls === undefined ? '' : 'tls'}`;
+  return `${base}|uws|${s.pipelining ?? 'close'}|${s.tls?.id ?? ''}`;
 }
 
 async function prepare(gen: number, compiled: CompiledConfig): Promise<void> {

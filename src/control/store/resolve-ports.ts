@@ -4,7 +4,8 @@
  * given), any other port is probed like at start (uWS binds with SO_REUSEPORT
  * and would otherwise share a port silently). A port that cannot be had is a
  * validation error of its HTTPServer, at the `port` field's line, and so
- * is an engine change on a running server's own port.
+ * is an engine change on a running server's own port (and, on engine: node,
+ * https on/off or a protocols or header-limit change).
  */
 import type { CompiledConfig, CompiledServer } from '../../config/compiled';
 import type { ConfigError } from '../../config/validate';
@@ -39,9 +40,19 @@ function reasonOf(err: unknown, s: CompiledServer, running: readonly CompiledSer
  */
 function sharedPortChange(before: CompiledServer, next: CompiledServer): string | null {
   if (before.engine !== next.engine) return `the engine cannot change (${before.engine} to ${next.engine})`;
-  if (next.engine === 'node' && (before.tls === null) !== (next.tls === null)) return `https cannot be turned ${next.tls === null ? 'off' : 'on'} on engine: node`;
+  if (next.engine !== 'node') return null;
+  if ((before.tls === null) !== (next.tls === null)) return `https cannot be turned ${next.tls === null ? 'off' : 'on'} on engine: node`;
+  // node fixes these when it creates a server (which servers exist, parser and HTTP/2 session limits);
+  // timeouts, keepAlive, maxConnections and certificates change in the running one.
+  const fixed: string[] = [];
+  // A TLS port offers h2 and http/1.1 by ALPN whatever protocols says.
+  if (next.tls === null && [...before.protocols].sort().join() !== [...next.protocols].sort().join()) fixed.push('protocols');
+  if (before.maxHeaderBytes !== next.maxHeaderBytes) fixed.push('maxHeaderBytes');
+  if (before.maxHeaderCount !== next.maxHeaderCount) fixed.push('maxHeaderCount');
+  if (fixed.length > 0) return `${fixed.join(', ')} cannot change on engine: node (fixed when its server is created)`;
   return null;
 }
+
 
 export async function resolvePorts(next: CompiledConfig, running: readonly CompiledServer[], site: PortSite): Promise<PortsOutcome> {
   const servers: CompiledServer[] = [];

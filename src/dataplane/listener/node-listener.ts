@@ -9,7 +9,7 @@ import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import type { Listener } from './listener';
 import { NodeExchange, poisoned } from './node-exchange';
-import { createNodeServers, type NodeServers } from './node-servers';
+import { createNodeServers, updateNodeServers, type NodeServers } from './node-servers';
 import { NodeTls } from './node-tls';
 import { RequestCore } from './request-core';
 import { statusLine } from './status-line';
@@ -97,7 +97,8 @@ export class NodeListener implements Listener {
    * A new generation of this HTTPServer: new TLS material is built now
    * (throws, refusing the swap, when OpenSSL rejects it) and takes effect
    * for new connections at commit, without rebinding the port, as does a
-   * new maxConnections (connections already open over it stay).
+   * new maxConnections (connections already open over it stay) and new
+   * keep-alive, header and request timeouts (updateNodeServers).
    */
   prepareUpdate(spec: CompiledServer): (() => void) | null {
     const server = this.servers.secure;
@@ -106,6 +107,7 @@ export class NodeListener implements Listener {
     const max = spec.maxConnections;
     return () => {
       listening.maxConnections = max;
+      updateNodeServers(this.servers, spec);
       tls?.();
     };
   }

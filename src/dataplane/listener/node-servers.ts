@@ -16,6 +16,10 @@ export interface NodeServers {
   readonly secure: http2.Http2SecureServer | null;
   /** Open HTTP/2 sessions, sent GOAWAY on close. */
   readonly sessions: Set<http2.ServerHttp2Session>;
+  /** The cleartext HTTP/2 (h2c) server, null when the port does not speak h2c. */
+  readonly h2c: http2.Http2Server | null;
+  /** How long a cleartext connection may stay silent before its first byte (the protocol sniffer's wait). */
+  firstByteTimeout: number;
 }
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -62,6 +66,28 @@ function trackSessions(server: http2.Http2Server | http2.Http2SecureServer, sess
 }
 
 /**
+ * Applies a new generation's keepAlive, keepAliveTimeout, headersTimeout and
+ * requestTimeout to running servers: node reads them from the server for
+ * each new connection, request or timeout check, so connections already
+ * open take them too. The interval of the header/request timeout checks
+ * stays the one chosen at listen (at most 1 s). What node fixes when a
+ * server is created (protocols, header limits) is not changed here: such
+ * a change on a running port is refused at validation.
+ */
+export function updateNodeServers(servers: NodeServers, spec: CompiledServer): void {
+  const h1 = servers.http1 ?? servers.secure;
+  if (h1 !== null) {
+    const s = h1 as http.Server;
+    s.keepAliveTimeout = spec.keepAlive ? spec.keepAliveTimeout : 1;
+    s.headersTimeout = spec.headersTimeout;
+    s.requestTimeout = spec.requestTimeout;
+  }
+  servers.secure?.setTimeout(spec.keepAliveTimeout);
+  servers.h2c?.setTimeout(spec.keepAliveTimeout);
+  servers.firstByteTimeout = spec.headersTimeout;
+}
+
+/**
  * Creates the node:http / node:http2 servers for one HTTPServer.
  * - `secure` given: one TLS server negotiating `h2` and `http/1.1` by ALPN
  *   (node:http2 with allowHTTP1), so TLS plugs in by passing certificates.
@@ -78,7 +104,7 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     // HTTP/1.1 requests over TLS go through node:http's parser, which reports its errors here.
     server.on('clientError', onClientError);
     trackSessions(server, sessions, spec);
-    return { listening: server, http1: null, secure: server, sessions };
+    return { listening: server, http1: null, secure: server, sessions, h2c: null, firstByteTimeout: spec.headersTimeout };
   }
   const wantsH1 = spec.protocols.includes('http1');
   const wantsH2c = spec.protocols.includes('h2c');
@@ -93,11 +119,11 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     // Without a 'connect' listener node answers an h2 CONNECT with its own bare 405: the core answers it instead.
     h2.on('connect', handler);
   }
-  if (h1 !== null && h2 === null) return { listening: h1, http1: h1, secure: null, sessions };
-  if (h2 !== null && h1 === null) return { listening: h2, http1: null, secure: null, sessions };
+  if (h1 !== null && h2 === null) return { listening: h1, http1: h1, secure: null, sessions, h2c: null, firstByteTimeout: spec.headersTimeout };
+  if (h2 !== null && h1 === null) return { listening: h2, http1: null, secure: null, sessions, h2c: h2, firstByteTimeout: spec.headersTimeout };
   const sniffer = net.createServer({ noDelay: true }, (socket) => {
     // A connection that never sends a byte is cut like slow headers.
-    socket.setTimeout(spec.headersTimeout, () => socket.destroy());
+    socket.setTimeout(servers.firstByteTimeout, () => socket.destroy());
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       socket.setTimeout(0);
@@ -117,5 +143,7 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
   // listens, so start them when it does (and stop them on close).
   sniffer.once('listening', () => (h1 as http.Server).emit('listening'));
   sniffer.once('close', () => (h1 as http.Server).close(() => undefined));
-  return { listening: sniffer, http1: h1, secure: null, sessions };
+  // Read by the sniffer at each connection, so updateNodeServers reaches it.
+  const servers: NodeServers = { listening: sniffer, http1: h1, secure: null, sessions, h2c: h2, firstByteTimeout: spec.headersTimeout };
+  return servers;
 }
