@@ -346,6 +346,8 @@ export class ObjectService {
       save?.discard();
       undoBeforeSwap();
       restoreSlots();
+      // A drain that began during the swap makes the workers refuse it: that is the drain's answer, not a conflict.
+      if (this.closed) return SHUTTING_DOWN;
       const timeout = (result.error ?? '').includes('did not answer');
       return refuse(timeout ? 500 : 409, result.error ?? 'the workers refused the change');
     }
