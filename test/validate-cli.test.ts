@@ -119,4 +119,25 @@ filters:
     assert.equal(numeric.code, 1);
     assert.match(numeric.stderr, /HTTPServer\/s rules\[0\]\.paths\[1\]\.name: expected a route name/);
   });
+  it('accepts a route whose backend names no pipeline, with a warning naming it at its line', async () => {
+    const file = writeTempConfig(`kind: HTTPServer
+name: s
+port: 0
+rules:
+  - paths:
+      - pathPrefix: /a
+        backend: p
+      - pathPrefix: /b
+        backend: later
+---
+kind: Pipeline
+name: p
+filters: [{name: m, kind: Mock, rules: [{code: 200}]}]
+`);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ok: 2 object/);
+    const warnings = r.stderr.trim().split('\n');
+    assert.deepEqual(warnings, [`warning: ${file}:9: HTTPServer/s rules[0].paths[1].backend: no Pipeline named "later": this route answers 503 NGATE_ERR_PIPELINE_MISSING until one is created`]);
+  });
 });

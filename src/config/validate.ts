@@ -258,6 +258,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
   const errors: ConfigError[] = [];
   const warnings: ConfigError[] = [];
   const seen = new Map<string, string>();
+  const servers: [ServerObjectSpec, SourcedObject][] = [];
   sources.forEach((source, index) => {
     const raw = source.value;
     const label0 = source.label ?? `object #${index + 1}`;
@@ -281,6 +282,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
         else {
           seen.set(spec.name, label);
           objects.push(spec);
+          if (spec.kind === 'HTTPServer') servers.push([spec, source]);
         }
       }
     }
@@ -288,7 +290,32 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
     warnings.push(...c.warnings);
   });
   checkPorts(objects, sources, errors);
+  checkBackends(servers, sources, warnings);
   return { objects, errors, warnings };
+}
+
+/**
+ * A route whose backend names no Pipeline is valid (the pipeline may be
+ * created later through the object API) but answers 503 until then: warned
+ * about at its line. Pipelines with errors of their own count as named.
+ */
+function checkBackends(servers: [ServerObjectSpec, SourcedObject][], sources: SourcedObject[], warnings: ConfigError[]): void {
+  const pipelines = new Set<unknown>();
+  for (const s of sources) {
+    const v = s.value as { kind?: unknown; name?: unknown } | null;
+    if (isMap(v) && typeof v.kind === 'string' && KIND_ALIASES[v.kind] === 'Pipeline') pipelines.add(v.name);
+  }
+  for (const [server, source] of servers) {
+    const c = new Collector(source, `HTTPServer/${server.name}`);
+    server.rules.forEach((rule, r) => {
+      rule.paths.forEach((p, i) => {
+        if (p.backend !== undefined && !pipelines.has(p.backend)) {
+          c.add(['rules', r, 'paths', i, 'backend'], `no Pipeline named "${p.backend}": this route answers 503 NGATE_ERR_PIPELINE_MISSING until one is created`, c.warnings);
+        }
+      });
+    });
+    warnings.push(...c.warnings);
+  }
 }
 
 function checkPorts(objects: ObjectSpec[], sources: SourcedObject[], errors: ConfigError[]): void {
