@@ -176,6 +176,9 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
    * callback uWS holds the written bytes in its cork buffer, which a close
    * there drops. The open response meanwhile keeps uWS from dispatching
    * anything behind this request (it closes the connection instead).
+   * Known limit: bytes of an EARLIER response still in uWS's own buffer (a
+   * client that stopped reading) are dropped by `close()`; this build reports
+   * no buffered amount for an HTTP response to wait on.
    */
   private writeBodylessClose(status: number): void {
     const { ctx, res } = this;
