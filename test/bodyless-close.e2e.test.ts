@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
+import { issue, makeCa } from './helpers/certs';
 import { startGateway, type Gateway } from './helpers/gateway';
 
 /**
@@ -31,7 +33,12 @@ class Conn {
     socket.on('error', () => undefined);
   }
 
-  static async open(port: number): Promise<Conn> {
+  static async open(port: number, secure = false): Promise<Conn> {
+    if (secure) {
+      const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+      await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+      return new Conn(socket);
+    }
     const socket = net.connect(port, '127.0.0.1');
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     return new Conn(socket);
@@ -177,3 +184,57 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
     });
   });
 }
+
+describe('a bodyless answer that ends its connection closes it at once over TLS (engine: uws)', { timeout: 30_000 }, () => {
+  let backend: Backend;
+  let gw: Gateway;
+  let port: number;
+  const conns: Conn[] = [];
+  before(async () => {
+    const leaf = issue(makeCa(), 'edge', { ips: ['127.0.0.1'] });
+    backend = await startBackend(1);
+    gw = await startGateway(`
+kind: HTTPServer
+name: edge
+port: 0
+engine: uws
+https: true
+certs: { edge: ${JSON.stringify(leaf.cert)} }
+keys: { edge: ${JSON.stringify(leaf.key)} }
+rules: [{ paths: [{ pathPrefix: /p/, backend: proxied }, { pathPrefix: /m/, backend: mocked }] }]
+---
+kind: Pipeline
+name: proxied
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
+---
+kind: Pipeline
+name: mocked
+filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
+`);
+    port = gw.ports.get('edge') as number;
+  });
+  after(async () => {
+    for (const c of conns) c.destroy();
+    assert.equal(await gw.stop(), 0);
+    await backend.close();
+  });
+
+  it('a 204 Mock to a client that listed close, and a refused HEAD: the head arrives whole, then the close', async () => {
+    const seen = backend.seen.length;
+    for (const [request, status] of [
+      [`GET /m/a HTTP/1.1\r\nHost: gw\r\n${CLOSE_LISTED}\r\n`, 204],
+      ['HEAD /p/refused HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', 400],
+    ] as const) {
+      const c = await Conn.open(port, true);
+      conns.push(c);
+      c.write(request);
+      const head = await c.head();
+      assert.match(head ?? 'no answer', new RegExp(`^HTTP/1\\.1 ${status} `));
+      assert.equal(connectionFields(head ?? ''), 1, head ?? '');
+      if (!c.closed) c.write(SMUGGLED);
+      assert.equal(await c.closes(), true);
+      assert.equal(c.text, head);
+    }
+    assert.equal(backend.seen.length, seen);
+  });
+});
