@@ -97,8 +97,9 @@ for (const engine of ['uws', 'node'] as const) {
     };
     before(async () => {
       backend = await startBackend(1, (req, res) => {
-        res.setHeader('content-length', '1234');
-        res.end(req.method === 'HEAD' ? undefined : 'x'.repeat(1234));
+        const length = req.url === '/p/empty' ? 0 : 1234;
+        res.setHeader('content-length', String(length));
+        res.end(req.method === 'HEAD' ? undefined : 'x'.repeat(length));
       });
       gw = await startGateway(`
 kind: HTTPServer
@@ -144,17 +145,22 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
       });
     }
 
-    it('a 204 Mock to a client that listed close: no Content-Length, one Connection: close, closed at once', async () => {
-      const c = await open();
-      c.write(`GET /m/a HTTP/1.1\r\nHost: gw\r\n${CLOSE_LISTED}\r\n`);
-      const head = await c.head();
-      assert.match(head ?? 'no answer', /^HTTP\/1\.1 204 /);
-      assert.doesNotMatch(head ?? '', /\r\ncontent-length:/i);
-      assert.match(head ?? '', /\r\ndate: /i);
-      assert.equal(connectionFields(head ?? ''), 1, head ?? '');
-      assert.equal(await c.closes(), true);
-      assert.equal(c.text, head);
-    });
+    for (const [what, field] of [
+      ['listed close', CLOSE_LISTED],
+      ['sent Connection: close', 'Connection: close\r\n'],
+    ] as const) {
+      it(`a 204 Mock to a client that ${what}: no Content-Length, one Connection: close, closed at once`, async () => {
+        const c = await open();
+        c.write(`GET /m/a HTTP/1.1\r\nHost: gw\r\n${field}\r\n`);
+        const head = await c.head();
+        assert.match(head ?? 'no answer', /^HTTP\/1\.1 204 /);
+        assert.doesNotMatch(head ?? '', /\r\ncontent-length:/i);
+        assert.match(head ?? '', /\r\ndate: /i);
+        assert.equal(connectionFields(head ?? ''), 1, head ?? '');
+        assert.equal(await c.closes(), true);
+        assert.equal(c.text, head);
+      });
+    }
 
     // The node engine answers at once and reads the body behind the answer: no wait to give up on.
     it('a 204 Mock that gave up waiting for the request body (linger timeout): closed at once, no Content-Length', { skip: engine === 'node' }, async () => {
@@ -181,6 +187,18 @@ filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
       assert.equal(await c.closes(), true);
       assert.equal(c.text, head);
       assert.deepEqual(backend.seen.slice(seen).map((r) => r.url), ['/p/h']);
+    });
+
+    it('a proxied HEAD of an empty resource with close: Content-Length: 0 once, one Connection: close, closed at once', async () => {
+      const c = await open();
+      c.write(`HEAD /p/empty HTTP/1.1\r\nHost: gw\r\n${CLOSE_LISTED}\r\n`);
+      const head = await c.head();
+      assert.match(head ?? 'no answer', /^HTTP\/1\.1 200 /);
+      assert.match(head ?? '', /\r\ncontent-length: 0\r\n/i);
+      assert.equal(head?.match(/\r\ncontent-length:/gi)?.length, 1);
+      assert.equal(connectionFields(head ?? ''), 1, head ?? '');
+      assert.equal(await c.closes(), true);
+      assert.equal(c.text, head);
     });
   });
 }
