@@ -41,10 +41,16 @@ function headerValue(value: string): string | Buffer {
   return value;
 }
 
+const CLOSE_NONE = 0;
+const CLOSE_SCHEDULED = 1;
+const CLOSE_DONE = 2;
+
 /** A request on the uWS engine: writes go through `cork`. */
 export class UwsExchange extends Exchange implements RemoteAddressSource {
   /** Reading paused while the response is pending (see `holdPipelined`). */
   paused = false;
+  /** Where a bodyless answer that ends its connection stands (`writeBodylessClose`). */
+  closing = CLOSE_NONE;
 
   constructor(
     readonly res: UwsHttpResponse,
@@ -59,6 +65,11 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
 
   /** uWS's onAborted handler: the one closure a request needs. */
   readonly aborted = (): void => {
+    // The answer was complete: the close was ours (or uWS's, for bytes that arrived before it).
+    if (this.closing !== CLOSE_NONE) {
+      this.closing = CLOSE_DONE;
+      return;
+    }
     this.ctx.abort();
     this.finish();
   };
@@ -112,13 +123,17 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
   write(status: number, noBody: boolean, close: boolean): void {
     const { ctx, res } = this;
     const streamed = ctx.streamedBody;
+    if (noBody && close && !uwsClosesItself(ctx.headers.items)) {
+      this.writeBodylessClose(status);
+      return;
+    }
     // A streamed body that must end its connection is held and sent with end(body, true) (uws-body-sink.ts).
     const hold = close && streamed !== null && !noBody && streamed.length > 0 && streamed.length <= CLOSE_HOLD_MAX && !uwsClosesItself(ctx.headers.items);
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
       for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
-      // uWS adds it itself for end(body, true); a streamed or bodyless answer needs it spelled out.
+      // uWS adds it itself for end(body, true); a streamed answer, or a bodyless one to a client that said close, needs it spelled out.
       if (close && !hold && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
       if (streamed !== null) {
         if (noBody) {
@@ -145,6 +160,60 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
       this.finish();
     });
   }
+
+  /**
+   * A bodyless answer (HEAD, 204, 304) that ends a connection the client did
+   * not ask to end. uWS only closes after an answer when told so by
+   * `end`/`endWithoutBody(length, true)`, and those write `Content-Length`
+   * (`endWithoutBody()` without arguments neither writes it nor closes; a
+   * length above 0 leaves the response open). So (measured):
+   * - HEAD with length 0: `endWithoutBody(0, true)`, uWS closes by itself;
+   * - HEAD with a length: `tryEnd('', length)` writes the head with that
+   *   `Content-Length` and leaves the response open, then `close()`;
+   * - no length (204, 304, HEAD of unknown length): the head ends with our own
+   *   Date field (uWS adds its fields only when ending), then `close()`.
+   * `close()` waits for the next turn: inside the request handler or a body
+   * callback uWS holds the written bytes in its cork buffer, which a close
+   * there drops. The open response meanwhile keeps uWS from dispatching
+   * anything behind this request (it closes the connection instead).
+   * Known limit: bytes of an EARLIER response still in uWS's own buffer (a
+   * client that stopped reading) are dropped by `close()`; this build reports
+   * no buffered amount for an HTTP response to wait on.
+   */
+  private writeBodylessClose(status: number): void {
+    const { ctx, res } = this;
+    const streamed = ctx.streamedBody;
+    let length = -1;
+    if (headLength(ctx.method, status)) length = streamed !== null ? streamed.length : Buffer.byteLength(ctx.responseBody ?? '');
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      const h = ctx.responseHeaders.items;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
+      this.releasePipelined();
+      if (length === 0) {
+        res.endWithoutBody(0, true);
+        return;
+      }
+      res.writeHeader('connection', 'close');
+      if (length > 0) res.tryEnd('', length);
+      else res.writeHeader('date', `${new Date().toUTCString()}\r\n`);
+      this.closing = CLOSE_SCHEDULED;
+      setImmediate(closeNow, this);
+    });
+    this.finish();
+    if (streamed !== null) streamed.pipeTo(NULL_SINK);
+  }
+
+  /** Ends the connection of a `writeBodylessClose` answer, unless uWS already did. */
+  closeScheduled(): void {
+    if (this.closing !== CLOSE_SCHEDULED) return;
+    this.closing = CLOSE_DONE;
+    this.res.close();
+  }
+}
+
+function closeNow(ex: UwsExchange): void {
+  ex.closeScheduled();
 }
 
 /**
