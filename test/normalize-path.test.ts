@@ -45,6 +45,11 @@ const CASES: readonly (readonly [string, string])[] = [
   ['/%3%32', '/%3%32'],
   ['/%%61%62', '/%%61b'],
   ['/%%41', '/%%41'],
+  // a raw backslash is sent encoded (a WHATWG URL parser upstream would read it as a slash)
+  ['/x/..\\admin', '/x/..%5Cadmin'],
+  ['/a\\b', '/a%5Cb'],
+  ['/a\\b/../c', '/c'],
+  ['/%\\', '/%%5C'],
   // runs of slashes are merged (nginx merge_slashes)
   ['//a/../b', '/b'],
   ['//admin', '/admin'],

@@ -83,6 +83,7 @@ filters:
         ['/a/./b/%7euser/..', '/a/b/'],
         ['/%7Euser/a%2fb?q=/../%2e%2e&x=%41', '/~user/a%2Fb?q=/../%2e%2e&x=%41'],
         ['/files/%zz/../keep', '/files/keep'],
+        ['/x/..\\admin/users', '/x/..%5Cadmin/users'],
         ['/plain/path?x=1', '/plain/path?x=1'],
       ];
       for (const [target, expected] of cases) {

@@ -11,6 +11,9 @@
  *   A `%` not followed by two hex digits is left as it is: the upstream
  *   decides what it means (the static handler answers 404). An escape right
  *   after such a `%` is not decoded when that would make a new escape of it;
+ * - a raw backslash (not a URI character, yet a separator to WHATWG URL
+ *   parsers: `/x/..\admin` is `/admin` there) is sent as `%5C`, data like
+ *   an encoded one;
  * - runs of slashes are merged into one, as nginx does by default
  *   (`merge_slashes on`) and Tomcat does: otherwise `//admin` would miss an
  *   `/admin` route yet reach the upstream's `/admin`;
@@ -19,12 +22,14 @@
  *   `..` leaves a trailing slash (`/a/..` → `/`).
  *
  * The query is not part of the path and is never touched. A path with no
- * `%`, no `/.` and no `//` (nearly every request) is returned as is.
+ * `%`, `\`, `/.` or `//` (nearly every request) is returned as is.
  */
 export function normalizePath(path: string): string {
   const hasEscape = path.indexOf('%') >= 0;
-  if (!hasEscape && path.indexOf('/.') < 0 && path.indexOf('//') < 0) return path;
-  const decoded = hasEscape ? decodeUnreserved(path) : path;
+  const hasBackslash = path.indexOf('\\') >= 0;
+  if (!hasEscape && !hasBackslash && path.indexOf('/.') < 0 && path.indexOf('//') < 0) return path;
+  let decoded = hasEscape ? decodeUnreserved(path) : path;
+  if (hasBackslash) decoded = decoded.replaceAll('\\', '%5C');
   // Only origin-form paths have segments to clean ('*' and the like are left to the caller).
   return decoded.charCodeAt(0) === SLASH ? removeDotSegments(decoded) : decoded;
 }
