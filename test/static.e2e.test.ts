@@ -174,6 +174,13 @@ rules:
     assert.equal((await http(gw.url('web', '/escape.txt'))).status, 403);
   });
 
+  it('serves a path whose dot segments resolve inside the root, as nginx does (normalised before routing)', async () => {
+    const port = gw.ports.get('web') as number;
+    for (const target of ['/docs/../digits.txt', '/docs/%2e%2e/digits.txt', '/./digits.txt', '/../digits.txt', '/%64igits.txt']) {
+      assert.equal(await rawStatus(port, target), 200, target);
+    }
+  });
+
   it('streams a 20 MiB file intact, also with a slow reader', async () => {
     const res = await request(gw.url('web', '/big.bin'));
     assert.equal(res.statusCode, 200);
