@@ -117,7 +117,7 @@ filters: [{ name: mock, kind: Mock, rules: [{ code: 201, body: "made" }] }]
       it(`keeps a Mock's answer to a ${label} upload and closes, without a worker error`, { timeout: 10_000 }, async () => {
         const target = `/mock-${size}`;
         const r = await chunkedUpload(port, target, size);
-        assert.match(r.text, /^HTTP\/1\.1 (201|413) /);
+        assert.match(r.text, /^HTTP\/1\.1 201 [^]*made$/);
         assert.equal(r.text.match(/HTTP\/1\.1 /g)?.length, 1);
         assert.equal(r.closed, true);
         const logged = await logLines(path.join(dir, 'access.log'), (l) => l.path === target);
