@@ -73,11 +73,18 @@ accessLog: { path: ${path.join(dir, 'access.log')}, format: json }
 rules:
   - paths:
       - { pathPrefix: /mock, backend: m }
+      - { pathPrefix: /adapt, backend: a }
       - { pathPrefix: /, backend: p }
 ---
 kind: Pipeline
 name: p
 filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
+---
+kind: Pipeline
+name: a
+filters:
+  - { name: adapt, kind: RequestAdaptor, body: { set: { user.role: admin } } }
+  - { name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }
 ---
 kind: Pipeline
 name: m
@@ -126,6 +133,17 @@ filters: [{ name: mock, kind: Mock, rules: [{ code: 201, body: "made" }] }]
         assert.doesNotMatch(gw.logs(), /worker error|request body too large/);
       });
     }
+
+    it('answers 413 and closes when a filter reads the body (RequestAdaptor), and the upstream never gets it', { timeout: 10_000 }, async () => {
+      const r = await chunkedUpload(port, '/adapt', 300 * 1024);
+      assert.match(r.text, /^HTTP\/1\.1 413 [^]*NGATE_ERR_BODY_TOO_LARGE/);
+      assert.equal(r.text.match(/HTTP\/1\.1 /g)?.length, 1);
+      assert.equal(r.closed, true);
+      assert.equal(upstream.seen('/adapt').length, 0);
+      const logged = await logLines(path.join(dir, 'access.log'), (l) => l.path === '/adapt');
+      assert.equal(logged[0]?.status, 413);
+      assert.doesNotMatch(gw.logs(), /worker error|request body too large|request failed inside the gateway/);
+    });
 
     it('never dispatches a request pipelined behind the oversized body', { timeout: 10_000 }, async () => {
       const r = await chunkedUpload(port, '/proxy-pipelined', 2048, 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
