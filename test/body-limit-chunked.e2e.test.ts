@@ -5,6 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RecordingUpstream } from './framing-suite/upstream';
+import * as http from 'node:http';
+import { once } from 'node:events';
 import { startGateway, type Gateway } from './helpers/gateway';
 
 interface Reply {
@@ -58,7 +60,20 @@ for (const engine of ['uws', 'node'] as const) {
     let gw: Gateway;
     let port: number;
     let dir: string;
+    // Answers before it read the upload, and streams its answer for a while.
+    let early: http.Server;
     before(async () => {
+      early = http.createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('first part\n');
+        req.resume();
+        setTimeout(() => {
+          res.end('last part\n');
+        }, 500);
+      });
+      early.listen(0, '127.0.0.1');
+      await once(early, 'listening');
+      const earlyPort = (early.address() as net.AddressInfo).port;
       dir = mkdtempSync(path.join(os.tmpdir(), 'ngate-bodylimit-'));
       upstream = new RecordingUpstream();
       await upstream.start();
@@ -74,6 +89,7 @@ rules:
   - paths:
       - { pathPrefix: /mock, backend: m }
       - { pathPrefix: /adapt, backend: a }
+      - { pathPrefix: /early, backend: e }
       - { pathPrefix: /, backend: p }
 ---
 kind: Pipeline
@@ -87,6 +103,10 @@ filters:
   - { name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }
 ---
 kind: Pipeline
+name: e
+filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${earlyPort}" }] } }]
+---
+kind: Pipeline
 name: m
 filters: [{ name: mock, kind: Mock, rules: [{ code: 201, body: "made" }] }]
 `,
@@ -97,6 +117,8 @@ filters: [{ name: mock, kind: Mock, rules: [{ code: 201, body: "made" }] }]
     after(async () => {
       assert.equal(await gw.stop(), 0);
       await upstream.close();
+      early.closeAllConnections();
+      early.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -143,6 +165,25 @@ filters: [{ name: mock, kind: Mock, rules: [{ code: 201, body: "made" }] }]
       const logged = await logLines(path.join(dir, 'access.log'), (l) => l.path === '/adapt');
       assert.equal(logged[0]?.status, 413);
       assert.doesNotMatch(gw.logs(), /worker error|request body too large|request failed inside the gateway/);
+    });
+
+    it('closes the connection when the body passes the limit while an upstream answer streams', { timeout: 10_000 }, async () => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      const closed = once(socket, 'close');
+      await once(socket, 'connect');
+      socket.write(`POST /early HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n200\r\n${'c'.repeat(512)}\r\n`);
+      for (let waited = 0; waited < 3_000 && !text.includes('first part'); waited += 10) await new Promise((r) => setTimeout(r, 10));
+      assert.match(text, /^HTTP\/1\.1 200 /);
+      socket.write(`800\r\n${'c'.repeat(2048)}\r\n`);
+      await closed;
+      assert.equal(text.match(/HTTP\/1\.1 /g)?.length, 1);
+      // The request ended (logged) with the upstream's status, the answer cut or whole.
+      const logged = await logLines(path.join(dir, 'access.log'), (l) => l.path === '/early');
+      assert.equal(logged[0]?.status, 200);
+      assert.doesNotMatch(gw.logs(), /worker error|request body too large/);
     });
 
     it('never dispatches a request pipelined behind the oversized body', { timeout: 10_000 }, async () => {

@@ -26,10 +26,13 @@ function answer(ex: Exchange): void {
  * - an answer already written (a Mock or Validator that answered before the
  *   body ended) stands, and the connection closes with it (it was written
  *   with close: a chunked body is never lingered on); one still streaming
- *   from the upstream is cut.
- * Nothing after it on the connection is dispatched. `ctx.abort()` aborts
- * the upstream request before its body ended (it never receives a complete
- * request) and drops the pipeline's own answer whenever it comes. The body
+ *   from the upstream is cut (the sink closes the connection abortively)
+ *   unless the upstream exchange already ended, and the connection closes
+ *   after it (the engines close on an unread body).
+ * Nothing after it on the connection is dispatched. With the 413,
+ * `ctx.abort()` aborts the upstream request before its body ended (it never
+ * receives a complete request) and drops the pipeline's own answer whenever
+ * it comes. The body
  * stream fails with NGATE_ERR_BODY_TOO_LARGE, so a reader sees a failure,
  * never an end, and a stream nobody reads raises no uncaught error.
  */
@@ -46,6 +49,10 @@ export function bodyTooLarge(ex: Exchange, body: Readable | null): void {
   if (!ex.answered) {
     ex.answered = true;
     ex.refuse(answer);
-  } else ex.poison();
-  ctx.abort();
+    ctx.abort();
+    return;
+  }
+  ex.poison();
+  // Still streaming from the upstream: the upstream request is aborted, and its sink cuts the answer and closes.
+  if (!ex.finished) ctx.streamedBody?.cancel();
 }

@@ -1,3 +1,4 @@
+import type * as net from 'node:net';
 import { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { Exchange } from './exchange';
@@ -49,7 +50,14 @@ export function nodeRequestBody(req: Readable, ctx: RequestContext, limit: numbe
     if (!body.destroyed) body.destroy(err);
   });
   ex.discardBody = (): void => {
-    if (ex.bodyComplete || discarding || tooLarge) return;
+    if (tooLarge) {
+      // The answer went out before the body passed the limit: the connection ends once it is flushed (HTTP/1; h2 ends the stream).
+      const socket = (req as Readable & { socket?: net.Socket; httpVersionMajor?: number }).socket;
+      if ((req as { httpVersionMajor?: number }).httpVersionMajor === 1) socket?.destroySoon();
+      else req.destroy();
+      return;
+    }
+    if (ex.bodyComplete || discarding) return;
     discarding = true;
     if (!body.destroyed) body.destroy();
     req.resume();
