@@ -25,6 +25,8 @@ export abstract class Exchange {
   closeUnread = false;
   /** The client's Connection field lists `close`: the connection ends after this response. */
   clientClose = false;
+  /** The response's head went to the engine (`write`): a later answer for this request is dropped. */
+  answered = false;
   /** The listener's counters once the server is known (null when the request never reached it). */
   counters: ListenerCounters | null = null;
   /** The matched path rule's counters once the router found it. */
@@ -84,6 +86,13 @@ export abstract class Exchange {
   lingerBody(_respond: (ex: Exchange) => void): Linger {
     return LINGER_CLOSE;
   }
+
+  /**
+   * The bytes that follow this request on its connection cannot be trusted
+   * (its body broke a limit mid-stream): a request pipelined behind it must
+   * never be dispatched. Engines that parse ahead override it.
+   */
+  poison(): void {}
 
   /** Starts streaming the request body; sets `bodyComplete` once it ended. Over `limit` bytes (0: none) it fails with NGATE_ERR_BODY_TOO_LARGE. */
   abstract readBody(limit: number): Readable | DeferredBody;

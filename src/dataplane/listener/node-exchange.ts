@@ -73,13 +73,18 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
     return (this.req as unknown as Http2ServerRequest).stream.endAfterHeaders ? 0 : CHUNKED;
   }
 
+  /** node:http may have parsed what follows already: those requests are dropped, the connection closes. */
+  override poison(): void {
+    if (this.req.httpVersionMajor === 1) poisoned.add(this.req.socket);
+  }
+
   readBody(limit: number): Readable {
     return nodeRequestBody(this.req, this.ctx, limit, this);
   }
 
   /** node:http has already parsed what follows: mark the socket so those requests are dropped, answer now, close. */
   refuse(respond: (ex: Exchange) => void): void {
-    if (this.req.httpVersionMajor === 1) poisoned.add(this.req.socket);
+    this.poison();
     respond(this);
   }
 

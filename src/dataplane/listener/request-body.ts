@@ -4,6 +4,7 @@ import type { UwsExchange } from './uws-listener';
 import type { UwsHttpResponse } from './uws-api';
 import type { Exchange } from './exchange';
 import { LINGER_TIMEOUT_MS } from './linger';
+import { bodyTooLarge } from './body-limit';
 
 /** A linger wait that ran out: the answer goes with close. */
 function lingerExpired(body: UwsRequestBody): void {
@@ -31,7 +32,7 @@ class BodyStream extends Readable {
  * it is a Readable: chunks are copied (uWS reuses its buffer after the
  * callback), and uWS is paused while the upstream is slower than the
  * client, so memory stays near the high-water mark. A body over `limit`
- * fails the stream with 413.
+ * ends the request with 413 (body-limit.ts).
  */
 export class UwsRequestBody implements DeferredBody {
   whole: Buffer | null = null;
@@ -142,9 +143,9 @@ export class UwsRequestBody implements DeferredBody {
     this.ctx.bytesIn += ab.byteLength;
     const limit = this.limit;
     if (limit > 0 && this.received > limit) {
-      this.ctx.errorCode = 'NGATE_ERR_BODY_TOO_LARGE';
-      this.stream().destroy(Object.assign(new Error('request body too large'), { code: 'NGATE_ERR_BODY_TOO_LARGE' }));
-      this.notify();
+      // Answered (413, or the answer already written) and closed there; a reader or waiter sees the body fail.
+      bodyTooLarge(this.ex, this.readable);
+      this.destroy();
       return;
     }
     if (first && isLast && this.readable === null) {

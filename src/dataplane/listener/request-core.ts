@@ -183,7 +183,8 @@ export class RequestCore {
   /** Writes the context's response through the engine: local body, streamed upstream body, or none. */
   private respond(ex: Exchange): void {
     const ctx = ex.ctx;
-    if (ctx.aborted) {
+    // `answered`: a body over the limit was answered 413 meanwhile (body-limit.ts).
+    if (ctx.aborted || ex.answered) {
       ctx.streamedBody?.cancel();
       return;
     }
@@ -197,6 +198,7 @@ export class RequestCore {
     }
     if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
+    ex.answered = true;
     ex.write(status, bodyless(ctx.method, status), close);
   }
 }
