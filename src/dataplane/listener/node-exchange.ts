@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type * as net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { RequestContext } from '../context';
 import type { RuntimeHolder } from '../runtime';
@@ -9,6 +10,7 @@ import { NodeBodySink } from './node-body-sink';
 import { nodeRequestBody, type BodyDiscarder } from './node-request-body';
 import { NULL_SINK } from './request-core';
 import { LINGER_AFTER, LINGER_CLOSE, type Linger } from './linger';
+import { lingeringClose } from './lingering-close';
 
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
@@ -78,6 +80,13 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
     if (this.req.httpVersionMajor === 1) poisoned.add(this.req.socket);
   }
 
+  /** The connection ends with a lingering close (lingering-close.ts), and nothing pipelined behind this request is dispatched. */
+  private lingerOnClose(): void {
+    const socket = this.req.socket as net.Socket;
+    this.poison();
+    socket.destroySoon = (): void => lingeringClose(socket);
+  }
+
   readBody(limit: number): Readable {
     return nodeRequestBody(this.req, this.ctx, limit, this);
   }
@@ -117,6 +126,9 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
         if (length >= 0 && status !== 204 && status !== 304) out.push('content-length', String(length));
         if (close) out.push('connection', 'close');
         (res as ServerResponse).writeHead(status, out);
+        // node:http ends a closing connection with destroySoon once the answer is written; with an upload still
+        // arriving that close would reset the connection and cost the client the answer it has not read yet.
+        if ((close || this.clientClose) && !this.bodyComplete) this.lingerOnClose();
       }
     } catch (err) {
       // A header node refuses to send (invalid characters): the response cannot be trusted.
