@@ -168,7 +168,24 @@ export class NodeListener implements Listener {
 
   private handle(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
     const socket = req.socket;
-    if (req.httpVersionMajor === 1) dispatched.set(socket, req as http.IncomingMessage);
+    if (req.httpVersionMajor === 1) {
+      dispatched.set(socket, req as http.IncomingMessage);
+      const pending = (socket as net.Socket & { _httpMessage?: unknown })._httpMessage;
+      if (pending !== null && pending !== undefined && pending !== res) {
+        // Pipelined behind a pending answer: node parsed it in the same read as the earlier request's body, whose
+        // bytes reach the body reader only on a later tick. Waiting a turn lets a refusal of that body (413) poison
+        // the connection first, so this request is never dispatched behind it.
+        setImmediate(this.handlePipelined, req as http.IncomingMessage, res as http.ServerResponse);
+        return;
+      }
+    }
+    this.dispatch(req, res);
+  }
+
+  private readonly handlePipelined = (req: http.IncomingMessage, res: http.ServerResponse): void => this.dispatch(req, res);
+
+  private dispatch(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
+    const socket = req.socket;
     if (poisoned.has(socket)) return; // pipelined behind a refusal: never dispatched, the connection closes
     const raw = req.rawHeaders;
     const headers = new HeaderList();
