@@ -61,10 +61,7 @@ wait_http() {
   return 1
 }
 
-read -r BACKEND_PORT PORT_BASE PORT_HEAD <<<"$(node -e '
-  const net = require("node:net"); const s = [];
-  (async () => { for (let i = 0; i < 3; i++) { const x = net.createServer(); s.push(x); await new Promise((r) => x.listen(0, "127.0.0.1", r)); }
-    console.log(s.map((x) => x.address().port).join(" ")); s.forEach((x) => x.close()); })();')"
+read -r BACKEND_PORT PORT_BASE PORT_HEAD <<<"$(node "$ROOT/native-bench/free-ports.js" 3)"
 
 log "building the base ($BASE) in $WORK/base"
 git -C "$ROOT" worktree add -q --detach "$WORK/base" "$BASE"

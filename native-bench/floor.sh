@@ -35,10 +35,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-read -r BACKEND NGINX NGATE FLOOR <<<"$(node -e '
-  const net = require("node:net"); const s = [];
-  (async () => { for (let i = 0; i < 4; i++) { const x = net.createServer(); s.push(x); await new Promise((r) => x.listen(0, "127.0.0.1", r)); }
-    console.log(s.map((x) => x.address().port).join(" ")); s.forEach((x) => x.close()); })();')"
+read -r BACKEND NGINX NGATE FLOOR <<<"$(node "$ROOT/native-bench/free-ports.js" 4)"
 
 (cd "$ROOT" && npx tsc -p . >/dev/null)
 mkdir -p "$WORK/tmp" "$WORK/www"

@@ -114,18 +114,7 @@ wait_http() {
 }
 
 free_ports() {
-  node -e '
-    const net = require("node:net");
-    const n = Number(process.argv[1]); const servers = []; const ports = [];
-    (async () => {
-      for (let i = 0; i < n; i++) {
-        const s = net.createServer(); servers.push(s);
-        await new Promise((r) => s.listen(0, "127.0.0.1", r));
-        ports.push(s.address().port);
-      }
-      servers.forEach((s) => s.close());
-      console.log(ports.join(" "));
-    })();' "$1"
+  node "$ROOT/native-bench/free-ports.js" "$1"
 }
 
 # --- configs ---------------------------------------------------------------

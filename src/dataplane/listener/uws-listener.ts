@@ -123,12 +123,13 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
   write(status: number, noBody: boolean, close: boolean): void {
     const { ctx, res } = this;
     const streamed = ctx.streamedBody;
-    if (noBody && close && !uwsClosesItself(ctx.headers.items)) {
+    const closesItself = close && uwsClosesItself(ctx.headers.items);
+    if (noBody && close && !closesItself) {
       this.writeBodylessClose(status);
       return;
     }
     // A streamed body that must end its connection is held and sent with end(body, true) (uws-body-sink.ts).
-    const hold = close && streamed !== null && !noBody && streamed.length > 0 && streamed.length <= CLOSE_HOLD_MAX && !uwsClosesItself(ctx.headers.items);
+    const hold = close && streamed !== null && !noBody && streamed.length > 0 && streamed.length <= CLOSE_HOLD_MAX && !closesItself;
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
