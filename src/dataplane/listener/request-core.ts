@@ -7,7 +7,7 @@ import { nextRequestId } from '../request-id';
 import { intakeHeaders } from './intake-headers';
 import { bodyless } from './status-line';
 import { LINGER_CLOSE, LINGER_WAIT, lingerable } from './linger';
-import { normalizePath } from '../router/normalize-path';
+import { invalidEscape, normalizePath } from '../router/normalize-path';
 
 /** Why `RequestCore.admit` refused a request (allocated only on refusal). */
 export interface Refusal {
@@ -73,7 +73,8 @@ export class RequestCore {
    * CONNECT is refused: ngate is a reverse proxy, it opens no tunnels (501
    * rather than 405, whose Allow list would have to name every method a
    * route may take). Last, the path is normalised (router/normalize-path.ts)
-   * so that `/x/../admin` or `/%61dmin` cannot slip past an `/admin` route.
+   * so that `/x/../admin` or `/%61dmin` cannot slip past an `/admin` route;
+   * a path with a `%` not followed by two hex digits is refused (400).
    */
   admit(ex: Exchange, server: ServerRuntime): Refusal | null {
     const ctx = ex.ctx;
@@ -97,7 +98,9 @@ export class RequestCore {
     if (!server.spec.xForwardedFor) ctx.xForwardedFor = false;
     if (server.spec.requestId && ctx.headers.get('x-request-id') === undefined) ctx.headers.add('x-request-id', nextRequestId());
     // Routes match, and the upstream receives, one spelling per resource (`ctx.originalPath` keeps the raw one for the log).
-    ctx.path = normalizePath(ctx.path);
+    const path = normalizePath(ctx.path);
+    if (path === null) return { code: 'NGATE_ERR_BAD_REQUEST', detail: `invalid percent-escape ${JSON.stringify(invalidEscape(ctx.path))} in the path` };
+    ctx.path = path;
     return null;
   }
 

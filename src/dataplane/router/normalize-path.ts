@@ -8,9 +8,10 @@
  * - percent-encoded unreserved characters (ALPHA, DIGIT, `-` `.` `_` `~`)
  *   are decoded; every other escape is kept, its hex uppercased (`%2f` →
  *   `%2F`): an encoded slash, backslash or NUL stays data, never a separator.
- *   A `%` not followed by two hex digits is left as it is: the upstream
- *   decides what it means (the static handler answers 404). An escape right
- *   after such a `%` is not decoded when that would make a new escape of it;
+ *   A `%` not followed by two hex digits (`/a%zz`, `/a%`, `/a%4`) makes the
+ *   path invalid: null, which the caller answers with 400 as nginx does. An
+ *   upstream could read such a `%` otherwise than the router did (or decode
+ *   `%%32e` into `%2e`, then `.`), so it is never routed;
  * - a raw backslash (not a URI character, yet a separator to WHATWG URL
  *   parsers: `/x/..\admin` is `/admin` there) is sent as `%5C`, data like
  *   an encoded one;
@@ -21,21 +22,27 @@
  *   `/a/../b` → `/b`, `..` above the root is dropped, and a trailing `.` or
  *   `..` leaves a trailing slash (`/a/..` → `/`).
  *
- * The query is not part of the path and is never touched. A path with no
- * `%`, `\`, `/.` or `//` (nearly every request) is returned as is.
+ * The query is not part of the path and is never touched (nor are its
+ * escapes checked, as nginx does not). A path with no `%`, `\`, `/.` or
+ * `//` (nearly every request) is returned as is; escapes are checked only
+ * where a `%` is.
  */
-export function normalizePath(path: string): string {
+export function normalizePath(path: string): string | null {
   const hasEscape = path.indexOf('%') >= 0;
   const hasBackslash = path.indexOf('\\') >= 0;
   if (!hasEscape && !hasBackslash && path.indexOf('/.') < 0 && path.indexOf('//') < 0) return path;
-  let decoded = hasEscape ? decodeUnreserved(path) : path;
+  let decoded = path;
+  if (hasEscape) {
+    const d = decodeUnreserved(path);
+    if (d === null) return null;
+    decoded = d;
+  }
   if (hasBackslash) decoded = decoded.replaceAll('\\', '%5C');
   // Only origin-form paths have segments to clean ('*' and the like are left to the caller).
   return decoded.charCodeAt(0) === SLASH ? removeDotSegments(decoded) : decoded;
 }
 
 const SLASH = 47;
-const PERCENT = 37;
 const HEX = '0123456789ABCDEF';
 
 function hexValue(c: number): number {
@@ -50,36 +57,31 @@ function unreserved(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 126;
 }
 
-/** Decodes the escapes of unreserved characters, uppercases the hex of the others, keeps invalid ones. */
-function decodeUnreserved(path: string): string {
+/** Decodes the escapes of unreserved characters and uppercases the hex of the others; null at an invalid one. */
+function decodeUnreserved(path: string): string | null {
   let out = '';
   let from = 0;
   let i = path.indexOf('%');
   while (i >= 0) {
     const hi = hexValue(path.charCodeAt(i + 1));
     const lo = hi < 0 ? -1 : hexValue(path.charCodeAt(i + 2));
-    if (lo >= 0) {
-      const c = hi * 16 + lo;
-      out += path.slice(from, i);
-      out += unreserved(c) && !completesEscape(out, c) ? String.fromCharCode(c) : '%' + HEX[hi] + HEX[lo];
-      from = i + 3;
-      i = path.indexOf('%', from);
-    } else {
-      i = path.indexOf('%', i + 1);
-    }
+    if (lo < 0) return null;
+    const c = hi * 16 + lo;
+    out += path.slice(from, i);
+    // Every `%` was checked, so a decoded character cannot complete a new escape (`%%32e` is refused at its first `%`).
+    out += unreserved(c) ? String.fromCharCode(c) : '%' + HEX[hi] + HEX[lo];
+    from = i + 3;
+    i = path.indexOf('%', from);
   }
   return out + path.slice(from);
 }
 
-/**
- * Whether decoding `c` after `out` would turn an invalid `%` into a valid
- * escape (`%%32e` → `%2e`): such an escape stays encoded, so a second
- * decoding (the upstream's) cannot find a dot segment that routing did not see.
- */
-function completesEscape(out: string, c: number): boolean {
-  if (hexValue(c) < 0) return false;
-  const n = out.length;
-  return out.charCodeAt(n - 1) === PERCENT || (out.charCodeAt(n - 2) === PERCENT && hexValue(out.charCodeAt(n - 1)) >= 0);
+/** The first `%` of `path` not followed by two hex digits, with what follows it (for the 400's detail); '' when none. */
+export function invalidEscape(path: string): string {
+  for (let i = path.indexOf('%'); i >= 0; i = path.indexOf('%', i + 1)) {
+    if (hexValue(path.charCodeAt(i + 1)) < 0 || hexValue(path.charCodeAt(i + 2)) < 0) return path.slice(i, i + 3);
+  }
+  return '';
 }
 
 /** Merges slashes and removes `.` and `..` segments of a path that starts with '/'. */
