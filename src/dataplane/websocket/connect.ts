@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequestArgs, IncomingMessage } from 'node:http';
 import type { RequestContext } from '../context';
 import type { Endpoint } from '../balancer/endpoint';
 import type { ServiceCounters } from '../stats/counters';
@@ -9,6 +9,7 @@ import { upstreamHeaders } from '../upstream/forward';
 import { HOP_BY_HOP } from '../upstream/hop-headers';
 import { upstreamErrorCode } from '../upstream/upstream-error';
 import type { WsUpgrade } from './ws-upgrade';
+import { UpstreamTlsWatch } from './upstream-tls-watch';
 
 /** Handshake fields the upstream client writes itself. */
 const HANDSHAKE = new Set(['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol']);
@@ -92,6 +93,8 @@ export function connectUpstream(
       counters.failure(code);
       settle('serverError', ctx.status, false);
     };
+    // An https:// endpoint's connection is watched: a failed TLS handshake is a connect failure.
+    const watch = endpoint.tls === null ? null : new UpstreamTlsWatch(endpoint.authority);
     const socket = new WebSocket(target, [], {
       headers: handshakeHeaders(ctx, up.protocols),
       handshakeTimeout,
@@ -100,11 +103,14 @@ export function connectUpstream(
       followRedirects: false,
       // The pool's tls (CA, client certificate, SNI name, verification) for an https:// endpoint.
       ...endpoint.tls,
+      // `ws` hands it the request's options, tls.connect's among them.
+      ...(watch === null ? {} : { createConnection: watch.connect as ClientRequestArgs['createConnection'] }),
     });
     const abort = (): void => socket.terminate();
     ctx.onAbort = abort;
     let picked = '';
     socket.once('upgrade', (res: IncomingMessage) => {
+      if (watch !== null) watch.answered = true;
       copyResponseHeaders(ctx, res, OWN_101);
       picked = res.headers['sec-websocket-protocol'] ?? '';
       // Checked here instead of by `ws`, which would refuse any answer to an offer it did not make.
@@ -121,6 +127,7 @@ export function connectUpstream(
       settle('', 101, true);
     });
     socket.once('unexpected-response', (req, res: IncomingMessage) => {
+      if (watch !== null) watch.answered = true;
       req.once('error', () => undefined);
       const status = res.statusCode ?? 0;
       // A 101 that `ws` refused as an upgrade (no Upgrade/Connection/accept): a 1xx is never a final answer to pass on.
@@ -148,6 +155,6 @@ export function connectUpstream(
       // Settled here rather than through the 'error' that terminating a connecting `ws` happens to emit.
       res.once('error', fail);
     });
-    socket.on('error', fail);
+    socket.on('error', watch === null ? fail : (err: Error) => fail(watch.classify(err)));
   });
 }
