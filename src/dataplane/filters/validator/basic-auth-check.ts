@@ -32,6 +32,8 @@ export class BasicAuthCheck implements RequestCheck {
   }
 
   check(ctx: RequestContext): CheckFailure | null | Promise<CheckFailure | null> {
+    // Only one copy is checked, and the upstream may read another: a repeated field is refused.
+    if (ctx.headers.count('authorization') > 1) return this.refuse('Authorization header sent more than once');
     const header = ctx.headers.get('authorization');
     if (header === undefined || !/^basic /i.test(header)) return this.refuse('credentials missing');
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
