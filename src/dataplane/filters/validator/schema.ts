@@ -44,8 +44,8 @@ const jwtRule = refine(
   },
 );
 
-/** htpasswd-style hashes: bcrypt ($2a$/$2b$/$2y$) or {SHA} (base64 SHA-1). */
-const passwordHash = str({ pattern: /^(\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$...) or {SHA} htpasswd hash' });
+/** htpasswd-style hashes: bcrypt ($2a$/$2b$/$2y$, cost 04-31 as bcrypt allows) or {SHA} (base64 SHA-1). */
+const passwordHash = str({ pattern: /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$..., cost 04-31) or {SHA} htpasswd hash' });
 
 const basicAuthRule = object(
   {
