@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import Ajv from 'ajv';
 import { anyMap, dict, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { jsonSchemaAjv, schemaCompileMessage } from './json-schema-ajv';
 
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;
 
@@ -70,9 +70,9 @@ const apiKeyRule = object(
 
 const jsonSchemaDoc = refine(anyMap('a JSON Schema document'), (doc, path, issues) => {
   try {
-    new Ajv({ allErrors: true }).compile(doc);
+    jsonSchemaAjv().compile(doc);
   } catch (err) {
-    issues.push({ path, message: `invalid JSON Schema: ${(err as Error).message}` });
+    issues.push({ path, message: schemaCompileMessage(err as Error) });
   }
 });
 
