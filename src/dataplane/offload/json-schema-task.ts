@@ -1,5 +1,6 @@
 /** Offload task: parse a large JSON body and validate it against a JSON Schema, off the proxy worker's event loop. */
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { jsonSchemaAjv } from '../filters/validator/json-schema-ajv';
 import { jsonVerdict } from '../filters/validator/json-verdict';
 
 export interface JsonSchemaTask {
@@ -17,7 +18,7 @@ function validatorFor(task: JsonSchemaTask): ValidateFunction {
   let validate = compiled.get(task.key);
   if (validate === undefined) {
     if (compiled.size >= LIMIT) compiled.clear();
-    validate = new Ajv({ allErrors: true }).compile(JSON.parse(task.schema) as Record<string, unknown>);
+    validate = jsonSchemaAjv().compile(JSON.parse(task.schema) as Record<string, unknown>);
     compiled.set(task.key, validate);
   }
   return validate;

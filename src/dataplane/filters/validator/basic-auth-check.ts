@@ -2,12 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { acquireOffloadPool, OFFLOAD_TASKS, OffloadQueueFull, runOffload, type OffloadLease } from '../../offload/offload-pool';
 import type { RequestContext } from '../../context';
 import type { CheckFailure, RequestCheck } from './check';
+import { unknownUserHash } from './dummy-hash';
 import type { BasicAuthSpec } from './schema';
 
 /** Verified credentials remembered by digest: bcrypt costs tens of milliseconds per check. */
 const CACHE_LIMIT = 1024;
-/** Compared against for unknown users, so a wrong user name costs what a wrong password costs. */
-const DUMMY_BCRYPT = '$2b$10$CwTycUXWue0Thq9StjUM0uJ8.fFf6Zlp7Bx2xHIkFqTh1sEtOiRLC';
 
 /**
  * `Authorization: Basic` against htpasswd-style hashes (bcrypt or {SHA}).
@@ -20,9 +19,12 @@ export class BasicAuthCheck implements RequestCheck {
   private readonly challenge: string;
   private readonly verified = new Set<string>();
   private readonly lease: OffloadLease | null;
+  /** Checked for unknown users: as costly as the costliest configured user's check. */
+  readonly dummyHash: string;
 
   constructor(spec: BasicAuthSpec) {
     this.users = new Map(Object.entries(spec.users));
+    this.dummyHash = unknownUserHash(this.users.values());
     this.challenge = `Basic realm="${spec.realm.replace(/["\\]/g, '')}", charset="UTF-8"`;
     this.lease = [...this.users.values()].some((h) => h.startsWith('$2')) ? acquireOffloadPool(1) : null;
   }
@@ -32,6 +34,8 @@ export class BasicAuthCheck implements RequestCheck {
   }
 
   check(ctx: RequestContext): CheckFailure | null | Promise<CheckFailure | null> {
+    // Only one copy is checked, and the upstream may read another: a repeated field is refused.
+    if (ctx.headers.count('authorization') > 1) return this.refuse('Authorization header sent more than once');
     const header = ctx.headers.get('authorization');
     if (header === undefined || !/^basic /i.test(header)) return this.refuse('credentials missing');
     const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
@@ -39,13 +43,14 @@ export class BasicAuthCheck implements RequestCheck {
     if (colon <= 0) return this.refuse('malformed credentials');
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    const hash = this.users.get(user);
+    const known = this.users.get(user);
     const key = createHash('sha256').update(user).update('\0').update(password).digest('base64');
-    if (hash !== undefined && this.verified.has(key)) return null;
-    if (hash !== undefined && hash.startsWith('{SHA}')) return this.remember(key, shaMatches(hash, password));
+    if (known !== undefined && this.verified.has(key)) return null;
+    const hash = known ?? this.dummyHash;
+    if (hash.startsWith('{SHA}')) return this.remember(key, shaMatches(hash, password) && known !== undefined);
     if (this.lease === null) return this.refuse('unknown user or wrong password');
-    return runOffload<boolean>(this.lease.pool, { password, hash: hash ?? DUMMY_BCRYPT }, { filename: OFFLOAD_TASKS.bcrypt }).then(
-      (ok) => this.remember(key, hash !== undefined && ok),
+    return runOffload<boolean>(this.lease.pool, { password, hash }, { filename: OFFLOAD_TASKS.bcrypt }).then(
+      (ok) => this.remember(key, known !== undefined && ok),
       (err: Error): CheckFailure => ({ code: err instanceof OffloadQueueFull ? 'NGATE_ERR_POOL_OVERFLOW' : 'NGATE_ERR_INTERNAL', detail: `password check failed: ${err.message}` }),
     );
   }

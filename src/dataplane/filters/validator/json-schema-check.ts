@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { bufferRequestBody } from '../../body/buffer-request-body';
 import type { RequestContext } from '../../context';
 import { acquireOffloadPool, OFFLOAD_TASKS, OffloadQueueFull, runOffload, type OffloadLease } from '../../offload/offload-pool';
 import type { JsonSchemaTask } from '../../offload/json-schema-task';
 import type { CheckFailure, RequestCheck } from './check';
+import { jsonSchemaAjv } from './json-schema-ajv';
 import { jsonVerdict } from './json-verdict';
 
 /**
@@ -25,7 +26,7 @@ export class JsonSchemaCheck implements RequestCheck {
     private readonly maxBodySize: number,
     private readonly offloadAbove: number,
   ) {
-    this.validate = new Ajv({ allErrors: true }).compile(schema);
+    this.validate = jsonSchemaAjv().compile(schema);
     this.schemaText = JSON.stringify(schema);
     this.key = createHash('sha256').update(this.schemaText).digest('base64');
     // No thread when no body that fits under maxBodySize can reach the threshold.

@@ -1,7 +1,7 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { jwtVerify, type JWTHeaderParameters } from 'jose';
 import type { RequestContext } from '../../context';
-import { cookieValue } from '../../cookies';
+import { cookieCount, cookieValue } from '../../cookies';
 import type { CheckFailure, RequestCheck } from './check';
 import type { JwtRuleSpec } from './schema';
 
@@ -31,12 +31,19 @@ export class JwtCheck implements RequestCheck {
   }
 
   check(ctx: RequestContext): CheckFailure | null | Promise<CheckFailure | null> {
+    // Only one copy is checked, and the upstream may read another: a repeated field is refused.
+    if (this.repeated(ctx)) return refuse(`${this.cookieName === null ? 'Authorization header' : `cookie ${this.cookieName}`} sent more than once`, 'Bearer error="invalid_request"');
     const token = this.token(ctx);
     if (token === null) return refuse('token missing', 'Bearer');
     return jwtVerify(token, this.keyFor, this.options).then(
       () => null,
       (err: unknown) => refuse(`token rejected: ${(err as Error).message}`, 'Bearer error="invalid_token"'),
     );
+  }
+
+  private repeated(ctx: RequestContext): boolean {
+    if (this.cookieName !== null) return cookieCount(ctx.headers.getAll('cookie'), this.cookieName) > 1;
+    return ctx.headers.count('authorization') > 1;
   }
 
   private token(ctx: RequestContext): string | null {

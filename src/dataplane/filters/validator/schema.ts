@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
-import Ajv from 'ajv';
 import { anyMap, dict, list, object, oneOf, optional, refine, regexp, size, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { jsonSchemaAjv, schemaCompileMessage } from './json-schema-ajv';
 
 export const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'] as const;
 
@@ -44,8 +44,8 @@ const jwtRule = refine(
   },
 );
 
-/** htpasswd-style hashes: bcrypt ($2a$/$2b$/$2y$) or {SHA} (base64 SHA-1). */
-const passwordHash = str({ pattern: /^(\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$...) or {SHA} htpasswd hash' });
+/** htpasswd-style hashes: bcrypt ($2a$/$2b$/$2y$, cost 04-31 as bcrypt allows) or {SHA} (base64 SHA-1). */
+const passwordHash = str({ pattern: /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$..., cost 04-31) or {SHA} htpasswd hash' });
 
 const basicAuthRule = object(
   {
@@ -70,9 +70,9 @@ const apiKeyRule = object(
 
 const jsonSchemaDoc = refine(anyMap('a JSON Schema document'), (doc, path, issues) => {
   try {
-    new Ajv({ allErrors: true }).compile(doc);
+    jsonSchemaAjv().compile(doc);
   } catch (err) {
-    issues.push({ path, message: `invalid JSON Schema: ${(err as Error).message}` });
+    issues.push({ path, message: schemaCompileMessage(err as Error) });
   }
 });
 
