@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { closedPort } from './helpers/raw';
 
@@ -19,10 +20,7 @@ rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
 
 function config(url: string, port: number): string {
   return `${server('edge', port)}---
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
-`;
+${proxyPipeline('p', url)}`;
 }
 
 /** Resolves with the error code of a TCP connect to `port` ('connected' when one is accepted). */

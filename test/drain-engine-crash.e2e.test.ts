@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
 import { http } from './helpers/http';
-
-function config(url: string): string {
-  return `kind: HTTPServer
-name: edge
-port: 0
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
-`;
-}
 
 describe('an engine that dies during a drain', () => {
   let held: HeldBackend;
@@ -29,7 +18,7 @@ describe('an engine that dies during a drain', () => {
   });
 
   it('is reported as a failure (ERROR with its signal, non-zero exit), not as a clean stop', { timeout: 30_000 }, async () => {
-    const gw = await startGateway(config(held.backend.url), { args: ['--drain-timeout', '20s'] });
+    const gw = await startGateway(proxyConfig(held.backend.url), { args: ['--drain-timeout', '20s'] });
     gateways.push(gw);
     const enginePid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
     assert.ok(enginePid > 0 && enginePid !== gw.child.pid, gw.logs());

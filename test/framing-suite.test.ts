@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { CASES, SUITE_LIMITS, type FramingCase } from './framing-suite/cases';
 import { RecordingUpstream } from './framing-suite/upstream';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 /** How long a case waits for an answer the engine may never send (it holds such requests ~10 s). */
@@ -18,19 +19,13 @@ before(async () => {
   upstream = new RecordingUpstream();
   await upstream.start();
   gw = await startGateway(
-    `
-kind: HTTPServer
-name: edge
-port: 0
-clientMaxBodySize: ${SUITE_LIMITS.clientMaxBodySize}
+    proxyConfig(
+      `http://127.0.0.1:${upstream.port}`,
+      `clientMaxBodySize: ${SUITE_LIMITS.clientMaxBodySize}
 maxHeaderCount: ${SUITE_LIMITS.maxHeaderCount}
 maxHeaderBytes: ${SUITE_LIMITS.maxHeaderBytes}
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
 `,
+    ),
     { workers: 1 },
   );
   port = gw.ports.get('edge') as number;

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { RecordingUpstream } from './framing-suite/upstream';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 /** Connects and writes `parts` one TCP write at a time, waiting `gapMs` between them. */
@@ -33,22 +34,7 @@ describe('listener limits', () => {
   before(async () => {
     upstream = new RecordingUpstream();
     await upstream.start();
-    gw = await startGateway(
-      `
-kind: HTTPServer
-name: edge
-port: 0
-keepAliveTimeout: 75s
-maxConnections: 2
-clientMaxBodySize: 1k
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`,
-      { workers: 1 },
-    );
+    gw = await startGateway(proxyConfig(`http://127.0.0.1:${upstream.port}`, 'keepAliveTimeout: 75s\nmaxConnections: 2\nclientMaxBodySize: 1k\n'), { workers: 1 });
     port = gw.ports.get('edge') as number;
   });
   after(async () => {
@@ -143,22 +129,7 @@ for (const protocols of ['[http1, h2c]', '[http1]']) {
     before(async () => {
       upstream = new RecordingUpstream();
       await upstream.start();
-      gw = await startGateway(
-        `
-kind: HTTPServer
-name: edge
-engine: node
-protocols: ${protocols}
-port: 0
-maxConnections: 2
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`,
-        { workers: 2 },
-      );
+      gw = await startGateway(proxyConfig(`http://127.0.0.1:${upstream.port}`, `engine: node\nprotocols: ${protocols}\nmaxConnections: 2\n`), { workers: 2 });
       port = gw.ports.get('edge') as number;
     });
     after(async () => {

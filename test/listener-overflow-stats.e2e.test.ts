@@ -5,23 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { RecordingUpstream } from './framing-suite/upstream';
 import { eventually, readStats } from './helpers/admin';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { parsePrometheus, sampleValue } from './helpers/prometheus';
 import { rawRequest } from './helpers/raw';
 
 function config(engine: 'node' | 'uws', upstreamPort: number): string {
-  return `
-kind: HTTPServer
-name: edge
-engine: ${engine}
-port: 0
-maxConnections: 2
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstreamPort}" }] } }]
-`;
+  return proxyConfig(`http://127.0.0.1:${upstreamPort}`, `engine: ${engine}\nmaxConnections: 2\n`);
 }
 
 /** Polls /stats (bounded) until http.edge.downstream_cx_overflow reaches `want`. */
