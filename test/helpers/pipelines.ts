@@ -92,3 +92,15 @@ export function serverList(urls: string[]): string {
 ${urls.map((u) => `        - url: ${u}`).join('\n')}
 `;
 }
+
+/** An HTTPServer `name` on 127.0.0.1, port 0, with one rule: path prefixes → Pipelines, tried in order. */
+export function routedServer(name: string, routes: [prefix: string, backend: string][]): string {
+  return `kind: HTTPServer
+name: ${name}
+port: 0
+address: 127.0.0.1
+rules:
+  - paths:
+${routes.map(([prefix, backend]) => `      - pathPrefix: ${prefix}\n        backend: ${backend}`).join('\n')}
+`;
+}
