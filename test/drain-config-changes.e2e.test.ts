@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +7,7 @@ import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
-import { closedPort } from './helpers/raw';
+import { closedPort, connectResult } from './helpers/raw';
 
 function server(name: string, port: number): string {
   return `kind: HTTPServer
@@ -21,18 +20,6 @@ rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
 function config(url: string, port: number): string {
   return `${server('edge', port)}---
 ${proxyPipeline('p', url)}`;
-}
-
-/** Resolves with the error code of a TCP connect to `port` ('connected' when one is accepted). */
-function connectResult(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 async function until(what: string, cond: () => Promise<boolean>, ms = 5_000): Promise<void> {
