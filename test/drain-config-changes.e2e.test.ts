@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
-import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
-import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { describe, it } from 'node:test';
+import { heldBackendSuite } from './helpers/held-backend';
+import { runCli, startGateway } from './helpers/gateway';
 import { proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { closedPort, connectResult } from './helpers/raw';
@@ -32,20 +32,12 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 5_000): Pr
 }
 
 describe('config changes while draining', () => {
-  let held: HeldBackend;
-  const gateways: Gateway[] = [];
-  before(async () => {
-    held = await startHeldBackend();
-  });
-  after(async () => {
-    held.release();
-    for (const gw of gateways) if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
-    await held.backend.close();
-  });
+  const suite = heldBackendSuite();
+  const gateways = suite.gateways;
 
   it('reload, object create/update/delete and SIGHUP are refused with 503 NGATE_ERR_SHUTTING_DOWN; nothing rebinds or is saved; the in-flight request completes', { timeout: 30_000 }, async () => {
     const port = await closedPort();
-    const gw = await startGateway(config(held.backend.url, port), { args: ['--drain-timeout', '20s'] });
+    const gw = await startGateway(config(suite.held.backend.url, port), { args: ['--drain-timeout', '20s'] });
     gateways.push(gw);
     // One applied change, so the data dir file exists and its content can be compared after the drain.
     const pinned = await http(`${gw.admin}/apis/v2/objects/edge`, { method: 'PUT', body: server('edge', port) });
@@ -54,7 +46,7 @@ describe('config changes while draining', () => {
     const saved = readFileSync(dataFile, 'utf8');
 
     const inFlight = http(gw.url('edge', '/slow'), { fresh: true });
-    await held.arrived;
+    await suite.held.arrived;
     const from = gw.logs().length;
     gw.child.kill('SIGTERM');
     await gw.waitForLog(/INFO draining/, from);
@@ -88,7 +80,7 @@ describe('config changes while draining', () => {
     assert.equal(readFileSync(dataFile, 'utf8'), saved, 'running_objects.yaml unchanged');
     assert.doesNotMatch(gw.logs().slice(from), /applied generation/);
 
-    held.release();
+    suite.held.release();
     const reply = await inFlight;
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'slow done');
