@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackends, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
-import { routedServer } from './helpers/pipelines';
+import { routedServer, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const SERVER = routedServer('front', [['/', 'app']]);
@@ -21,9 +21,7 @@ filters:
   - name: proxy
     kind: Proxy
     mainPool:
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-      loadBalance: { policy: roundRobin }${stickyLine}
+${serverList(backends.map((b) => b.url))}      loadBalance: { policy: roundRobin }${stickyLine}
 `;
 }
 
