@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 
 /**
  * Upstream bodies travel through the native client's shared read buffer; these
@@ -82,19 +83,7 @@ for (const engine of ['uws', 'node'] as const) {
       server = http.createServer((req, res) => serveBody(res, req.url === '/chunked', () => stalled?.()));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-      gw = await startGateway(
-        `kind: HTTPServer
-name: edge
-port: 0
-engine: ${engine}
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${origin}" }] } }]
-`,
-        { workers: 1 },
-      );
+      gw = await startGateway(proxyConfig(origin, `engine: ${engine}\n`), { workers: 1 });
     });
     after(async () => {
       assert.equal(await gw.stop(), 0);

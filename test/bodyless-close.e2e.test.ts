@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { issue, makeCa } from './helpers/certs';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyPipeline } from './helpers/pipelines';
+import { openSocket, RawConn } from './helpers/raw-conn';
 
 /**
  * A bodyless answer (HEAD, 204) that ends its connection must end it at once:
@@ -16,45 +16,9 @@ import { startGateway, type Gateway } from './helpers/gateway';
 /** Well under uWS's ~10 s idle timeout, which would also close the connection. */
 const CLOSE_DEADLINE_MS = 3_000;
 
-class Conn {
-  text = '';
-  closed = false;
-  private wake: (() => void) | null = null;
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (c: Buffer) => {
-      this.text += c.toString('latin1');
-      this.poke();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.poke();
-    });
-    socket.on('error', () => undefined);
-  }
-
+class Conn extends RawConn {
   static async open(port: number, secure = false): Promise<Conn> {
-    if (secure) {
-      const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
-      await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
-      return new Conn(socket);
-    }
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    return new Conn(socket);
-  }
-
-  private poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    if (w !== null) w();
-  }
-
-  private async until(done: () => boolean, ms: number): Promise<void> {
-    const end = Date.now() + ms;
-    const timer = setTimeout(() => this.poke(), ms);
-    while (!done() && Date.now() < end) await new Promise<void>((resolve) => (this.wake = resolve));
-    clearTimeout(timer);
+    return new Conn(await openSocket(port, secure));
   }
 
   /** The response head (up to the blank line), or null when none arrived in time. */
@@ -69,14 +33,20 @@ class Conn {
     await this.until(() => this.closed, CLOSE_DEADLINE_MS);
     return this.closed;
   }
+}
 
-  write(data: string): void {
-    this.socket.write(data);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
-  }
+/** /p/ proxied to `backend`, /m/ a 204 Mock; `fields`: more HTTPServer lines. */
+function config(backend: Backend, fields: string): string {
+  return `kind: HTTPServer
+name: edge
+port: 0
+${fields}rules: [{ paths: [{ pathPrefix: /p/, backend: proxied }, { pathPrefix: /m/, backend: mocked }] }]
+---
+${proxyPipeline('proxied', backend.url)}---
+kind: Pipeline
+name: mocked
+filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
+`;
 }
 
 const SMUGGLED = '0\r\n\r\nGET /p/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n';
@@ -101,21 +71,7 @@ for (const engine of ['uws', 'node'] as const) {
         res.setHeader('content-length', String(length));
         res.end(req.method === 'HEAD' ? undefined : 'x'.repeat(length));
       });
-      gw = await startGateway(`
-kind: HTTPServer
-name: edge
-port: 0
-engine: ${engine}
-rules: [{ paths: [{ pathPrefix: /p/, backend: proxied }, { pathPrefix: /m/, backend: mocked }] }]
----
-kind: Pipeline
-name: proxied
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
----
-kind: Pipeline
-name: mocked
-filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
-`);
+      gw = await startGateway(config(backend, `engine: ${engine}\n`));
       port = gw.ports.get('edge') as number;
     });
     after(async () => {
@@ -211,24 +167,7 @@ describe('a bodyless answer that ends its connection closes it at once over TLS 
   before(async () => {
     const leaf = issue(makeCa(), 'edge', { ips: ['127.0.0.1'] });
     backend = await startBackend(1);
-    gw = await startGateway(`
-kind: HTTPServer
-name: edge
-port: 0
-engine: uws
-https: true
-certs: { edge: ${JSON.stringify(leaf.cert)} }
-keys: { edge: ${JSON.stringify(leaf.key)} }
-rules: [{ paths: [{ pathPrefix: /p/, backend: proxied }, { pathPrefix: /m/, backend: mocked }] }]
----
-kind: Pipeline
-name: proxied
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
----
-kind: Pipeline
-name: mocked
-filters: [{ name: m, kind: Mock, rules: [{ code: 204 }] }]
-`);
+    gw = await startGateway(config(backend, `engine: uws\nhttps: true\ncerts: { edge: ${JSON.stringify(leaf.cert)} }\nkeys: { edge: ${JSON.stringify(leaf.key)} }\n`));
     port = gw.ports.get('edge') as number;
   });
   after(async () => {

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { issue, makeCa } from './helpers/certs';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http as get } from './helpers/http';
 
 /** A server answering every request with one fixed answer. */
@@ -21,15 +22,7 @@ function fixedServer(status: number, headers: Record<string, string>, body: stri
 
 const portOf = (s: http.Server): number => (s.address() as AddressInfo).port;
 
-const MOCK = `kind: HTTPServer
-name: web
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: answer
----
+const MOCK = `${routedServer('web', [['/', 'answer']])}---
 kind: Pipeline
 name: answer
 filters:

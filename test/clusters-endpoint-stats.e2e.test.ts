@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { refusingPort } from './helpers/raw';
 
@@ -25,28 +26,8 @@ rules:
       - pathPrefix: /refused
         backend: refused
 ---
-kind: Pipeline
-name: five
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: service1
-      servers:
-        - url: ${good.url}
-        - url: ${bad.url}
----
-kind: Pipeline
-name: refused
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: service2
-      servers:
-        - url: ${good.url}
-        - url: ${refusedUrl}
-`;
+${poolPipeline(`      serviceName: service1\n${serverList([good.url, bad.url])}`, 'five')}---
+${poolPipeline(`      serviceName: service2\n${serverList([good.url, refusedUrl])}`, 'refused')}`;
 }
 
 describe('/clusters per-endpoint request counters (Envoy rq_success / rq_error / rq_total)', () => {

@@ -5,17 +5,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackends, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { routedServer, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
-const SERVER = `kind: HTTPServer
-name: front
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: app
-`;
+const SERVER = routedServer('front', [['/', 'app']]);
 
 /** The app pipeline; `sticky` adds cookie sticky sessions, with `secret` a key of the pool's own. */
 function app(backends: Backend[], sticky: 'none' | 'dataDirKey' | 'ownSecret'): string {
@@ -28,13 +21,11 @@ filters:
   - name: proxy
     kind: Proxy
     mainPool:
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-      loadBalance: { policy: roundRobin }${stickyLine}
+${serverList(backends.map((b) => b.url))}      loadBalance: { policy: roundRobin }${stickyLine}
 `;
 }
 
-const extraServer = SERVER.replace('name: front', 'name: extra');
+const extraServer = routedServer('extra', [['/', 'app']]);
 
 /** A data dir path under a regular file: every write below it fails with ENOTDIR, as on a read-only mount. */
 function dataDirUnderFile(): string {

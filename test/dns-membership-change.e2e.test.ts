@@ -4,6 +4,7 @@ import { eventually, readStats } from './helpers/admin';
 import { startBackend, type Backend } from './helpers/backends';
 import { startStubDns, type StubDns } from './helpers/dns-server';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 function config(backend: Backend): string {
@@ -19,28 +20,8 @@ rules:
       - pathPrefix: /static
         backend: fixed
 ---
-kind: Pipeline
-name: late
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: late
-      discovery: dns
-      refresh: 100ms
-      servers:
-        - url: http://late.test:${port}
----
-kind: Pipeline
-name: fixed
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: fixed
-      servers:
-        - url: ${backend.url}
-`;
+${poolPipeline(`      serviceName: late\n      discovery: dns\n      refresh: 100ms\n${serverList([`http://late.test:${port}`])}`, 'late')}---
+${poolPipeline(`      serviceName: fixed\n${serverList([backend.url])}`, 'fixed')}`;
 }
 
 /** membership_change as Envoy counts it: the initial host set is one change, a resolution that changes nothing is none. */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
-import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
-import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { describe, it } from 'node:test';
+import { heldBackendSuite } from './helpers/held-backend';
+import { runCli, startGateway } from './helpers/gateway';
+import { proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
-import { closedPort } from './helpers/raw';
+import { closedPort, connectResult } from './helpers/raw';
 
 function server(name: string, port: number): string {
   return `kind: HTTPServer
@@ -19,22 +19,7 @@ rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
 
 function config(url: string, port: number): string {
   return `${server('edge', port)}---
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
-`;
-}
-
-/** Resolves with the error code of a TCP connect to `port` ('connected' when one is accepted). */
-function connectResult(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
+${proxyPipeline('p', url)}`;
 }
 
 async function until(what: string, cond: () => Promise<boolean>, ms = 5_000): Promise<void> {
@@ -47,20 +32,12 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 5_000): Pr
 }
 
 describe('config changes while draining', () => {
-  let held: HeldBackend;
-  const gateways: Gateway[] = [];
-  before(async () => {
-    held = await startHeldBackend();
-  });
-  after(async () => {
-    held.release();
-    for (const gw of gateways) if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
-    await held.backend.close();
-  });
+  const suite = heldBackendSuite();
+  const gateways = suite.gateways;
 
   it('reload, object create/update/delete and SIGHUP are refused with 503 NGATE_ERR_SHUTTING_DOWN; nothing rebinds or is saved; the in-flight request completes', { timeout: 30_000 }, async () => {
     const port = await closedPort();
-    const gw = await startGateway(config(held.backend.url, port), { args: ['--drain-timeout', '20s'] });
+    const gw = await startGateway(config(suite.held.backend.url, port), { args: ['--drain-timeout', '20s'] });
     gateways.push(gw);
     // One applied change, so the data dir file exists and its content can be compared after the drain.
     const pinned = await http(`${gw.admin}/apis/v2/objects/edge`, { method: 'PUT', body: server('edge', port) });
@@ -69,7 +46,7 @@ describe('config changes while draining', () => {
     const saved = readFileSync(dataFile, 'utf8');
 
     const inFlight = http(gw.url('edge', '/slow'), { fresh: true });
-    await held.arrived;
+    await suite.held.arrived;
     const from = gw.logs().length;
     gw.child.kill('SIGTERM');
     await gw.waitForLog(/INFO draining/, from);
@@ -103,7 +80,7 @@ describe('config changes while draining', () => {
     assert.equal(readFileSync(dataFile, 'utf8'), saved, 'running_objects.yaml unchanged');
     assert.doesNotMatch(gw.logs().slice(from), /applied generation/);
 
-    held.release();
+    suite.held.release();
     const reply = await inFlight;
     assert.equal(reply.status, 200);
     assert.equal(reply.body, 'slow done');

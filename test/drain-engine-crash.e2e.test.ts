@@ -1,35 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startGateway, type Gateway } from './helpers/gateway';
-import { startHeldBackend, type HeldBackend } from './helpers/held-backend';
+import { describe, it } from 'node:test';
+import { startGateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
+import { heldBackendSuite } from './helpers/held-backend';
 import { http } from './helpers/http';
 
-function config(url: string): string {
-  return `kind: HTTPServer
-name: edge
-port: 0
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
-`;
-}
-
 describe('an engine that dies during a drain', () => {
-  let held: HeldBackend;
-  const gateways: Gateway[] = [];
-  before(async () => {
-    held = await startHeldBackend();
-  });
-  after(async () => {
-    held.release();
-    for (const gw of gateways) if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
-    await held.backend.close();
-  });
+  const suite = heldBackendSuite();
+  const gateways = suite.gateways;
 
   it('is reported as a failure (ERROR with its signal, non-zero exit), not as a clean stop', { timeout: 30_000 }, async () => {
-    const gw = await startGateway(config(held.backend.url), { args: ['--drain-timeout', '20s'] });
+    const gw = await startGateway(proxyConfig(suite.held.backend.url), { args: ['--drain-timeout', '20s'] });
     gateways.push(gw);
     const enginePid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
     assert.ok(enginePid > 0 && enginePid !== gw.child.pid, gw.logs());
@@ -37,7 +18,7 @@ describe('an engine that dies during a drain', () => {
       (r) => r.status,
       () => 'cut',
     );
-    await held.arrived;
+    await suite.held.arrived;
     const exited = new Promise<number | null>((resolve) => gw.child.once('exit', (code) => resolve(code)));
     const from = gw.logs().length;
     gw.child.kill('SIGTERM');

@@ -6,21 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { closedPort } from './helpers/raw';
 import { startTrackingUpstream, type TrackingUpstream } from './helpers/tracking-upstream';
 
 function config(url: string, port: number): string {
-  return `
-kind: HTTPServer
-name: edge
-port: ${port}
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${url}" }] } }]
-`;
+  return proxyConfig(url, '', { port });
 }
 
 /** Resolves true when a new TCP connection to `port` is refused, false when one is accepted. */

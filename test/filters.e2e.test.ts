@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 /** CORS, Redirector, RateLimiter and IPFilter in one flow in front of a Proxy, on two workers. */
@@ -15,17 +16,10 @@ describe('edge filters through the gateway (2 workers)', () => {
       res.end(`backend ${req.url}`);
     });
     gw = await startGateway(
-      `kind: HTTPServer
-name: edge
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /denied
-        backend: denied
-      - pathPrefix: /
-        backend: api
----
+      `${routedServer('edge', [
+        ['/denied', 'denied'],
+        ['/', 'api'],
+      ])}---
 kind: Pipeline
 name: api
 flow:

@@ -3,8 +3,9 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { CASES, SUITE_LIMITS, type FramingCase } from './framing-suite/cases';
-import { RecordingUpstream } from './framing-suite/upstream';
-import { startGateway, type Gateway } from './helpers/gateway';
+import type { RecordingUpstream } from './framing-suite/upstream';
+import type { Gateway } from './helpers/gateway';
+import { startRecordedGateway, stopRecordedGateway } from './helpers/recorded-gateway';
 import { rawRequest } from './helpers/raw';
 
 /** How long a case waits for an answer the engine may never send (it holds such requests ~10 s). */
@@ -15,31 +16,11 @@ let gw: Gateway;
 let port: number;
 
 before(async () => {
-  upstream = new RecordingUpstream();
-  await upstream.start();
-  gw = await startGateway(
-    `
-kind: HTTPServer
-name: edge
-port: 0
-clientMaxBodySize: ${SUITE_LIMITS.clientMaxBodySize}
-maxHeaderCount: ${SUITE_LIMITS.maxHeaderCount}
-maxHeaderBytes: ${SUITE_LIMITS.maxHeaderBytes}
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`,
-    { workers: 1 },
-  );
-  port = gw.ports.get('edge') as number;
+  const limits = `clientMaxBodySize: ${SUITE_LIMITS.clientMaxBodySize}\nmaxHeaderCount: ${SUITE_LIMITS.maxHeaderCount}\nmaxHeaderBytes: ${SUITE_LIMITS.maxHeaderBytes}\n`;
+  ({ upstream, gw, port } = await startRecordedGateway(limits, 1));
 });
 
-after(async () => {
-  assert.equal(await gw.stop(), 0);
-  await upstream.close();
-});
+after(() => stopRecordedGateway({ gw, upstream }));
 
 /** Polls a condition the upstream reaches asynchronously (bounded). */
 async function eventually(check: () => boolean, ms: number): Promise<boolean> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 /** uWS-specific framing: what the engine closes itself before ngate sees the request. */
@@ -11,16 +12,7 @@ describe('request framing at the edge', () => {
   let port: number;
   before(async () => {
     backend = await startBackend(1);
-    gw = await startGateway(`
-kind: HTTPServer
-name: edge
-port: 0
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`);
+    gw = await startGateway(proxyConfig(backend.url));
     port = gw.ports.get('edge') as number;
   });
   after(async () => {

@@ -3,6 +3,7 @@ import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { startFaultUpstream, type FaultUpstream, type Step } from './helpers/fault-upstream';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 const PIECE = 'x'.repeat(1000);
@@ -50,20 +51,7 @@ describe('engine node: an upstream body cut off reaches an HTTP/2 client as a st
   let gw: Gateway;
   before(async () => {
     up = await startFaultUpstream(script);
-    gw = await startGateway(
-      `kind: HTTPServer
-name: node
-port: 0
-engine: node
-protocols: [http1, h2c]
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { timeout: 500ms, servers: [{ url: "${up.url}" }] } }]
-`,
-      { workers: 1 },
-    );
+    gw = await startGateway(proxyConfig(up.url, 'engine: node\nprotocols: [http1, h2c]\n', { name: 'node', pool: 'timeout: 500ms' }), { workers: 1 });
   });
   after(async () => {
     await gw?.stop();

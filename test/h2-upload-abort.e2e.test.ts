@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { eventually } from './helpers/admin';
 
 /**
@@ -17,38 +18,11 @@ const CHUNK = Buffer.alloc(64 * 1024, 0x61);
 const CHUNK_FRAME = Buffer.concat([Buffer.from(`${CHUNK.length.toString(16)}\r\n`), CHUNK, Buffer.from('\r\n')]);
 
 function config(engine: string, upstreamPort: number): string {
-  return `
-kind: HTTPServer
-name: front
-port: 0
-engine: ${engine}
-clientMaxBodySize: 256k
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: HTTPServer
-name: big
-port: 0
-engine: ${engine}
-clientMaxBodySize: 64m
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: h2up
+  return `${frontServer(`engine: ${engine}\nclientMaxBodySize: 256k\n`)}---
+${frontServer(`engine: ${engine}\nclientMaxBodySize: 64m\n`, { name: 'big' })}---
+${poolPipeline(`      serviceName: h2up
       protocol: h2
-      servers:
-        - url: http://127.0.0.1:${upstreamPort}
-`;
+${serverList([`http://127.0.0.1:${upstreamPort}`])}`)}`;
 }
 
 interface Upstream {

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { engineServers, proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually, readStats } from './helpers/admin';
 
@@ -148,23 +149,8 @@ describe('an HTTP/2 upstream that answers before it read the upload', () => {
   before(async () => {
     up = await startUpstream();
     gw = await startGateway(
-      `kind: HTTPServer
-name: uws
-port: 0
-clientMaxBodySize: 64m
-rules: [{ paths: [{ pathPrefix: /, backend: h2 }] }]
----
-kind: HTTPServer
-name: node
-port: 0
-engine: node
-clientMaxBodySize: 64m
-rules: [{ paths: [{ pathPrefix: /, backend: h2 }] }]
----
-kind: Pipeline
-name: h2
-filters: [{ name: proxy, kind: Proxy, mainPool: { protocol: h2, servers: [{ url: "http://127.0.0.1:${up.port}" }] } }]
-`,
+      `${engineServers('h2', 'clientMaxBodySize: 64m\n')}---
+${proxyPipeline('h2', `http://127.0.0.1:${up.port}`, 'protocol: h2')}`,
       { workers: 1 },
     );
   });

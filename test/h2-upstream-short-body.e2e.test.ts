@@ -3,6 +3,7 @@ import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { startH2Backend, type H2Backend } from './helpers/h2-backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { engineServers, proxyPipeline } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { rawRequest } from './helpers/raw';
 import { eventually, readStats } from './helpers/admin';
@@ -28,21 +29,8 @@ describe('an HTTP/2 upstream body cut short of its content-length', () => {
   before(async () => {
     up = await startH2Backend('short', '127.0.0.1', 0, handler);
     gw = await startGateway(
-      `kind: HTTPServer
-name: uws
-port: 0
-rules: [{ paths: [{ pathPrefix: /, backend: h2 }] }]
----
-kind: HTTPServer
-name: node
-port: 0
-engine: node
-rules: [{ paths: [{ pathPrefix: /, backend: h2 }] }]
----
-kind: Pipeline
-name: h2
-filters: [{ name: proxy, kind: Proxy, mainPool: { protocol: h2, servers: [{ url: "http://127.0.0.1:${up.port}" }] } }]
-`,
+      `${engineServers('h2')}---
+${proxyPipeline('h2', `http://127.0.0.1:${up.port}`, 'protocol: h2')}`,
       { workers: 1 },
     );
   });

@@ -2,33 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startH2Backend, type H2Backend } from './helpers/h2-backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { rawRequest } from './helpers/raw';
 import { eventually, readStats } from './helpers/admin';
 
 function config(backends: H2Backend[], maxConcurrentStreams: number): string {
-  return `
-kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: h2svc
+  return `${frontServer()}---
+${poolPipeline(`      serviceName: h2svc
       protocol: h2
       maxConcurrentStreams: ${maxConcurrentStreams}
       maxConnectionsPerWorker: 4
-      servers:
-${backends.map((b) => `        - url: http://${b.address}:${b.port}`).join('\n')}
-`;
+${serverList(backends.map((b) => `http://${b.address}:${b.port}`))}`)}`;
 }
 
 describe('HTTP/2 to upstreams (h2c, prior knowledge)', () => {

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually, readStats } from './helpers/admin';
 
@@ -10,22 +11,8 @@ const INTERVAL = 200;
 const UNHEALTHY = 2;
 
 function config(backends: Backend[]): string {
-  return `
-kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: service1
+  return `${frontServer()}---
+${poolPipeline(`      serviceName: service1
       healthCheck:
         interval: ${INTERVAL}ms
         timeout: 150ms
@@ -33,9 +20,7 @@ filters:
         expectStatus: [200]
         unhealthyThreshold: ${UNHEALTHY}
         healthyThreshold: 1
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-`;
+${serverList(backends.map((b) => b.url))}`)}`;
 }
 
 /** Arrival times of health probes, per backend id. */

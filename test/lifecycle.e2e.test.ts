@@ -2,21 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { FAULT_HOOK_ENV } from '../src/dataplane/filters/fault-hook';
 import { closedPort } from './helpers/raw';
 
 function config(backend: Backend, port = 0): string {
-  return `
-kind: HTTPServer
-name: edge
-port: ${port}
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`;
+  return proxyConfig(backend.url, '', { port });
 }
 
 describe('process lifecycle', () => {

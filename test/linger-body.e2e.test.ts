@@ -1,55 +1,27 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { openSocket, RawConn } from './helpers/raw-conn';
 import { LINGER_MAX_BODY, LINGER_TIMEOUT_MS } from '../src/dataplane/listener/linger';
 
 /** One client connection read response by response (Content-Length framed answers only). */
-class Conn {
-  private text = '';
-  closed = false;
-  private wake: (() => void) | null = null;
-  private constructor(readonly socket: net.Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (c: Buffer) => {
-      this.text += c.toString('latin1');
-      this.poke();
-    });
-    socket.on('close', () => {
-      this.closed = true;
-      this.poke();
-    });
-    socket.on('error', () => undefined);
-  }
-
+class Conn extends RawConn {
   static async open(port: number): Promise<Conn> {
-    const socket = net.connect(port, '127.0.0.1');
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    return new Conn(socket);
-  }
-
-  private poke(): void {
-    const w = this.wake;
-    this.wake = null;
-    if (w !== null) w();
-  }
-
-  /** Resolves once `done` holds over what arrived, or the socket closed. */
-  private async until(done: () => boolean): Promise<void> {
-    while (!done() && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+    return new Conn(await openSocket(port));
   }
 
   /** The next whole response (a 100 Continue is skipped), or null when the connection closed first. */
   async response(): Promise<string | null> {
     for (;;) {
       let whole = -1;
+      // Until a whole response arrived, or the socket closed.
       await this.until(() => {
         const head = this.text.indexOf('\r\n\r\n');
-        if (head < 0) return false;
+        if (head < 0) return this.closed;
         const length = /\r\ncontent-length: *(\d+)/i.exec(this.text.slice(0, head));
         whole = head + 4 + (length === null ? 0 : Number(length[1]));
-        return this.text.length >= whole;
+        return this.text.length >= whole || this.closed;
       });
       if (whole < 0 || this.text.length < whole) return null;
       const r = this.text.slice(0, whole);
@@ -60,19 +32,8 @@ class Conn {
 
   /** Waits for the close (true) or gives up after `ms` (false). */
   async closes(ms: number): Promise<boolean> {
-    const timer = setTimeout(() => this.poke(), ms);
-    const end = Date.now() + ms;
-    await this.until(() => Date.now() >= end);
-    clearTimeout(timer);
+    await this.until(() => this.closed, ms);
     return this.closed;
-  }
-
-  write(data: string): void {
-    this.socket.write(data);
-  }
-
-  destroy(): void {
-    this.socket.destroy();
   }
 }
 

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { RecordingUpstream } from './framing-suite/upstream';
-import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import type { RecordingUpstream } from './framing-suite/upstream';
+import { runCli, writeTempConfig, type Gateway } from './helpers/gateway';
+import { startRecordedGateway, stopRecordedGateway } from './helpers/recorded-gateway';
 import { rawRequest } from './helpers/raw';
 
 /** Connects and writes `parts` one TCP write at a time, waiting `gapMs` between them. */
@@ -31,30 +32,9 @@ describe('listener limits', () => {
   let gw: Gateway;
   let port: number;
   before(async () => {
-    upstream = new RecordingUpstream();
-    await upstream.start();
-    gw = await startGateway(
-      `
-kind: HTTPServer
-name: edge
-port: 0
-keepAliveTimeout: 75s
-maxConnections: 2
-clientMaxBodySize: 1k
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`,
-      { workers: 1 },
-    );
-    port = gw.ports.get('edge') as number;
+    ({ upstream, gw, port } = await startRecordedGateway('keepAliveTimeout: 75s\nmaxConnections: 2\nclientMaxBodySize: 1k\n', 1));
   });
-  after(async () => {
-    assert.equal(await gw.stop(), 0);
-    await upstream.close();
-  });
+  after(() => stopRecordedGateway({ gw, upstream }));
 
   it('warns at start that the engine cannot honour keepAliveTimeout or count idle connections', () => {
     assert.match(gw.logs(), /keepAliveTimeout.*fixed ~10s/);
@@ -141,30 +121,9 @@ for (const protocols of ['[http1, h2c]', '[http1]']) {
     let gw: Gateway;
     let port: number;
     before(async () => {
-      upstream = new RecordingUpstream();
-      await upstream.start();
-      gw = await startGateway(
-        `
-kind: HTTPServer
-name: edge
-engine: node
-protocols: ${protocols}
-port: 0
-maxConnections: 2
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`,
-        { workers: 2 },
-      );
-      port = gw.ports.get('edge') as number;
+      ({ upstream, gw, port } = await startRecordedGateway(`engine: node\nprotocols: ${protocols}\nmaxConnections: 2\n`, 2));
     });
-    after(async () => {
-      assert.equal(await gw.stop(), 0);
-      await upstream.close();
-    });
+    after(() => stopRecordedGateway({ gw, upstream }));
 
     it('counts idle keep-alive connections: a third gets no answer, and a new one is served once one of them closes', { timeout: 10_000 }, async () => {
       assert.doesNotMatch(gw.logs(), /maxConnections/, 'no engine warning: the node engine limits at accept');

@@ -2,26 +2,17 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { RecordingUpstream } from './framing-suite/upstream';
+import type { RecordingUpstream } from './framing-suite/upstream';
 import { eventually, readStats } from './helpers/admin';
-import { startGateway, type Gateway } from './helpers/gateway';
+import type { Gateway } from './helpers/gateway';
+import { startRecordedGateway, stopRecordedGateway } from './helpers/recorded-gateway';
 import { http } from './helpers/http';
 import { parsePrometheus, sampleValue } from './helpers/prometheus';
 import { rawRequest } from './helpers/raw';
 
-function config(engine: 'node' | 'uws', upstreamPort: number): string {
-  return `
-kind: HTTPServer
-name: edge
-engine: ${engine}
-port: 0
-maxConnections: 2
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstreamPort}" }] } }]
-`;
+/** The HTTPServer fields: `engine`, at most two connections. */
+function config(engine: 'node' | 'uws'): string {
+  return `engine: ${engine}\nmaxConnections: 2\n`;
 }
 
 /** Polls /stats (bounded) until http.edge.downstream_cx_overflow reaches `want`. */
@@ -44,14 +35,11 @@ describe('downstream_cx_overflow, engine: node: connections closed at accept by 
   let gw: Gateway;
   const sockets: net.Socket[] = [];
   before(async () => {
-    upstream = new RecordingUpstream();
-    await upstream.start();
-    gw = await startGateway(config('node', upstream.port), { workers: 1 });
+    ({ upstream, gw } = await startRecordedGateway(config('node'), 1));
   });
   after(async () => {
     for (const s of sockets) s.destroy();
-    assert.equal(await gw.stop(), 0);
-    await upstream.close();
+    await stopRecordedGateway({ gw, upstream });
   });
 
   it('counts the third of three connections, once, in text, JSON and Prometheus', { timeout: 10_000 }, async () => {
@@ -77,14 +65,11 @@ describe('downstream_cx_overflow, engine: uws: requests refused 503 by maxConnec
   let gw: Gateway;
   const holders: net.Socket[] = [];
   before(async () => {
-    upstream = new RecordingUpstream();
-    await upstream.start();
-    gw = await startGateway(config('uws', upstream.port), { workers: 1 });
+    ({ upstream, gw } = await startRecordedGateway(config('uws'), 1));
   });
   after(async () => {
     for (const s of holders) s.destroy();
-    assert.equal(await gw.stop(), 0);
-    await upstream.close();
+    await stopRecordedGateway({ gw, upstream });
   });
 
   it('counts the busy connection refused beyond the limit', { timeout: 10_000 }, async () => {

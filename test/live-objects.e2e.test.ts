@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { startBackends, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const EMPTY = '# no objects: everything arrives through the object API\n';
@@ -21,20 +22,23 @@ rules:
         backend: pipeline-demo
 `;
 
+/** The Proxy filter (a list item under `filters:`) both pipeline-demo versions end with. */
+function proxyFilter(backends: Backend[]): string {
+  return `  - name: proxy
+    kind: Proxy
+    mainPool:
+${serverList(backends.map((b) => b.url))}      loadBalance:
+        policy: roundRobin
+`;
+}
+
 function proxyOnly(backends: Backend[]): string {
   return `name: pipeline-demo
 kind: HTTPPipeline
 flow:
   - filter: proxy
 filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-      loadBalance:
-        policy: roundRobin
-`;
+${proxyFilter(backends)}`;
 }
 
 function fullDemo(backends: Backend[]): string {
@@ -57,14 +61,7 @@ filters:
     header:
       set:
         X-Adapt-Key: goodplan
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-      loadBalance:
-        policy: roundRobin
-`;
+${proxyFilter(backends)}`;
 }
 
 async function listenPort(gw: Gateway, name: string): Promise<number> {

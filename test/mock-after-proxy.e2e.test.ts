@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 /**
@@ -30,17 +31,10 @@ describe('Mock after a Proxy step', { timeout: 20_000 }, () => {
       res.end('upstream body');
     });
     gw = await startGateway(
-      `kind: HTTPServer
-name: edge
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /scripted
-        backend: scripted
-      - pathPrefix: /
-        backend: api
----
+      `${routedServer('edge', [
+        ['/scripted', 'scripted'],
+        ['/', 'api'],
+      ])}---
 kind: Pipeline
 name: scripted
 flow: [{ filter: proxy }, { filter: s }]

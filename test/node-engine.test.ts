@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 /** Node-engine limits and timeouts from the HTTPServer spec, with 2 workers. */
@@ -12,20 +13,7 @@ describe('node engine: timeouts and limits', () => {
   let port: number;
   before(async () => {
     backend = await startBackend(1);
-    gw = await startGateway(`
-kind: HTTPServer
-name: edge
-engine: node
-port: 0
-keepAliveTimeout: 500ms
-headersTimeout: 800ms
-maxHeaderBytes: 2k
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`, { workers: 2 }); // node listeners live in worker 0; the other worker must not try to bind the port
+    gw = await startGateway(proxyConfig(backend.url, 'engine: node\nkeepAliveTimeout: 500ms\nheadersTimeout: 800ms\nmaxHeaderBytes: 2k\n'), { workers: 2 }); // node listeners live in worker 0; the other worker must not try to bind the port
     port = gw.ports.get('edge') as number;
   });
   after(async () => {

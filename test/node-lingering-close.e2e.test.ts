@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyPipeline } from './helpers/pipelines';
 
 const ANSWER = 2 * 1024 * 1024;
 const UPLOAD = 4 * 1024 * 1024;
@@ -62,10 +63,7 @@ engine: node
 clientMaxBodySize: 64m
 rules: [{ paths: [{ pathPrefix: /, backend: early }] }]
 ---
-kind: Pipeline
-name: early
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "http://127.0.0.1:${upstream.port}" }] } }]
-`);
+${proxyPipeline('early', `http://127.0.0.1:${upstream.port}`)}`);
   });
   after(async () => {
     assert.equal(await gw?.stop(), 0);

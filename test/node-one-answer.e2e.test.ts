@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 
 /** Status lines in what the client received (one per response on the connection). */
 function statusLines(text: string): string[] {
@@ -52,21 +53,7 @@ describe('node engine: one answer per request when the upload fails after the re
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
-    gw = await startGateway(
-      `kind: HTTPServer
-name: edge
-port: 0
-engine: node
-headersTimeout: 400ms
-requestTimeout: 800ms
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${origin}" }] } }]
-`,
-      { workers: 1 },
-    );
+    gw = await startGateway(proxyConfig(origin, 'engine: node\nheadersTimeout: 400ms\nrequestTimeout: 800ms\n'), { workers: 1 });
     port = gw.ports.get('edge') as number;
   });
   after(async () => {

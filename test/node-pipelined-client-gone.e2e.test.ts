@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { eventually, readStats } from './helpers/admin';
 
 const BIG = Buffer.alloc(1024 * 1024, 7);
@@ -23,19 +24,7 @@ describe('node engine: a pipelined request queued behind a slow one when the cli
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
-    gw = await startGateway(
-      `kind: HTTPServer
-name: edge
-port: 0
-engine: node
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${origin}" }] } }]
-`,
-      { workers: 1 },
-    );
+    gw = await startGateway(proxyConfig(origin, 'engine: node\n'), { workers: 1 });
   });
   after(async () => {
     await gw.stop();

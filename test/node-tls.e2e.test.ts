@@ -1,35 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as https from 'node:https';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import * as tls from 'node:tls';
 import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { startBackend, type Backend, type BackendHandler } from './helpers/backends';
-import { issue, makeCa, type Ca } from './helpers/certs';
+import { issue, makeCa } from './helpers/certs';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
 import { h2Request, tlsGet } from './helpers/tls-client';
+import { assertTlsVersions, configDir as tlsConfigDir, docs, httpsServerObject, makeSniCerts, pipelineObject, sniCases, sniConfigDir, writePair } from './helpers/tls-config';
 import { http } from './helpers/http';
 
 /** Downstream TLS on the node engine: HTTP/1.1 and h2 by ALPN on one port, SNI, mTLS, certificate changes in place. */
 
-const docs = (...objects: object[]): string => objects.map((o) => stringify(o)).join('---\n');
-
-function pipeline(url: string): object {
-  return { kind: 'Pipeline', name: 'p', filters: [{ name: 'proxy', kind: 'Proxy', mainPool: { servers: [{ url }] } }] };
-}
-
-function nodeHttps(name: string, extra: Record<string, unknown>): object {
-  return { kind: 'HTTPServer', name, port: 0, engine: 'node', https: true, ...extra, rules: [{ paths: [{ pathPrefix: '/', backend: 'p' }] }] };
-}
-
-function configDir(files: Record<string, string>): { dir: string; file: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ngate-node-tls-test-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text, { mode: 0o600 });
-  return { dir, file: path.join(dir, 'config.yaml') };
-}
+const pipeline = (url: string): object => pipelineObject('p', url);
+const nodeHttps = (name: string, extra: Record<string, unknown>): object => httpsServerObject(name, { engine: 'node', ...extra });
+const configDir = (files: Record<string, string>): { dir: string; file: string } => tlsConfigDir(files, 'ngate-node-tls-test-');
 
 /** An HTTP/1.1 backend that reflects what it got: status 201 under /created, the protocol it was spoken to in, the forwarded scheme. */
 const reflect: BackendHandler = (req, res, body) => {
@@ -58,10 +45,8 @@ function rawTls(port: number, payload: string, caCert: string): Promise<{ text: 
   });
 }
 
-const ca: Ca = makeCa();
-const main = issue(ca, 'main', { dns: ['main.test'], ips: ['127.0.0.1'] });
-const siteA = issue(ca, 'site-a', { dns: ['a.test'] });
-const siteB = issue(ca, 'site-b', { dns: ['b.test', '*.wild.test'] });
+const sni = makeSniCerts();
+const { ca, main } = sni;
 
 describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', () => {
   let backend: Backend;
@@ -71,9 +56,9 @@ describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', ()
 
   before(async () => {
     backend = await startBackend(1, reflect);
-    dir = configDir({ 'main.crt': main.cert, 'main.key': main.key, 'b.crt': siteB.cert, 'b.key': siteB.key });
-    const server = nodeHttps('edge', { certs: { main: 'main.crt', a: siteA.cert, b: 'b.crt' }, keys: { main: 'main.key', a: siteA.key, b: 'b.key' } });
-    writeFileSync(dir.file, docs(server, pipeline(backend.url)));
+    const sniDir = sniConfigDir(sni, 'ngate-node-tls-test-');
+    dir = sniDir;
+    writeFileSync(dir.file, docs(nodeHttps('edge', sniDir.tls), pipeline(backend.url)));
     // Two workers: the node listener lives in worker 0 only, the other must leave the port alone.
     gw = await startGateway('', { configFile: dir.file, workers: 2 });
     port = gw.ports.get('edge') as number;
@@ -130,16 +115,7 @@ describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', ()
   });
 
   it('picks the certificate by SNI (exact, one-label wildcard, first pair as default) for HTTP/1.1 and h2', async () => {
-    const cases: [string | undefined, string][] = [
-      ['a.test', 'site-a'],
-      ['B.test', 'site-b'],
-      ['x.wild.test', 'site-b'],
-      ['main.test', 'main'],
-      ['unknown.test', 'main'],
-      ['deep.x.wild.test', 'main'],
-      [undefined, 'main'],
-    ];
-    for (const [servername, cn] of cases) {
+    for (const [servername, cn] of sniCases('B.test')) {
       const h1 = await tlsGet(port, { ca: ca.cert, servername });
       assert.equal(h1.status, 200, String(servername));
       assert.equal(h1.peerCN, cn, `HTTP/1.1 SNI ${String(servername)}`);
@@ -152,25 +128,15 @@ describe('node engine TLS: HTTP/1.1 and h2 by ALPN, SNI, versions, rotation', ()
   });
 
   it('speaks TLS 1.2 and 1.3 and refuses TLS 1.1', async () => {
-    assert.equal((await tlsGet(port, { ca: ca.cert, maxVersion: 'TLSv1.2' })).protocol, 'TLSv1.2');
-    assert.equal((await tlsGet(port, { ca: ca.cert })).protocol, 'TLSv1.3');
-    await assert.rejects(tlsGet(port, { ca: ca.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1' }), (err: NodeJS.ErrnoException) => {
-      // The server's alert, not a client that could not offer TLS 1.1.
-      assert.match(err.message, /alert protocol version/i);
-      return true;
-    });
+    await assertTlsVersions(port, ca.cert);
   });
 
   it('takes new certificates from SIGHUP for new connections on the same listener; an open connection keeps working', async () => {
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       assert.equal((await tlsGet(port, { ca: ca.cert, agent })).peerCN, 'main');
-      const rotated = issue(ca, 'main-rotated', { dns: ['main.test'] });
-      const rotatedB = issue(ca, 'site-b-rotated', { dns: ['b.test'] });
-      writeFileSync(path.join(dir.dir, 'main.crt'), rotated.cert);
-      writeFileSync(path.join(dir.dir, 'main.key'), rotated.key);
-      writeFileSync(path.join(dir.dir, 'b.crt'), rotatedB.cert);
-      writeFileSync(path.join(dir.dir, 'b.key'), rotatedB.key);
+      writePair(dir.dir, 'main', issue(ca, 'main-rotated', { dns: ['main.test'] }));
+      writePair(dir.dir, 'b', issue(ca, 'site-b-rotated', { dns: ['b.test'] }));
       process.kill(gw.child.pid as number, 'SIGHUP');
       await gw.waitForLog(/reload applied/);
       assert.equal((await tlsGet(port, { ca: ca.cert })).peerCN, 'main-rotated');

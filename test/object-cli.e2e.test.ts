@@ -6,20 +6,13 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { startBackends, type Backend } from './helpers/backends';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const EMPTY = '# no objects: everything arrives through the object API\n';
 
 function server(name: string, backend: string): string {
-  return `kind: HTTPServer
-name: ${name}
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: ${backend}
-`;
+  return routedServer(name, [['/', backend]]);
 }
 
 function pipeline(name: string, backend: Backend, filterKind = 'Proxy'): string {

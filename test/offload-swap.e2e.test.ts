@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually, readStats } from './helpers/admin';
 
@@ -38,15 +39,7 @@ describe('a config swap while requests run on the old generation', () => {
   let gw: Gateway;
   before(async () => {
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: v
----
+      `${routedServer('api', [['/', 'v']])}---
 ${withValidator}`,
       { workers: 1 },
     );

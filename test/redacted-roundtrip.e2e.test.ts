@@ -5,19 +5,12 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { runCli, startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const SECRET = 'roundtrip-secret-roundtrip-secret-0123';
 
-const CONFIG = `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: guarded
----
+const CONFIG = `${routedServer('api', [['/', 'guarded']])}---
 kind: Pipeline
 name: guarded
 flow:

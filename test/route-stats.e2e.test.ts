@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually, readStats } from './helpers/admin';
 import { parsePrometheus, sampleValue } from './helpers/prometheus';
@@ -24,15 +25,7 @@ ${extra}      - name: api
 
 function config(backend: Backend): string {
   return `${server(0)}---
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      servers:
-        - url: ${backend.url}
-`;
+${poolPipeline(serverList([backend.url]))}`;
 }
 
 describe('per-route stats across 2 workers', () => {

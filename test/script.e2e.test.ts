@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const GENERIC_500 = { code: 'NGATE_ERR_INTERNAL', message: 'internal gateway error' };
@@ -12,19 +13,11 @@ describe('Script filter through the gateway (one worker)', () => {
   before(async () => {
     backend = await startBackend(1);
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /plain
-        backend: plain
-      - pathPrefix: /sandbox
-        backend: sandboxed
-      - pathPrefix: /
-        backend: scripted
----
+      `${routedServer('api', [
+        ['/plain', 'plain'],
+        ['/sandbox', 'sandboxed'],
+        ['/', 'scripted'],
+      ])}---
 kind: Pipeline
 name: scripted
 flow:

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { BIG_BYTES, startTrackingUpstream, type TrackingUpstream } from './helpers/tracking-upstream';
 import { describeLatency, enginePidOf, kernelQueuedBytes, openFds, rssBytes, steadyTraffic } from './helpers/traffic';
@@ -69,19 +70,7 @@ describe('slow and abusive clients', () => {
 
   before(async () => {
     up = await startTrackingUpstream();
-    gw = await startGateway(
-      `
-kind: HTTPServer
-name: edge
-port: 0
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${up.url}" }] } }]
-`,
-      { workers: 2 },
-    );
+    gw = await startGateway(proxyConfig(up.url), { workers: 2 });
     port = gw.ports.get('edge') as number;
     enginePid = enginePidOf(gw.logs());
     assert.ok(enginePid > 0);

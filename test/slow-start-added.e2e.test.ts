@@ -2,39 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 // Long enough that the added endpoint stays near the floor (10%) for the whole test.
 const SLOW_START = '60s';
 
 function pipeline(backends: Backend[]): string {
-  return `
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: svc
+  return poolPipeline(`      serviceName: svc
       loadBalance: { policy: weightedRoundRobin }
       healthCheck:
         interval: 1s
         timeout: 2s
         slowStart: ${SLOW_START}
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-`;
+${serverList(backends.map((b) => b.url))}`);
 }
 
-const SERVER = `
-kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
-`;
+const SERVER = frontServer();
 
 type Clusters = { clusters: { name: string; endpoints: { url: string; weight_percent: number }[] }[] };
 

@@ -3,39 +3,24 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually } from './helpers/admin';
 
 const SLOW_START_MS = 4000;
 
 function config(backends: Backend[]): string {
-  return `
-kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      loadBalance: { policy: weightedRoundRobin }
+  // The probe timeout is generous: on a loaded machine a 100 ms probe of the healthy backend can time out and empty the pool.
+  return `${frontServer()}---
+${poolPipeline(`      loadBalance: { policy: weightedRoundRobin }
       healthCheck:
         interval: 100ms
-        # Generous: on a loaded machine a 100 ms probe of the healthy backend can time out and empty the pool.
         timeout: 2s
         path: /healthz
         unhealthyThreshold: 1
         healthyThreshold: 1
         slowStart: ${SLOW_START_MS}ms
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-`;
+${serverList(backends.map((b) => b.url))}`)}`;
 }
 
 /** Backend 2 fails its health checks while `down` is set. */

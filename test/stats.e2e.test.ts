@@ -2,30 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { eventually, readStats } from './helpers/admin';
 import { parsePrometheus, sampleValue } from './helpers/prometheus';
 
 function config(backends: Backend[]): string {
-  return `
-kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: svc
----
-kind: Pipeline
-name: svc
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: service1
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-`;
+  return `${frontServer()}---
+${poolPipeline(`      serviceName: service1
+${serverList(backends.map((b) => b.url))}`)}`;
 }
 
 /** 404 for /missing, 200 otherwise. */

@@ -5,29 +5,18 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startBackends, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { frontServer, poolPipeline, serverList } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 function config(backends: Backend[], secret?: string): string {
-  return `kind: HTTPServer
-name: front
-port: 0
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: sticky
----
-kind: Pipeline
-name: sticky
-filters:
-  - name: proxy
-    kind: Proxy
-    mainPool:
-      serviceName: backendService1
-      servers:
-${backends.map((b) => `        - url: ${b.url}`).join('\n')}
-      loadBalance: { policy: roundRobin }
+  return `${frontServer('', { backend: 'sticky' })}---
+${poolPipeline(
+  `      serviceName: backendService1
+${serverList(backends.map((b) => b.url))}      loadBalance: { policy: roundRobin }
       stickySession: { mode: cookie, cookieName: _srv_id${secret === undefined ? '' : `, secret: ${JSON.stringify(secret)}`} }
-`;
+`,
+  'sticky',
+)}`;
 }
 
 const newDataDir = (): string => mkdtempSync(path.join(tmpdir(), 'ngate-data-'));

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 
 const MiB = 1024 * 1024;
 
@@ -57,17 +58,7 @@ describe('streaming through the proxy', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
     backend = { ...backend, port, url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-    gw = await startGateway(`
-kind: HTTPServer
-name: edge
-port: 0
-clientMaxBodySize: 200m
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`);
+    gw = await startGateway(proxyConfig(backend.url, 'clientMaxBodySize: 200m\n'));
   });
   after(async () => {
     assert.equal(await gw.stop(), 0);

@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
-
-/** A loopback port nothing listens on: bound once, then released. */
-async function refusedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { closedPort } from './helpers/raw';
 
 function pipeline(name: string, pool: string): string {
   return `---
@@ -77,7 +68,7 @@ describe('traffic management end to end (2 workers)', () => {
       };
     busyA = await startBackend(6, busy('a'));
     busyB = await startBackend(7, busy('b'));
-    refused = await refusedPort();
+    refused = await closedPort();
     const config = [
       server('sticky', 'sticky-pl'),
       pipeline(

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
@@ -7,14 +6,7 @@ import { eventually, readStats } from './helpers/admin';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
-
-async function refusedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { closedPort } from './helpers/raw';
 
 function proxy(name: string, body: string): string {
   return `---
@@ -69,7 +61,7 @@ describe('mirror, canary pools, adaptor bodies, trusted proxies end to end (2 wo
       res.end(JSON.stringify({ got: JSON.parse(body.toString()), contentLength: req.headers['content-length'] ?? null, chunked: req.headers['transfer-encoding'] ?? null, secret: 's' }));
     });
     big = await startBackend(7, (_req, res) => res.end('x'.repeat(4096)));
-    down = await refusedPort();
+    down = await closedPort();
     gw = await startGateway(
       `---
 kind: HTTPServer

@@ -3,30 +3,12 @@ import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
-import { rawRequest } from './helpers/raw';
+import { proxyPipeline } from './helpers/pipelines';
+import { rawRequest, type RawReply } from './helpers/raw';
 
 /** Sends `first`, then `second` once `first` is on the wire but before its response; collects until idle. */
-function pipelineLater(port: number, first: string, second: string): Promise<{ text: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let text = '';
-    let idle: NodeJS.Timeout | null = null;
-    const done = (closed: boolean): void => {
-      if (idle !== null) clearTimeout(idle);
-      socket.destroy();
-      resolve({ text, closed });
-    };
-    socket.on('connect', () => {
-      socket.write(first);
-      setTimeout(() => socket.write(second), 50);
-    });
-    socket.on('data', (c: Buffer) => {
-      text += c.toString('latin1');
-      if (idle !== null) clearTimeout(idle);
-      idle = setTimeout(() => done(false), 400);
-    });
-    socket.on('close', () => done(true));
-  });
+function pipelineLater(port: number, first: string, second: string): Promise<RawReply> {
+  return rawRequest(port, first, { later: second, laterMs: 50, idleMs: 400 });
 }
 
 /** What the uWS engine does with pipelining and HTTP/1.0 (docs/http1.md), pinned. */
@@ -43,10 +25,7 @@ port: 0
 pipelining: hold
 rules: [{ paths: [{ pathPrefix: /p/, backend: p }] }]
 ---
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`);
+${proxyPipeline('p', backend.url)}`);
     port = gw.ports.get('edge') as number;
   });
   after(async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 /** Two Validators with one schema: /offload sends bodies over 1 KiB to the offload pool, /inline never does. */
@@ -35,19 +36,11 @@ describe('Validator: JSON Schema on the offload pool for large bodies', () => {
   let gw: Gateway;
   before(async () => {
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /offload
-        backend: offload
-      - pathPrefix: /inline
-        backend: inline
-      - pathPrefix: /ping
-        backend: ping
----
+      `${routedServer('api', [
+        ['/offload', 'offload'],
+        ['/inline', 'inline'],
+        ['/ping', 'ping'],
+      ])}---
 ${pipeline('offload', 'offloadAbove: 1k')}
 ---
 ${pipeline('inline', 'offloadAbove: 1m')}

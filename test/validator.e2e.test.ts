@@ -4,6 +4,7 @@ import bcrypt from 'bcryptjs';
 import { SignJWT } from 'jose';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
 const SECRET = 'e2e-secret-e2e-secret-e2e-secret-e2e';
@@ -15,17 +16,10 @@ describe('Validator through the gateway', () => {
   before(async () => {
     backend = await startBackend(1);
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /ops
-        backend: ops
-      - pathPrefix: /
-        backend: orders
----
+      `${routedServer('api', [
+        ['/ops', 'ops'],
+        ['/', 'orders'],
+      ])}---
 kind: Pipeline
 name: ops
 flow:

@@ -3,6 +3,7 @@ import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { proxyConfig } from './helpers/pipelines';
 import { http } from './helpers/http';
 import { rawRequest } from './helpers/raw';
 
@@ -31,20 +32,7 @@ describe('Via carries the received protocol version', () => {
   let port: number;
   before(async () => {
     backend = await startBackend(1);
-    gw = await startGateway(
-      `kind: HTTPServer
-name: node
-port: 0
-engine: node
-protocols: [http1, h2c]
-rules: [{ paths: [{ pathPrefix: /, backend: p }] }]
----
-kind: Pipeline
-name: p
-filters: [{ name: proxy, kind: Proxy, mainPool: { servers: [{ url: "${backend.url}" }] } }]
-`,
-      { workers: 1 },
-    );
+    gw = await startGateway(proxyConfig(backend.url, 'engine: node\nprotocols: [http1, h2c]\n', { name: 'node' }), { workers: 1 });
     port = gw.ports.get('node') as number;
   });
   after(async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -11,7 +10,7 @@ import { SlotAllocator } from '../src/control/slot-allocator';
 import { createSharedState } from '../src/shared/sab-layout';
 import { createStatsBuffer } from '../src/shared/stats-layout';
 import type { FromWorker, ToWorker } from '../src/shared/messages';
-import { closedPort } from './helpers/raw';
+import { closedPort, connectResult } from './helpers/raw';
 
 function generation(gen: number, port: number): CompiledConfig {
   const parsed = parseConfigText(
@@ -30,17 +29,6 @@ filters: [{ name: m, kind: Mock, rules: [{ body: fine }] }]
   const checked = validateObjects(parsed.objects);
   assert.deepEqual(checked.errors, []);
   return new SlotAllocator().assign(compileConfig(checked.objects, gen));
-}
-
-function connectResult(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 describe('a draining worker', () => {
