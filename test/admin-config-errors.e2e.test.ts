@@ -141,7 +141,8 @@ describe('CLI timeout and start flags', () => {
     await new Promise((resolve) => silent.close(resolve));
   });
 
-  it('a server that never answers: a clear message after --timeout, the unreachable exit code', async () => {
+  // Bounded: without the CLI's timeout this call would never return (the silent server closing in `after` ends it).
+  it('a server that never answers: a clear message after --timeout, the unreachable exit code', { timeout: 20_000 }, async () => {
     const started = Date.now();
     const r = await runCli(['status', '--server', `127.0.0.1:${port}`, '--timeout', '300ms']);
     assert.equal(r.code, 2, r.stderr);
