@@ -46,7 +46,7 @@ describe('config swaps under load', () => {
 
   it(`${CHANGES} pipeline changes while ${CLIENTS} keep-alive clients loop: no failure, every answer from one generation or the next`, async (t) => {
     const put = async (v: number): Promise<void> => {
-      const res = await request(`${gw.admin}/apis/v2/objects${v === 0 ? '' : '/live'}`, { method: v === 0 ? 'POST' : 'PUT', body: JSON.stringify(pipeline(v, backends)) });
+      const res = await request(`${gw.admin}/apis/v2/objects${v === 0 ? '' : '/live'}`, { method: v === 0 ? 'POST' : 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(pipeline(v, backends)) });
       const body = await res.body.text();
       assert.ok(res.statusCode < 300, body);
     };

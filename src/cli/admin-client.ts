@@ -6,9 +6,14 @@ export const EXIT_REFUSED = 1;
 /** The admin API could not be reached, or what answered is not it: nothing is known to have been applied. */
 export const EXIT_UNREACHABLE = 2;
 
+/** How long one call waits for its whole answer unless --timeout says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 export interface ServerOptions {
   server: string;
   token?: string;
+  /** Per call, headers and body; DEFAULT_TIMEOUT_MS when absent. */
+  timeout?: number;
 }
 
 export interface AdminAnswer {
@@ -44,20 +49,30 @@ export function notAdmin(opts: ServerOptions, request: string, got: string): Unr
   return new Unreachable(`ngate: ${hostOf(opts.server)} is not an ngate admin API (got ${got} from ${request})`);
 }
 
+function timedOut(opts: ServerOptions, request: string, method: string, ms: number): Unreachable {
+  const unknown = method === 'GET' || method === 'HEAD' ? '' : '; the change may or may not have been applied (check with `ngate object get`)';
+  return new Unreachable(`ngate: no answer from the admin API at ${hostOf(opts.server)} to ${request} within ${ms / 1000}s (--timeout)${unknown}`);
+}
+
 export async function call(opts: ServerOptions, method: string, path: string, body?: string): Promise<AdminAnswer> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/yaml';
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   const request = `${method} ${path.split('?')[0] ?? path}`;
+  const timeout = opts.timeout ?? DEFAULT_TIMEOUT_MS;
+  // One signal for the whole exchange: a server that accepts and never answers (or stops mid-body) cannot hang the CLI.
+  const signal = AbortSignal.timeout(timeout);
   let res: Response;
   try {
-    res = await fetch(new URL(path, baseUrl(opts.server)), { method, headers, body });
+    res = await fetch(new URL(path, baseUrl(opts.server)), { method, headers, body, signal });
   } catch (err) {
+    if (signal.aborted) throw timedOut(opts, request, method, timeout);
     const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
     throw new Unreachable(`cannot reach the admin API at ${opts.server}: ${cause}`);
   }
   const contentType = (res.headers.get('content-type') ?? 'no content type').split(';')[0] ?? '';
   const text = await res.text().catch(() => null);
+  if (text === null && signal.aborted) throw timedOut(opts, request, method, timeout);
   const got = `${res.status} ${contentType}`;
   if (res.headers.get(ADMIN_HEADER) !== ADMIN_HEADER_VALUE || contentType !== 'application/json' || text === null) throw notAdmin(opts, request, got);
   let parsed: unknown;

@@ -1,5 +1,5 @@
 /** The only argv reader: commander program with every ngate command. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +9,7 @@ import { loadConfigFile } from '../config/load';
 import { stringify as stringifyYaml } from 'yaml';
 import { routeSignals } from '../supervisor/early-signals';
 import { Supervisor } from '../supervisor/supervisor';
+import { EXIT_CONFIG } from '../engine/options';
 import { parseDuration } from '../shared/units';
 import { registerObjectCommands } from './object-commands';
 import { version } from './version';
@@ -26,13 +27,21 @@ function durationMs(value: string): number {
   return ms;
 }
 
-function parseHostPort(value: string): { address: string; port: number } {
+interface HostPort {
+  readonly address: string;
+  readonly port: number;
+  /** As given, for messages. */
+  readonly text: string;
+}
+
+function parseHostPort(value: string): HostPort {
   const colon = value.lastIndexOf(':');
-  const port = Number(value.slice(colon + 1));
-  if (colon <= 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+  const digits = value.slice(colon + 1);
+  const port = Number(digits);
+  if (colon <= 0 || !/^\d{1,5}$/.test(digits) || port > 65535) {
     throw new InvalidArgumentError(`expected address:port such as 127.0.0.1:9901, got ${value}`);
   }
-  return { address: value.slice(0, colon).replace(/^\[|\]$/g, ''), port };
+  return { address: value.slice(0, colon).replace(/^\[|\]$/g, ''), port, text: value };
 }
 
 /** Collects repeated --dns-server values; each is an IP address with an optional port. */
@@ -46,6 +55,9 @@ function isLoopback(address: string): boolean {
   return address === 'localhost' || address === '::1' || address.startsWith('127.');
 }
 
+/** The usage error was printed by commander; only the exit code is left to set. */
+class Reported extends Error {}
+
 const program = new Command();
 program.name('ngate').description('traffic orchestration gateway').version(version);
 
@@ -55,15 +67,22 @@ program
   .option('-c, --config <file...>', 'config file(s)', ['configs/gateway.yaml'])
   .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per core)', workerCount, 1)
   .addOption(new Option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests').argParser(durationMs).default(30_000, '30s'))
-  .option('--admin <address:port>', 'admin API listen address', '127.0.0.1:9901')
+  .addOption(new Option('--admin <address:port>', 'admin API listen address').argParser(parseHostPort).default(parseHostPort('127.0.0.1:9901'), '127.0.0.1:9901'))
   .option('--admin-token <token>', 'bearer token the admin API requires on every call but GET /ready (env NGATE_ADMIN_TOKEN)')
   .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
   .addOption(new Option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns').argParser(dnsServer).default([], 'those of /etc/resolv.conf'))
-  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: string; adminToken?: string; dataDir: string; dnsServer: string[] }) => {
-    const admin = parseHostPort(opts.admin);
+  // A flag the gateway cannot start on is a configuration error: 78 (EX_CONFIG), which a systemd unit does not restart.
+  .exitOverride((err: CommanderError) => {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_CONFIG;
+    throw new Reported(err.message);
+  })
+  .action((opts: { config: string[]; workers: number; drainTimeout: number; admin: HostPort; adminToken?: string; dataDir: string; dnsServer: string[] }) => {
+    const admin = opts.admin;
     const token = opts.adminToken ?? process.env.NGATE_ADMIN_TOKEN ?? null;
     if (!isLoopback(admin.address) && token === null) {
-      program.error(`ngate: the admin API on ${opts.admin} is reachable beyond loopback; give --admin-token (or NGATE_ADMIN_TOKEN)`, { exitCode: 2 });
+      process.stderr.write(`ngate: the admin API on ${admin.text} is reachable beyond loopback; give --admin-token (or NGATE_ADMIN_TOKEN)\n`);
+      process.exitCode = EXIT_CONFIG;
+      return;
     }
     const supervisor = new Supervisor({
       configFiles: opts.config.map((f) => path.resolve(f)),
@@ -118,6 +137,7 @@ program
 registerObjectCommands(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
+  if (err instanceof Reported) return;
   process.stderr.write(`ngate: ${err.message}\n`);
   process.exitCode = 2;
 });

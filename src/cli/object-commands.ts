@@ -5,11 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load';
+import { parseDuration } from '../shared/units';
 import { decodeUtf8, InvalidUtf8 } from '../shared/utf8';
-import { call, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, notAdmin, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
+import { call, DEFAULT_TIMEOUT_MS, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, notAdmin, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
 
 type Output = 'yaml' | 'json' | 'table';
 
@@ -19,10 +20,17 @@ class Refused extends Error {
   }
 }
 
+function timeoutMs(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new InvalidArgumentError('expected a duration such as 500ms, 30s or 1m');
+  return ms;
+}
+
 function withServer(cmd: Command): Command {
   return cmd
     .option('--server <url>', 'admin API base URL (env NGATE_SERVER)', process.env.NGATE_SERVER ?? 'http://127.0.0.1:9901')
-    .option('--token <token>', 'bearer token of the admin API (env NGATE_ADMIN_TOKEN)', process.env.NGATE_ADMIN_TOKEN);
+    .option('--token <token>', 'bearer token of the admin API (env NGATE_ADMIN_TOKEN)', process.env.NGATE_ADMIN_TOKEN)
+    .addOption(new Option('--timeout <duration>', 'how long to wait for each admin API answer').argParser(timeoutMs).default(DEFAULT_TIMEOUT_MS, '30s'));
 }
 
 /** -o with only the formats the command prints (anything else is refused by commander, exit 1). */

@@ -39,6 +39,22 @@ function locator(doc: Document, prefix: Path, counter: LineCounter): (path: Path
   };
 }
 
+/**
+ * Alias expansions allowed per document: generous for configs that reuse an
+ * anchor on many routes, still a bound against "billion laughs" documents.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
+
+/** The document as plain data, or why it cannot be expanded (the alias guard, a self-referencing alias). */
+function toValue(doc: Document): { value: unknown } | { error: string } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (err) {
+    const message = (err as Error).message;
+    return { error: /alias count/i.test(message) ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes (refused as a resource exhaustion guard)` : `YAML: ${message}` };
+  }
+}
+
 export function parseConfigText(text: string, file: string): LoadResult {
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
@@ -53,7 +69,12 @@ export function parseConfigText(text: string, file: string): LoadResult {
       errors.push({ file, line: e.linePos?.[0]?.line, message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:\s*$/, '')}` });
     }
     if (doc.errors.length > 0) continue;
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    const expanded = toValue(doc);
+    if ('error' in expanded) {
+      errors.push({ file, line: locator(doc, [], counter)([]), message: expanded.error });
+      continue;
+    }
+    const value = expanded.value;
     if (value === null || value === undefined) continue;
     if (Array.isArray(value)) {
       value.forEach((item: unknown, i) => objects.push({ value: item, file, line: locator(doc, [i], counter) }));

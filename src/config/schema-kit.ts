@@ -38,14 +38,20 @@ function fail(issues: Issue[], path: Path, message: string): undefined {
   return undefined;
 }
 
-export function str(opts: { pattern?: RegExp; hint?: string; nonEmpty?: boolean } = {}): Schema<string> {
+/**
+ * `secret`: the value is a credential (a password hash, an API key, a JWT
+ * secret): an error says what is wrong with it but never shows it, since
+ * errors reach API answers, CLI output and logs.
+ */
+export function str(opts: { pattern?: RegExp; hint?: string; nonEmpty?: boolean; secret?: boolean } = {}): Schema<string> {
   const describe = opts.hint ?? 'a string';
+  const shown = (v: unknown): string => (opts.secret === true ? `${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `a ${typeof v}`} (not shown: a secret)` : typeName(v));
   return {
     describe,
     check(v, path, issues) {
-      if (typeof v !== 'string') return fail(issues, path, `expected ${describe}, got ${typeName(v)}`);
+      if (typeof v !== 'string') return fail(issues, path, `expected ${describe}, got ${shown(v)}`);
       if ((opts.nonEmpty ?? true) && v.length === 0) return fail(issues, path, 'must not be empty');
-      if (opts.pattern !== undefined && !opts.pattern.test(v)) return fail(issues, path, `expected ${describe}, got ${JSON.stringify(v)}`);
+      if (opts.pattern !== undefined && !opts.pattern.test(v)) return fail(issues, path, `expected ${describe}, got ${opts.secret === true ? `another value of ${v.length} characters (not shown: a secret)` : JSON.stringify(v)}`);
       return v;
     },
   };

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ADMIN_HEADER, ADMIN_HEADER_VALUE } from '../../shared/admin-protocol';
 import { log } from '../../shared/log';
 import { decodeUtf8, InvalidUtf8 } from '../../shared/utf8';
+import { RequestGuard } from './request-guard';
 
 export interface AdminRequest {
   readonly method: string;
@@ -55,6 +56,7 @@ function bearerMatches(header: string | undefined, token: string): boolean {
 export class AdminServer {
   private readonly routes: Route[] = [];
   private server: http.Server | null = null;
+  private guard: RequestGuard | null = null;
 
   /**
    * `token`: when set, every call except `GET /ready` (load balancers probe it)
@@ -72,6 +74,7 @@ export class AdminServer {
   }
 
   listen(address: string, port: number): Promise<number> {
+    this.guard = new RequestGuard(address, this.token !== null);
     const server = http.createServer((req, res) => {
       // handle() answers every failure itself; this is the last guard, so no request can end the engine.
       this.handle(req, res).catch((err: unknown) => {
@@ -131,6 +134,12 @@ export class AdminServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let reply: AdminReply;
+    const refused = this.guard?.check(req.method ?? 'GET', req.headers) ?? null;
+    if (refused !== null) {
+      log('WARN', 'admin request refused', { method: req.method, path: req.url, reason: refused.body.error });
+      // Nothing of the request is read: the connection closes after the answer.
+      return this.answer(req, res, json(refused.status, refused.body), true);
+    }
     const target = parseTarget(req.url ?? '/');
     const found = target === null ? undefined : this.tryMatch(req.method ?? 'GET', target.pathname);
     try {
@@ -157,7 +166,12 @@ export class AdminServer {
     } catch (err) {
       reply = json(500, { error: (err as Error).message });
     }
+    this.answer(req, res, reply, false);
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, reply: AdminReply, close: boolean): void {
     if (res.destroyed) return;
+    if (close) res.shouldKeepAlive = false;
     const payload = typeof reply.body === 'string' ? reply.body : `${JSON.stringify(reply.body, null, 2)}\n`;
     res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload), [ADMIN_HEADER]: ADMIN_HEADER_VALUE });
     res.end(req.method === 'HEAD' ? undefined : payload);

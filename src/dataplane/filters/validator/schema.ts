@@ -19,7 +19,7 @@ const jwtRule = refine(
     {
       algorithms: list(oneOf(JWT_ALGORITHMS), { min: 1 }),
       /** Shared secret for HS* algorithms. */
-      secret: optional(str()),
+      secret: optional(str({ secret: true })),
       /** SPKI PEM public key for RS*, ES* and PS* algorithms. */
       publicKey: optional(str({ pattern: /-----BEGIN PUBLIC KEY-----/, hint: 'a PEM public key (-----BEGIN PUBLIC KEY-----)' })),
       /** Read the token from this cookie instead of `Authorization: Bearer`. */
@@ -45,7 +45,7 @@ const jwtRule = refine(
 );
 
 /** htpasswd-style hashes: bcrypt ($2a$/$2b$/$2y$, cost 04-31 as bcrypt allows) or {SHA} (base64 SHA-1). */
-const passwordHash = str({ pattern: /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$..., cost 04-31) or {SHA} htpasswd hash' });
+const passwordHash = str({ pattern: /^(\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}|\{SHA\}[A-Za-z0-9+/]{27}=)$/, hint: 'a bcrypt ($2y$..., cost 04-31) or {SHA} htpasswd hash', secret: true });
 
 const basicAuthRule = object(
   {
@@ -63,7 +63,7 @@ const apiKeyRule = object(
     header: withDefault(str(), 'X-API-Key'),
     /** Also accept the key from this query parameter. */
     query: optional(str()),
-    keys: list(str({ pattern: /^.{16,}$/, hint: 'a key of at least 16 characters' }), { min: 1 }),
+    keys: list(str({ pattern: /^.{16,}$/, hint: 'a key of at least 16 characters', secret: true }), { min: 1 }),
   },
   { name: 'an API key rule' },
 );
