@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   NGATE_ERR_FORBIDDEN: 403,
   NGATE_ERR_METHOD_NOT_ALLOWED: 405,
   NGATE_ERR_RANGE_NOT_SATISFIABLE: 416,
+  NGATE_ERR_PRECONDITION_FAILED: 412,
   NGATE_ERR_RATE_LIMITED: 429,
   NGATE_ERR_NOT_IMPLEMENTED: 501,
 } as const;
@@ -63,6 +64,7 @@ export const ERROR_MESSAGE: Record<ErrorCode, string> = {
   NGATE_ERR_FORBIDDEN: 'access denied',
   NGATE_ERR_METHOD_NOT_ALLOWED: 'method not allowed here',
   NGATE_ERR_RANGE_NOT_SATISFIABLE: 'requested range not satisfiable',
+  NGATE_ERR_PRECONDITION_FAILED: 'precondition failed',
   NGATE_ERR_RATE_LIMITED: 'too many requests',
   NGATE_ERR_NOT_IMPLEMENTED: 'not implemented by the gateway',
 };
