@@ -32,6 +32,8 @@ describe('static files: rewritten directory redirects, identity preference, prec
     writeFileSync(path.join(root, 'app.js'), 'x=1');
     writeFileSync(path.join(root, 'app.js.gz'), gzipSync('x=1'));
     writeFileSync(path.join(root, 'app.js.br'), 'brotli bytes');
+    writeFileSync(path.join(root, 'gz-only.js'), 'y=2');
+    writeFileSync(path.join(root, 'gz-only.js.gz'), gzipSync('y=2'));
     writeFileSync(path.join(root, 'page.html'), 'page');
     utimesSync(path.join(root, 'page.html'), MTIME, MTIME);
     const server = (engine: string): string => `kind: HTTPServer
@@ -108,6 +110,12 @@ rules:
         if (body !== '') assert.equal(r.body, body, `${engine} ${accept}`);
         assert.equal(r.headers.vary, 'Accept-Encoding', `${engine} ${accept}`);
       }
+      // `*` weighs identity: gzip below it is not served even when it is the only variant on disk.
+      const gzOnly = await http(gw.url(engine, '/gz-only.js'), { headers: { 'accept-encoding': '*;q=0.5, gzip;q=0.2' } });
+      assert.equal(gzOnly.headers['content-encoding'], undefined, engine);
+      assert.equal(gzOnly.body, 'y=2', engine);
+      const gzRefusedIdentity = await http(gw.url(engine, '/gz-only.js'), { headers: { 'accept-encoding': 'identity;q=0, gzip;q=0.1' } });
+      assert.equal(gzRefusedIdentity.headers['content-encoding'], 'gzip', engine);
     }
   });
 

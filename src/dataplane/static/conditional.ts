@@ -22,11 +22,21 @@ function strongMatch(list: string, etag: string): boolean {
   return false;
 }
 
-/** An HTTP-date as ms since the epoch, NaN when it is not one (the header is then ignored). */
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/** IMF-fixdate, then the obsolete RFC 850 and asctime forms (RFC 9110 §5.6.7; case-sensitive). */
+const HTTP_DATE = new RegExp(`^(?:${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT|${LONG_DAY}, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`);
+
+/**
+ * An HTTP-date as ms since the epoch, NaN when it is not one (the header is
+ * then ignored). Checked first: Date.parse alone takes "1" or "2024" as dates.
+ */
 function httpDate(value: string): number {
-  // A list of dates ("…, …, …") has more commas than an IMF-fixdate's one.
-  if (value.indexOf(',') !== value.lastIndexOf(',')) return NaN;
-  return Date.parse(value);
+  if (!HTTP_DATE.test(value)) return NaN;
+  // asctime carries no zone: it is GMT, never the host's local time.
+  return Date.parse(value.endsWith('GMT') ? value : value + ' GMT');
 }
 
 /** Last-Modified has whole seconds: comparisons use the mtime as the client saw it. */
