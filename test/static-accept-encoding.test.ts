@@ -38,6 +38,21 @@ describe('Accept-Encoding for precompressed files', () => {
     assert.deepEqual(order('*;q=0.5, gzip'), ['gzip', 'br']);
   });
 
+  it('weighs identity (the unencoded file) against the codings: explicit, by *, else acceptable by default', () => {
+    assert.deepEqual(order('gzip;q=0.5, identity;q=1'), [], 'identity preferred: the unencoded file');
+    assert.deepEqual(order('identity;q=1, gzip;q=0.5, br;q=0.9'), [], 'both below identity');
+    assert.deepEqual(order('gzip;q=0.5, br, identity;q=0.8'), ['br'], 'only the codings above identity');
+    assert.deepEqual(order('gzip;q=0.5, identity;q=0.5'), ['gzip'], 'equal weight: the compressed file');
+    assert.deepEqual(order('IDENTITY;q=1, gzip;q=0.5'), []);
+    assert.deepEqual(order('gzip;q=0.001'), ['gzip'], 'implicit identity loses to any weighted coding');
+    assert.deepEqual(order('*;q=0.5, gzip;q=0.2'), ['br'], '* gives identity its weight');
+    assert.deepEqual(order('*;q=0.5, gzip;q=0.2, identity;q=0.1'), ['br', 'gzip'], 'an explicit identity beats *');
+    assert.deepEqual(order('identity;q=0, gzip;q=0.1'), ['gzip'], 'identity refused: any acceptable coding');
+    assert.deepEqual(order('*;q=0, gzip;q=0.1'), ['gzip'], '*;q=0 refuses identity too');
+    assert.deepEqual(order('identity;q=0.5, *;q=0'), [], 'br and gzip refused by *');
+    assert.deepEqual(order('identity;q=abc, gzip;q=0.5'), ['gzip'], 'a malformed identity weight is ignored');
+  });
+
   it('ignores an element with a malformed weight', () => {
     assert.deepEqual(order('br;q=2'), []);
     assert.deepEqual(order('br;q=abc, gzip'), ['gzip']);

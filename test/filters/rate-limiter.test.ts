@@ -46,6 +46,20 @@ describe('RateLimiter', () => {
     assert.equal(admitted(byCookie, 3, { headers: { cookie: 'sid=u2' } }), 1);
   });
 
+  it('key header|cookie: a request without the value or with an empty one is not limited, and spends no keyed token', () => {
+    const byHeader = filter({ rate: 1, per: '1h', key: 'header', keyName: 'x-api-key' });
+    assert.equal(admitted(byHeader, 5), 5, 'no header: never limited (no shared anonymous bucket)');
+    assert.equal(admitted(byHeader, 5, { headers: { 'x-api-key': '' } }), 5, 'an empty value counts as none');
+    assert.equal(admitted(byHeader, 3, { headers: { 'x-api-key': 'k' } }), 1, 'a keyed client is still limited');
+    const byCookie = filter({ rate: 1, per: '1h', key: 'cookie', keyName: 'sid' });
+    assert.equal(admitted(byCookie, 5), 5, 'no Cookie header');
+    assert.equal(admitted(byCookie, 5, { headers: { cookie: 'other=1' } }), 5, 'no such cookie');
+    assert.equal(admitted(byCookie, 5, { headers: { cookie: 'sid=; other=1' } }), 5, 'an empty cookie value');
+    assert.equal(admitted(byCookie, 3, { headers: { cookie: 'sid=u1' } }), 1);
+    // key: route has the empty string as its one key: it is always counted.
+    assert.equal(admitted(filter({ rate: 2, per: '1h' }), 5), 2);
+  });
+
   it('a filter of the next generation inherits the buckets: shared when the limits are the same, carried over capped when not', () => {
     const spec = { rate: 2, per: '1m', burst: 2, key: 'header', keyName: 'x-k' };
     const first = filter(spec);

@@ -140,8 +140,9 @@ export class RequestCore {
     if (route === null) return this.local(ex, 'NGATE_ERR_NO_ROUTE');
     ex.routeCounters = route.counters;
     if (route.site !== null) {
+      const asked = ctx.path; // a directory redirect goes back to it, not to the rewritten path
       route.rewrite(ctx);
-      route.site.serve(ctx).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
+      route.site.serve(ctx, asked).then(() => this.respond(ex), (err: unknown) => this.internalError(ex, err));
       return;
     }
     const pipeline = route.pipeline;

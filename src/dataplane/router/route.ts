@@ -6,6 +6,17 @@ import type { Pipeline } from '../pipeline/pipeline';
 import { valueMatcher, type ValueMatcher } from '../value-matcher';
 
 
+/**
+ * The methods a rule matches. A rule that allows GET matches HEAD too (a HEAD
+ * is a GET without the body, RFC 9110 §9.3.2; nginx's limit_except GET and
+ * Envoy do the same): otherwise HEAD would fall through to another rule.
+ */
+export function methodSet(methods: readonly string[]): Set<string> {
+  const set = new Set(methods.map((m) => m.toUpperCase()));
+  if (set.has('GET')) set.add('HEAD');
+  return set;
+}
+
 const enum PathKind {
   Any,
   Exact,
@@ -55,7 +66,7 @@ export class Route {
       this.path = '';
     }
     this.re = this.kind === PathKind.Regexp ? new RegExp(this.path) : null;
-    this.methods = spec.methods === undefined ? null : new Set(spec.methods.map((m) => m.toUpperCase()));
+    this.methods = spec.methods === undefined ? null : methodSet(spec.methods);
     this.headers = Object.entries(spec.headers ?? {}).map(([k, v]) => [k.toLowerCase(), valueMatcher(v)]);
     this.query = Object.entries(spec.query ?? {}).map(([k, v]) => [k, valueMatcher(v)]);
     this.rewriteTarget = spec.rewriteTarget ?? null;

@@ -2,7 +2,9 @@
  * Accept-Encoding (RFC 9110 §12.5.3) reduced to what a precompressed static
  * site can serve: br and gzip, in the order to try them. Codings are
  * case-insensitive, `q=0` means "not acceptable", `*` stands for any coding
- * not named, and at equal weight br goes first (smaller files).
+ * not named (identity included), and at equal weight br goes first (smaller
+ * files), and a compressed file before the unencoded one. A coding weighted
+ * below identity is left out: the unencoded file is then preferred.
  */
 
 export interface Variant {
@@ -30,6 +32,7 @@ export function parseAcceptEncoding(header: string): readonly Variant[] {
   let br = -1;
   let gzip = -1;
   let any = -1;
+  let identity = -1;
   for (const element of header.split(',')) {
     const semi = element.indexOf(';');
     const coding = (semi < 0 ? element : element.slice(0, semi)).trim().toLowerCase();
@@ -46,12 +49,19 @@ export function parseAcceptEncoding(header: string): readonly Variant[] {
     // The highest weight wins when a coding is listed twice.
     if (coding === 'br') br = Math.max(br, q);
     else if (coding === 'gzip' || coding === 'x-gzip') gzip = Math.max(gzip, q);
+    else if (coding === 'identity') identity = Math.max(identity, q);
     else if (coding === '*') any = Math.max(any, q);
   }
   if (br < 0) br = any;
   if (gzip < 0) gzip = any;
-  if (br <= 0) return gzip > 0 ? GZIP_ONLY : NONE;
-  if (gzip <= 0) return BR_ONLY;
+  // The unencoded file competes too: its weight is identity's, else `*`'s, else it is acceptable
+  // by default (§12.5.3) and loses to any coding with a weight. A coding weighted below it is not
+  // tried; `identity;q=0` (or `*;q=0` without identity) leaves every acceptable coding in.
+  if (identity < 0) identity = any < 0 ? 0 : any;
+  const brOk = br > 0 && br >= identity;
+  const gzipOk = gzip > 0 && gzip >= identity;
+  if (!brOk) return gzipOk ? GZIP_ONLY : NONE;
+  if (!gzipOk) return BR_ONLY;
   return gzip > br ? GZIP_BR : BR_GZIP;
 }
 

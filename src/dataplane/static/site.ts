@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import type { StaticSpec } from '../../config/http-server-schema';
 import type { RequestContext } from '../context';
 import { acceptedVariants } from './accept-encoding';
-import { etagOf, notModified, parseRange } from './conditional';
+import { etagOf, parseRange, preconditions } from './conditional';
 import { FileBody, LengthOnlyBody } from './file-body';
 import { hotFile, hotFiles, sameFile, type HotFile } from './hot-cache';
 import { contentType } from './mime';
@@ -25,7 +25,8 @@ const readFd = promisify(read);
  * realpath.
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
-const LEADING_SLASHES = /^\/+/;
+/** Slashes and backslashes: a browser reads `/\host` as `//host` too. */
+const LEADING_SLASHES = /^[/\\]+/;
 
 interface Opened {
   readonly fd: number;
@@ -67,7 +68,12 @@ export class StaticSite {
     this.precompressed = spec.precompressed;
   }
 
-  async serve(ctx: RequestContext): Promise<void> {
+  /**
+   * `askedPath` is the normalised path before the route's rewrite: a
+   * directory redirect sends the client back to what it asked for (nginx's
+   * alias does the same), never to the rewritten path it cannot see.
+   */
+  async serve(ctx: RequestContext, askedPath: string = ctx.path): Promise<void> {
     if (ctx.hasBody) ctx.body?.resume(); // a body means nothing here: discard it
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
       ctx.fail('NGATE_ERR_METHOD_NOT_ALLOWED');
@@ -76,7 +82,7 @@ export class StaticSite {
     }
     const segments = safeRelativePath(ctx.path);
     if (segments === null) return ctx.fail('NGATE_ERR_NOT_FOUND');
-    const found = await this.find(ctx, segments);
+    const found = await this.find(ctx, segments, askedPath);
     if (found === 'missing') return ctx.fail('NGATE_ERR_NOT_FOUND');
     if (found === 'forbidden') return ctx.fail('NGATE_ERR_FORBIDDEN');
     if (found === null) return; // redirected
@@ -88,7 +94,7 @@ export class StaticSite {
   }
 
   /** The file for the request, or null after answering with a redirect to the directory's slash form. */
-  private async find(ctx: RequestContext, segments: string[]): Promise<FileLookup | null> {
+  private async find(ctx: RequestContext, segments: string[], askedPath: string): Promise<FileLookup | null> {
     const target = join(this.root, ...segments);
     // `/a.txt/` names a directory: a file there is not found (ENOTDIR, as nginx), though tryFiles may still answer.
     const p = ctx.path;
@@ -96,11 +102,10 @@ export class StaticSite {
     const first = await this.lookup(target);
     if (first === 'forbidden') return first;
     if (first === 'directory') {
-      if (!dirForm) {
-        // `//sub` must not become `Location: //sub/`: a browser reads that as the host "sub".
-        const path = p.startsWith('//') ? p.replace(LEADING_SLASHES, '/') : p;
+      // A client that asked with the slash already (rewritten to a slash-less path) gets the index: no redirect loop.
+      if (!dirForm && !askedPath.endsWith('/')) {
         ctx.status = 301;
-        ctx.responseHeaders.set('location', path + '/' + (ctx.query === '' ? '' : `?${ctx.query}`));
+        ctx.responseHeaders.set('location', directoryLocation(askedPath, ctx.query));
         return null;
       }
       for (const name of this.index) {
@@ -197,7 +202,13 @@ export class StaticSite {
     h.set('etag', etag);
     h.set('last-modified', lastModified);
     h.set('accept-ranges', 'bytes');
-    if (notModified(ctx.headers, etag, mtimeMs)) {
+    const outcome = preconditions(ctx.headers, etag, mtimeMs, Date.now());
+    if (outcome === 'failed') {
+      await release(served);
+      ctx.fail('NGATE_ERR_PRECONDITION_FAILED');
+      return;
+    }
+    if (outcome === 'not-modified') {
       await release(served);
       ctx.status = 304;
       h.delete('content-type');
@@ -241,6 +252,16 @@ export class StaticSite {
     }
     return null;
   }
+}
+
+/**
+ * The directory redirect's target: the path plus `/`, query kept. Always
+ * one leading slash: `//sub/` (or `/\sub/` to some browsers) would be read
+ * as the host "sub", an open redirect.
+ */
+export function directoryLocation(path: string, query: string): string {
+  const local = '/' + path.replace(LEADING_SLASHES, '');
+  return local + '/' + (query === '' ? '' : `?${query}`);
 }
 
 /**

@@ -40,6 +40,8 @@ function keyFunction(spec: RateLimiterSpec): KeyOf {
 export class RateLimiterFilter implements Filter {
   readonly kind = 'RateLimiter';
   private readonly keyOf: KeyOf;
+  /** key header|cookie: a request without the value (or with an empty one) is not counted, as nginx limit_req. */
+  private readonly skipEmpty: boolean;
   /** Passed on to the same-named limiter of the next generation when there is no coordinator to do it. */
   readonly zone: Zone;
   private readonly buckets: SharedBuckets;
@@ -53,6 +55,7 @@ export class RateLimiterFilter implements Filter {
     previous: RateLimiterFilter | null = null,
   ) {
     this.keyOf = keyFunction(spec);
+    this.skipEmpty = spec.key === 'header' || spec.key === 'cookie';
     // The coordinator's zone (same table in every worker); built here only outside an engine (tests, tools).
     const buffer = (spec as RateLimiterSpec & { [ZONE_KEY]?: SharedArrayBuffer })[ZONE_KEY];
     this.zone =
@@ -64,7 +67,10 @@ export class RateLimiterFilter implements Filter {
   }
 
   handle(ctx: RequestContext): string {
-    const wait = this.buckets.take(this.keyOf(ctx), sharedNow());
+    const key = this.keyOf(ctx);
+    // One shared bucket for every key-less request would let one anonymous client throttle them all.
+    if (key === '' && this.skipEmpty) return '';
+    const wait = this.buckets.take(key, sharedNow());
     if (wait === 0) return '';
     ctx.fail('NGATE_ERR_RATE_LIMITED');
     ctx.responseHeaders.set('retry-after', String(Math.min(this.maxRetryAfter, Math.max(1, Math.ceil(wait / 1000)))));
