@@ -1,16 +1,23 @@
 /** Turns validated objects into the plain data workers build their runtime from. */
 import { END_STEP, type CompiledConfig, type CompiledPipeline, type CompiledServer } from './compiled';
+import { forwardStep } from './flow';
 import type { ObjectSpec, PipelineSpec } from './validate';
+
+/** Validation refused any other jump; a backward one here would let one request loop forever. */
+function jumpTarget(flow: readonly { filter: string }[], from: number, target: string): number {
+  const to = forwardStep(flow, from, target);
+  if (to === undefined) throw new Error(`flow[${from}] jumps to "${target}", which is not a later step`);
+  return to;
+}
 
 function compilePipeline(p: PipelineSpec): CompiledPipeline {
   const filters = p.filters.map((spec) => ({ name: spec.name as string, kind: spec.kind as string, spec }));
   const index = new Map(filters.map((f, i) => [f.name, i]));
   // Without a flow, filters run in the order they are listed (Easegress).
   const flow = p.flow ?? filters.map((f) => ({ filter: f.name, jumpIf: undefined }));
-  const stepOf = new Map(flow.map((s, i) => [s.filter, i]));
-  const steps = flow.map((s) => ({
+  const steps = flow.map((s, i) => ({
     filter: index.get(s.filter) as number,
-    jumpIf: Object.fromEntries(Object.entries(s.jumpIf ?? {}).map(([result, target]) => [result, target === 'END' ? END_STEP : (stepOf.get(target) as number)])),
+    jumpIf: Object.fromEntries(Object.entries(s.jumpIf ?? {}).map(([result, target]) => [result, target === 'END' ? END_STEP : jumpTarget(flow, i, target)])),
   }));
   return { name: p.name, steps, filters };
 }

@@ -129,7 +129,7 @@ const stickySessionFields = object(
     mode: oneOf(['cookie'] as const),
     cookieName: withDefault(str({ pattern: /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, hint: 'a cookie name' }), '_srv_id'),
     // Cookie lifetime, rounded up to whole seconds; 0: a session cookie (kept until the browser closes).
-    ttl: withDefault(duration(), 3_600_000),
+    ttl: withDefault(duration({ timer: false }), 3_600_000),
     // Key of the cookie values; unset: the data dir's sticky-secret file. Set the same one on
     // gateways behind one balancer so each accepts the others' cookies.
     secret: optional(stickySecretSchema),

@@ -98,13 +98,23 @@ export function bool(): Schema<boolean> {
   };
 }
 
-/** A duration (`250ms`, `10s`, `1m`; a bare number is seconds), checked into milliseconds. */
-export function duration(): Schema<number> {
+/** The longest delay a Node timer holds (2^31-1 ms): a longer one fires after 1 ms instead. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A duration (`250ms`, `10s`, `1m`; a bare number is seconds), checked into
+ * milliseconds. Durations end up in timers unless said otherwise, so they
+ * are capped at TIMER_MAX_MS; `timer: false` lifts the cap for one that is
+ * only compared or sent (a cookie's Max-Age, a rate's period).
+ */
+export function duration(opts: { timer?: boolean } = {}): Schema<number> {
+  const timer = opts.timer ?? true;
   return {
     describe: 'a duration such as 250ms, 10s or 1m',
     check(v, path, issues) {
       const ms = parseDuration(v);
       if (ms === undefined) return fail(issues, path, `expected a duration such as 250ms, 10s or 1m, got ${typeName(v)}`);
+      if (timer && ms > TIMER_MAX_MS) return fail(issues, path, `must be at most ${TIMER_MAX_MS}ms (about 24.8 days, the longest a timer can wait), got ${ms}ms`);
       return ms;
     },
   };

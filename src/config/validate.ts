@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { httpServerSchema, type HTTPServerSpec, type StaticSpec } from './http-server-schema';
 import type { SourcedObject } from './load';
+import { forwardStep } from './flow';
 import { pipelineSchemaBase, type FlowStepSpec } from './pipeline-schema';
 import { formatPath, type Issue, type Path } from './schema-kit';
 import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
@@ -113,7 +114,8 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
     filters.push(checked);
   });
   const kinds = new Map<unknown, unknown>(base.filters.map((f) => [(f as { name?: unknown } | null)?.name, (f as { kind?: unknown } | null)?.kind]));
-  (base.flow ?? []).forEach((step, i) => {
+  const flow = base.flow ?? [];
+  flow.forEach((step, i) => {
     if (!kinds.has(step.filter)) {
       c.add(['flow', i, 'filter'], `no filter named "${step.filter}" in filters`);
       ok = false;
@@ -124,8 +126,13 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
         c.add(['flow', i, 'jumpIf', result], problem);
         ok = false;
       }
-      if (target !== 'END' && !(base.flow ?? []).some((s) => s.filter === target)) {
+      if (target === 'END') continue;
+      if (!flow.some((s) => s.filter === target)) {
         c.add(['flow', i, 'jumpIf', result], `jump target "${target}" is neither END nor a filter of the flow`);
+        ok = false;
+      } else if (forwardStep(flow, i, target) === undefined) {
+        // A jump back (or to itself) could run the same steps again and again for one request.
+        c.add(['flow', i, 'jumpIf', result], `jump target "${target}" is not after this step: a jump only goes forward, to a later step or END`);
         ok = false;
       }
     }

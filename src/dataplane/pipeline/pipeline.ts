@@ -12,6 +12,8 @@ interface Step {
  * A pipeline's flow: run the steps in order; a filter's non-empty result
  * jumps where `jumpIf` says, or ends the flow when no jump is declared
  * (the Easegress rule). The response is whatever the context holds at END.
+ * Every jump goes to a later step (validation and compilation see to it, see
+ * src/config/flow.ts), so a request runs each step at most once.
  */
 export class Pipeline {
   readonly name: string;

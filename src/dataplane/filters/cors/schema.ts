@@ -22,7 +22,7 @@ export const corsSchema = object(
     exposedHeaders: optional(list(str())),
     allowCredentials: withDefault(bool(), false),
     /** How long browsers may cache a preflight answer; 0 leaves it to the browser. */
-    maxAge: withDefault(duration(), 0),
+    maxAge: withDefault(duration({ timer: false }), 0),
   },
   { name: 'a CORS filter' },
 );

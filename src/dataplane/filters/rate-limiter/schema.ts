@@ -7,7 +7,7 @@ const base = object(
     kind: str(),
     /** Requests allowed per `per` across the whole process (all workers together). */
     rate: int({ min: 1 }),
-    per: withDefault(duration(), 1000),
+    per: withDefault(duration({ timer: false }), 1000),
     /** Requests that may arrive at once after a quiet period; defaults to `rate`. */
     burst: optional(int({ min: 1 })),
     /** What one bucket counts: the whole route, each client IP, or each value of a header or cookie. */
