@@ -62,6 +62,9 @@ describe('body operations', () => {
     assert.equal(o.apply(Buffer.from('['.repeat(450_000) + ']'.repeat(450_000))), 'too-deep');
     const inString = `{"s":"${'['.repeat(MAX_JSON_DEPTH * 2)}\\\\"}`;
     assert.equal(String(o.apply(Buffer.from(inString))), `${inString.slice(0, -1)},"b":1}`);
+    // Depth, not the number of brackets: many shallow siblings pass.
+    const wide = `{"a":[${Array(MAX_JSON_DEPTH * 2).fill('[{}]').join(',')}]}`;
+    assert.equal(String(o.apply(Buffer.from(wide))), `${wide.slice(0, -1)},"b":1}`);
     // A fragile number on the way does not change the count.
     assert.equal(o.apply(Buffer.from(`{"n":1.0,"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`)), 'too-deep');
   });

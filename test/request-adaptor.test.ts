@@ -58,7 +58,7 @@ describe('RequestAdaptor validation', () => {
   });
 
   it('refuses a host that is not host[:port]', () => {
-    for (const host of ['evil.com/path?x', 'a b', 'a?x', 'a#b', 'x:0', 'x:65536', 'x:', '[zz]', '[::1', 'a..b', '.a', 'http://a', 'a@b']) {
+    for (const host of ['evil.com/path?x', 'a b', 'a?x', 'a#b', 'x:0', 'x:65536', 'x:', '[zz]', '[::1', '[1:2:3]', '[::1::2]', '[1.2.3.4]', 'a..b', '.a', 'http://a', 'a@b']) {
       assert.throws(() => spec({ host }), /expected host\[:port\]/, host);
     }
     for (const host of ['backend.internal', 'backend.internal:8080', '10.0.0.1:80', '[::1]:8443', '[2001:db8::1]', 'my_service', 'example.com.']) {
