@@ -264,7 +264,7 @@ describe('RequestAdaptor body refusals', () => {
     const adaptor = new RequestAdaptorFilter('ra', checked(requestAdaptorSchema, { name: 'ra', kind: 'RequestAdaptor', body: { set: { 'user.role': 'admin' } } }));
     for (const [body, message] of [
       ['['.repeat(100_000), /nested deeper than 512 levels/],
-      ['[1,2]', /is an array where the RequestAdaptor sets a named field/],
+      ['[1,2]', /is an array the RequestAdaptor set paths cannot address/],
     ] as const) {
       const ctx = makeContext({ method: 'POST' });
       ctx.body = Readable.from([Buffer.from(body)]);

@@ -106,7 +106,8 @@ function removePath(root: Container, path: readonly string[]): void {
 /**
  * Why JSON edits cannot apply: 'not-json' (not a JSON object or array),
  * 'too-deep' (nested deeper than MAX_JSON_DEPTH), 'not-object' (a root that
- * `set` cannot address: an array where a set path starts with a name).
+ * `set` cannot address: an array where a set path starts with a name or an
+ * index past its end).
  */
 export type BodyRefusal = 'not-json' | 'too-deep' | 'not-object';
 

@@ -7,7 +7,7 @@ import type { RequestContext } from '../../context';
 const REFUSAL: Record<BodyRefusal, string> = {
   'not-json': 'body is not a JSON object or array',
   'too-deep': `JSON body nested deeper than ${MAX_JSON_DEPTH} levels`,
-  'not-object': 'JSON body is an array where the RequestAdaptor sets a named field',
+  'not-object': 'JSON body is an array the RequestAdaptor set paths cannot address',
 };
 
 /**
