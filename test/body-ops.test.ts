@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { BodyOps, bodyOpsSchema } from '../src/dataplane/body/body-ops';
+import { MAX_JSON_DEPTH } from '../src/dataplane/body/exact-json';
 import { collectStreamedBody } from '../src/dataplane/body/collect-streamed-body';
 import { readRequestBodyUpTo } from '../src/dataplane/body/read-request-body';
 import type { BodySink, StreamedBody } from '../src/dataplane/context';
@@ -49,6 +50,64 @@ describe('body operations', () => {
     assert.equal(ops({ set: { a: 1 } }).apply(Buffer.from('plain text')), 'not-json');
     assert.equal(ops({ remove: ['a'] }).apply(Buffer.from('42')), 'not-json');
     assert.equal((ops({ replace: 'fixed' }).apply(Buffer.from('anything')) as Buffer).toString(), 'fixed');
+  });
+
+  it('refuses a document nested deeper than MAX_JSON_DEPTH before parsing it, brackets in strings not counted', () => {
+    const deep = (n: number, open = '[', close = ']') => `{"a":${open.repeat(n - 1)}${close.repeat(n - 1)}}`;
+    const o = ops({ set: { b: 1 } });
+    assert.equal(String(o.apply(Buffer.from(deep(MAX_JSON_DEPTH)))), `${deep(MAX_JSON_DEPTH).slice(0, -1)},"b":1}`);
+    assert.equal(o.apply(Buffer.from(deep(MAX_JSON_DEPTH + 1))), 'too-deep');
+    assert.equal(o.apply(Buffer.from(`{"a":${'{"x":'.repeat(MAX_JSON_DEPTH)}1${'}'.repeat(MAX_JSON_DEPTH)}}`)), 'too-deep');
+    assert.equal(ops({ remove: ['a'] }).apply(Buffer.from('['.repeat(100_000))), 'too-deep');
+    assert.equal(o.apply(Buffer.from('['.repeat(450_000) + ']'.repeat(450_000))), 'too-deep');
+    const inString = `{"s":"${'['.repeat(MAX_JSON_DEPTH * 2)}\\\\"}`;
+    assert.equal(String(o.apply(Buffer.from(inString))), `${inString.slice(0, -1)},"b":1}`);
+    // Depth, not the number of brackets: many shallow siblings pass.
+    const wide = `{"a":[${Array(MAX_JSON_DEPTH * 2).fill('[{}]').join(',')}]}`;
+    assert.equal(String(o.apply(Buffer.from(wide))), `${wide.slice(0, -1)},"b":1}`);
+    // A fragile number on the way does not change the count.
+    assert.equal(o.apply(Buffer.from(`{"n":1.0,"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`)), 'too-deep');
+  });
+
+  it('replaces any value on a set path that cannot hold the next segment, so a field cannot be dodged', () => {
+    const o = ops({ set: { 'user.role': 'admin' } });
+    const edit = (body: string) => String(o.apply(Buffer.from(body)));
+    assert.equal(edit('{"user":[1,2]}'), '{"user":{"role":"admin"}}');
+    assert.equal(edit('{"user":"str"}'), '{"user":{"role":"admin"}}');
+    assert.equal(edit('{"user":null}'), '{"user":{"role":"admin"}}');
+    assert.equal(edit('{"user":7}'), '{"user":{"role":"admin"}}');
+    assert.equal(edit('{"user":{"role":"guest","n":1}}'), '{"user":{"role":"admin","n":1}}');
+    // A root that set cannot address has nothing to be replaced in: refused.
+    assert.equal(o.apply(Buffer.from('[1,2]')), 'not-object');
+    assert.equal(o.apply(Buffer.from('[]')), 'not-object');
+    // Index segments still index arrays (0..length, length appends); others replace the array.
+    const idx = ops({ set: { 'items.1.ok': true } });
+    assert.equal(String(idx.apply(Buffer.from('{"items":[{},{}]}'))), '{"items":[{},{"ok":true}]}');
+    assert.equal(String(idx.apply(Buffer.from('{"items":[{}]}'))), '{"items":[{},{"ok":true}]}');
+    assert.equal(String(idx.apply(Buffer.from('{"items":[]}'))), '{"items":{"1":{"ok":true}}}');
+    assert.equal(String(idx.apply(Buffer.from('{"items":[{},"s"]}'))), '{"items":[{},{"ok":true}]}');
+    assert.equal(String(ops({ set: { 'items.0x1': 1 } }).apply(Buffer.from('{"items":[0,0]}'))), '{"items":{"0x1":1}}');
+    assert.equal(String(ops({ set: { '0.ok': true } }).apply(Buffer.from('[{}]'))), '[{"ok":true}]');
+    assert.equal(String(ops({ set: { '2': true, '3': 4 } }).apply(Buffer.from('[1,2,3]'))), '[1,2,true,4]');
+    // The root check sees the body after the removes.
+    assert.equal(ops({ remove: ['0'], set: { '2': 1 } }).apply(Buffer.from('[1,2]')), 'not-object');
+  });
+
+  it('removes only what a path names, whatever type the client puts on the way', () => {
+    const o = ops({ remove: ['user.token', 'list.1'] });
+    const edit = (body: string) => String(o.apply(Buffer.from(body)));
+    assert.equal(edit('{"user":{"token":"t","n":1},"list":[0,1,2]}'), '{"user":{"n":1},"list":[0,2]}');
+    assert.equal(edit('{"user":["token"],"list":{"1":"x","2":"y"}}'), '{"user":["token"],"list":{"2":"y"}}');
+    assert.equal(edit('{"user":"token","list":"1"}'), '{"user":"token","list":"1"}');
+    assert.equal(edit('[{"token":1}]'), '[{"token":1}]');
+  });
+
+  it('sets and removes own members only: __proto__ and constructor are plain keys', () => {
+    const o = ops({ set: { '__proto__.polluted': 1, 'constructor.x': 2 } });
+    const out = String(o.apply(Buffer.from('{"a":1}')));
+    assert.deepEqual(JSON.parse(out), JSON.parse('{"a":1,"__proto__":{"polluted":1},"constructor":{"x":2}}'));
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.equal(String(ops({ remove: ['__proto__'] }).apply(Buffer.from('{"__proto__":{"a":1},"b":2}'))), '{"b":2}');
   });
 
   it('refuses replace together with JSON edits, and an empty body map', () => {
@@ -200,6 +259,24 @@ describe('RequestAdaptor body', () => {
   });
 });
 
+describe('RequestAdaptor body refusals', () => {
+  it('answers 400 for a body nested too deep and for an array root where a field is set', async () => {
+    const adaptor = new RequestAdaptorFilter('ra', checked(requestAdaptorSchema, { name: 'ra', kind: 'RequestAdaptor', body: { set: { 'user.role': 'admin' } } }));
+    for (const [body, message] of [
+      ['['.repeat(100_000), /nested deeper than 512 levels/],
+      ['[1,2]', /is an array the RequestAdaptor set paths cannot address/],
+    ] as const) {
+      const ctx = makeContext({ method: 'POST' });
+      ctx.body = Readable.from([Buffer.from(body)]);
+      ctx.bodyLength = body.length;
+      assert.equal(await adaptor.handle(ctx), 'invalid');
+      assert.equal(ctx.status, 400);
+      assert.equal(ctx.errorCode, 'NGATE_ERR_BAD_REQUEST');
+      assert.match(String(ctx.responseBody), message);
+    }
+  });
+});
+
 describe('ResponseAdaptor body', () => {
   function adaptor(spec: Record<string, unknown>): ResponseAdaptorFilter {
     return new ResponseAdaptorFilter('rs', checked(responseAdaptorSchema, { name: 'rs', kind: 'ResponseAdaptor', ...spec }));
@@ -239,6 +316,36 @@ describe('ResponseAdaptor body', () => {
     local.responseBody = 'plain';
     assert.equal(adaptor({ body: { set: { a: 1 } } }).handle(local), '');
     assert.equal(String(local.responseBody), 'plain');
+  });
+
+  it('answers 502 for an upstream body nested too deep, 500 for such a local body, and passes an array root on', async () => {
+    const deep = Buffer.from('['.repeat(100_000));
+    const ctx = makeContext();
+    ctx.status = 200;
+    const s = new FakeStreamed();
+    ctx.streamedBody = s;
+    const running = adaptor({ body: { set: { a: 1 } } }).handle(ctx);
+    s.sink?.write(deep);
+    s.sink?.end();
+    assert.equal(await running, 'serverError');
+    assert.equal(ctx.status, 502);
+    assert.equal(ctx.errorCode, 'NGATE_ERR_UPSTREAM_PROTOCOL');
+    assert.match(String(ctx.responseBody), /at most 512 levels deep/);
+    for (const method of ['GET', 'HEAD']) {
+      const local = makeContext({ method });
+      local.status = 200;
+      local.responseBody = deep;
+      assert.equal(adaptor({ body: { remove: ['a'] } }).handle(local), 'serverError', method);
+      assert.equal(local.status, 500, method);
+      assert.equal(local.errorCode, 'NGATE_ERR_INTERNAL', method);
+    }
+    const list = makeContext();
+    list.status = 200;
+    list.responseBody = '[1,2]';
+    list.responseHeaders.add('etag', '"x"');
+    assert.equal(adaptor({ body: { set: { a: 1 } } }).handle(list), '');
+    assert.equal(String(list.responseBody), '[1,2]');
+    assert.equal(list.responseHeaders.get('etag'), '"x"');
   });
 
   it('gives an upstream HEAD response the header fields and length the edited GET would have', () => {

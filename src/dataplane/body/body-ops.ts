@@ -1,5 +1,5 @@
 import { anyMap, list, object, optional, refine, str, type Infer, type Issue, type Path } from '../../config/schema-kit';
-import { parseExact } from './exact-json';
+import { JsonTooDeep, parseExact } from './exact-json';
 
 /** A dot path needs a name between every two dots: `a..b`, `.a`, `a.` and `` address nothing sensible. */
 function checkDotPath(p: string, path: Path, issues: Issue[]): void {
@@ -9,8 +9,10 @@ function checkDotPath(p: string, path: Path, issues: Issue[]): void {
 /**
  * Body operations of RequestAdaptor / ResponseAdaptor: `replace` the whole
  * body with a text, or edit a JSON body: `set` dot paths to values (missing
- * objects on the way are created) and `remove` dot paths. A path segment
- * that is a number indexes an array. Dots inside key names are not addressable.
+ * objects on the way are created, and any value that cannot hold the next
+ * segment is replaced by an object) and `remove` dot paths. A segment of
+ * digits indexes an array (0..length for set, length appending). Dots
+ * inside key names are not addressable.
  */
 export const bodyOpsSchema = refine(
   object(
@@ -36,23 +38,48 @@ function isContainer(v: unknown): v is Container {
   return v !== null && typeof v === 'object';
 }
 
+/** An array index as a path segment: digits without a leading zero (`0x1`, `1e0` or ` 1` name object keys only). */
+const INDEX = /^(?:0|[1-9]\d*)$/;
+
+/** The index `key` names in array `a` for `set`: 0..length (length appends), else -1. */
+function setIndex(a: unknown[], key: string): number {
+  if (!INDEX.test(key)) return -1;
+  const i = Number(key);
+  return i <= a.length ? i : -1;
+}
+
+/** Whether `set` can address `key` inside `v` without replacing it: an object, or an array with `key` an index in 0..length. */
+function addressable(v: unknown, key: string): v is Container {
+  if (!isContainer(v)) return false;
+  return !Array.isArray(v) || setIndex(v, key) >= 0;
+}
+
+/** An own member only: a key such as `__proto__` or `constructor` never reaches the prototype. */
 function child(c: Container, key: string): unknown {
-  return Array.isArray(c) ? c[Number(key)] : c[key];
+  if (Array.isArray(c)) return INDEX.test(key) ? c[Number(key)] : undefined;
+  return Object.hasOwn(c, key) ? c[key] : undefined;
 }
 
+/** Assigns an own member (`key` must be addressable in `c`). */
 function assign(c: Container, key: string, value: unknown): void {
-  if (Array.isArray(c)) {
-    const i = Number(key);
-    if (Number.isInteger(i) && i >= 0) c[i] = value;
-  } else c[key] = value;
+  if (Array.isArray(c)) c[setIndex(c, key)] = value;
+  else if (key === '__proto__') Object.defineProperty(c, key, { value, writable: true, enumerable: true, configurable: true });
+  else c[key] = value;
 }
 
+/**
+ * Sets `path` in `root`, which must be addressable by the first segment. A
+ * value on the way that cannot hold the next segment (missing, a scalar,
+ * null, an array met with a name or an index past its end) is replaced by an
+ * object, so a client cannot keep a set field out of the body by sending
+ * another type in its place.
+ */
 function setPath(root: Container, path: readonly string[], value: unknown): void {
   let c = root;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i] as string;
     let next = child(c, key);
-    if (!isContainer(next)) {
+    if (!addressable(next, path[i + 1] as string)) {
       next = {};
       assign(c, key, next);
     }
@@ -61,6 +88,7 @@ function setPath(root: Container, path: readonly string[], value: unknown): void
   assign(c, path[path.length - 1] as string, value);
 }
 
+/** Removes `path` when it is there; a path that does not lead to a member is already absent. */
 function removePath(root: Container, path: readonly string[]): void {
   let c: unknown = root;
   for (let i = 0; i < path.length - 1; i++) {
@@ -69,12 +97,21 @@ function removePath(root: Container, path: readonly string[]): void {
   }
   const last = path[path.length - 1] as string;
   if (Array.isArray(c)) {
+    if (!INDEX.test(last)) return;
     const i = Number(last);
-    if (Number.isInteger(i) && i >= 0 && i < c.length) c.splice(i, 1);
+    if (i < c.length) c.splice(i, 1);
   } else delete (c as Record<string, unknown>)[last];
 }
 
-/** Compiled once per generation; `apply` returns the new body, or 'not-json' when JSON edits meet a body that is not a JSON object or array. */
+/**
+ * Why JSON edits cannot apply: 'not-json' (not a JSON object or array),
+ * 'too-deep' (nested deeper than MAX_JSON_DEPTH), 'not-object' (a root that
+ * `set` cannot address: an array where a set path starts with a name or an
+ * index past its end).
+ */
+export type BodyRefusal = 'not-json' | 'too-deep' | 'not-object';
+
+/** Compiled once per generation; `apply` returns the new body, or why JSON edits cannot apply to it. */
 export class BodyOps {
   private readonly replace: Buffer | null;
   private readonly set: readonly (readonly [string[], unknown])[];
@@ -99,23 +136,26 @@ export class BodyOps {
     return this.replace === null ? -1 : this.replace.length;
   }
 
-  apply(body: Buffer): Buffer | 'not-json' {
+  apply(body: Buffer): Buffer | BodyRefusal {
     if (this.replace !== null) return this.replace;
     // An empty body edits as an empty object.
-    if (body.length === 0) return this.edit({}, JSON.stringify);
+    if (body.length === 0) return this.edit({}, JSON.stringify) as Buffer;
     let parsed;
     try {
       // Numbers a JS number would change (past 2^53, `1.0`, `1e5`) pass through as written.
       parsed = parseExact(body.toString('utf8'), this.added);
-    } catch {
-      return 'not-json';
+    } catch (err) {
+      return err instanceof JsonTooDeep ? 'too-deep' : 'not-json';
     }
-    if (!isContainer(parsed.doc)) return 'not-json';
-    return this.edit(parsed.doc, parsed.stringify);
+    const doc = parsed.doc;
+    if (!isContainer(doc)) return 'not-json';
+    return this.edit(doc, parsed.stringify);
   }
 
-  private edit(doc: Container, stringify: (doc: unknown) => string): Buffer {
+  private edit(doc: Container, stringify: (doc: unknown) => string): Buffer | 'not-object' {
     for (const p of this.remove) removePath(doc, p);
+    // The root has no parent to replace it in: a root set cannot address is refused (checked after the removes).
+    for (const [p] of this.set) if (!addressable(doc, p[0] as string)) return 'not-object';
     // Each set gets its own copy, so a value object is never shared between requests.
     for (const [p, v] of this.set) setPath(doc, p, isContainer(v) ? structuredClone(v) : v);
     return Buffer.from(stringify(doc));

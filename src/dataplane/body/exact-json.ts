@@ -7,6 +7,20 @@
  * scan more than a plain JSON.parse.
  */
 
+/**
+ * The deepest nesting of arrays and objects a body may have. JSON.stringify
+ * recurses once per level, so a deeper document (a few bytes per level)
+ * could exhaust the stack; the scan refuses it before JSON.parse runs.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Thrown by parseExact for a document nested deeper than MAX_JSON_DEPTH. */
+export class JsonTooDeep extends Error {
+  constructor() {
+    super(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+}
+
 /** A number token as JSON allows it; the scanner's token may be looser and JSON.parse must still refuse it. */
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -34,19 +48,30 @@ function isNumberChar(c: number): boolean {
   return (c >= 48 && c <= 57) || c === 45 /* - */ || c === 43 /* + */ || c === 46 /* . */ || c === 101 /* e */ || c === 69 /* E */;
 }
 
-/** Start and end offsets of the number tokens outside strings that do not round-trip; [] when none. */
+/**
+ * Start and end offsets of the number tokens outside strings that do not
+ * round-trip; [] when none. Throws JsonTooDeep past MAX_JSON_DEPTH open
+ * brackets (a malformed text may be miscounted; JSON.parse refuses it anyway).
+ */
 function fragileNumbers(text: string): number[] {
   const spans: number[] = [];
   const n = text.length;
+  let depth = 0;
   let i = 0;
   while (i < n) {
     const c = text.charCodeAt(i);
-    if (c === 34 /* " */) {
+    if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
+      i++;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) {
+      depth--;
+      i++;
+    } else if (c === 34 /* " */) {
       // Jump to the closing quote: one not preceded by an odd run of backslashes.
       let q = i;
       for (;;) {
         q = text.indexOf('"', q + 1);
-        if (q < 0) return spans; // unterminated: JSON.parse refuses it
+        if (q < 0) throw new SyntaxError('unterminated string'); // JSON.parse would refuse it too
         let b = q - 1;
         while (text.charCodeAt(b) === 92 /* \ */) b--;
         if ((q - 1 - b) % 2 === 0) break;
@@ -83,7 +108,8 @@ export interface ExactJson {
 const plain: (doc: unknown) => string = (doc) => JSON.stringify(doc);
 
 /**
- * Parses `text` (throws as JSON.parse does). `avoid`: text the edited
+ * Parses `text` (throws as JSON.parse does, and JsonTooDeep for a document
+ * nested deeper than MAX_JSON_DEPTH, before parsing it). `avoid`: text the edited
  * document may gain besides the body (the JSON of configured values), so a
  * placeholder never matches a configured string.
  */

@@ -4,9 +4,16 @@ import { BodyOps } from '../../body/body-ops';
 import { HeaderOps } from '../header-ops';
 import { rewriteRequestBody } from './body-rewrite';
 import type { RequestAdaptorSpec } from './schema';
+import { ORIGIN_PATH } from './target-chars';
 
-type PathOp = (path: string) => string;
+/** The rewritten path, or null when a regexpReplace result is not an origin-form path. */
+type PathOp = (path: string) => string | null;
 
+/**
+ * replace, then trimPrefix, then addPrefix, then regexpReplace. A trimmed
+ * path that no longer starts with / gains one, unless addPrefix follows:
+ * `/radapt` trimmed by `/radapt` is `/`, and with addPrefix `/v2` it is `/v2`.
+ */
 function compilePathOp(spec: RequestAdaptorSpec['path']): PathOp | null {
   if (spec === undefined) return null;
   const { replace, addPrefix, trimPrefix, regexpReplace } = spec;
@@ -14,9 +21,16 @@ function compilePathOp(spec: RequestAdaptorSpec['path']): PathOp | null {
   return (path) => {
     let p = path;
     if (replace !== undefined) p = replace;
-    if (trimPrefix !== undefined && p.startsWith(trimPrefix)) p = p.slice(trimPrefix.length) || '/';
+    if (trimPrefix !== undefined && p.startsWith(trimPrefix)) {
+      p = p.slice(trimPrefix.length);
+      if (addPrefix === undefined && p.charCodeAt(0) !== 47 /* / */) p = `/${p}`;
+    }
     if (addPrefix !== undefined) p = addPrefix + p;
-    if (re !== null && regexpReplace !== undefined) p = p.replace(re, regexpReplace.replace);
+    if (re !== null && regexpReplace !== undefined) {
+      p = p.replace(re, regexpReplace.replace);
+      // Capture groups and `$&` copy parts of the path: the result may still not be a path.
+      if (!ORIGIN_PATH.test(p)) return null;
+    }
     return p;
   };
 }
@@ -45,7 +59,14 @@ export class RequestAdaptorFilter implements Filter {
 
   handle(ctx: RequestContext): string | Promise<string> {
     if (this.method !== null) ctx.method = this.method;
-    if (this.pathOp !== null) ctx.path = this.pathOp(ctx.path);
+    if (this.pathOp !== null) {
+      const p = this.pathOp(ctx.path);
+      if (p === null) {
+        ctx.fail('NGATE_ERR_INTERNAL', 'the RequestAdaptor path.regexpReplace result is not a path (it must start with / and hold no ?, # or spaces)');
+        return 'invalid';
+      }
+      ctx.path = p;
+    }
     if (this.host !== null) ctx.headers.set('host', this.host);
     this.headerOps.apply(ctx.headers);
     return this.bodyOps === null ? '' : rewriteRequestBody(ctx, this.bodyOps, this.maxBodySize);

@@ -1,5 +1,6 @@
 import { collectStreamedBody } from '../../body/collect-streamed-body';
 import type { BodyOps } from '../../body/body-ops';
+import { MAX_JSON_DEPTH } from '../../body/exact-json';
 import type { BodySink, RequestContext, StreamedBody } from '../../context';
 import type { HeaderList } from '../../headers';
 
@@ -42,35 +43,44 @@ class HeadBody implements StreamedBody {
  * a body that does not parse, which is certain only for a content-coded one;
  * the length is then unknown (a JSON edit) or the replacement's.
  */
-export function matchEditedHead(ctx: RequestContext, ops: BodyOps): void {
+export function matchEditedHead(ctx: RequestContext, ops: BodyOps): string {
   const streamed = ctx.streamedBody;
-  if (streamed === null) {
-    setResponseBody(ctx, ops, asBuffer(ctx.responseBody));
-    return;
-  }
+  if (streamed === null) return setResponseBody(ctx, ops, asBuffer(ctx.responseBody), false);
   const h = ctx.responseHeaders;
   if (ops.json) {
     const coding = h.get('content-encoding');
-    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') return;
+    if (coding !== undefined && coding.trim().toLowerCase() !== 'identity') return '';
   }
   dropBodyHeaders(h);
   ctx.streamedBody = new HeadBody(streamed, ops.replacedLength);
+  return '';
 }
 
 export function asBuffer(body: string | Buffer | null): Buffer {
   return body === null ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : body;
 }
 
-/** Puts the rewritten body on the context as a local body (the listener frames its Content-Length). */
-export function setResponseBody(ctx: RequestContext, ops: BodyOps, body: Buffer): void {
+/**
+ * Puts the rewritten body on the context as a local body (the listener
+ * frames its Content-Length). A JSON edit of a body that is not JSON, or of
+ * an array where a field must be set, leaves the body as it was. A body
+ * nested deeper than MAX_JSON_DEPTH is not edited: 502 from an upstream, 500
+ * for a local body (a Mock's or a Script's); the result is then 'serverError'.
+ */
+export function setResponseBody(ctx: RequestContext, ops: BodyOps, body: Buffer, upstream: boolean): string {
   const out = ops.apply(body);
-  // A JSON edit of a body that is not JSON leaves the body as it was.
-  if (out === 'not-json') {
+  if (out === 'too-deep') {
+    const detail = `the ResponseAdaptor edits JSON nested at most ${MAX_JSON_DEPTH} levels deep`;
+    ctx.fail(upstream ? 'NGATE_ERR_UPSTREAM_PROTOCOL' : 'NGATE_ERR_INTERNAL', detail);
+    return 'serverError';
+  }
+  if (typeof out === 'string') {
     ctx.responseBody = body;
-    return;
+    return '';
   }
   ctx.responseBody = out;
   dropBodyHeaders(ctx.responseHeaders);
+  return '';
 }
 
 /**
@@ -93,6 +103,5 @@ export async function rewriteStreamedResponse(ctx: RequestContext, ops: BodyOps,
     ctx.fail('NGATE_ERR_UPSTREAM_RESET', 'while the ResponseAdaptor read the body');
     return 'serverError';
   }
-  setResponseBody(ctx, ops, body);
-  return '';
+  return setResponseBody(ctx, ops, body, true);
 }

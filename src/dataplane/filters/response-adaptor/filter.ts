@@ -25,9 +25,8 @@ export class ResponseAdaptorFilter implements Filter {
     this.headerOps.apply(ctx.responseHeaders);
     const ops = this.bodyOps;
     if (ops === null || noBodyStatus(ctx.status)) return '';
-    if (ctx.method === 'HEAD') matchEditedHead(ctx, ops);
-    else if (ctx.streamedBody !== null) return rewriteStreamedResponse(ctx, ops, this.maxBodySize);
-    else setResponseBody(ctx, ops, asBuffer(ctx.responseBody));
-    return '';
+    if (ctx.method === 'HEAD') return matchEditedHead(ctx, ops);
+    if (ctx.streamedBody !== null) return rewriteStreamedResponse(ctx, ops, this.maxBodySize);
+    return setResponseBody(ctx, ops, asBuffer(ctx.responseBody), false);
   }
 }
