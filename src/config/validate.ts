@@ -14,6 +14,7 @@ import { formatPath, type Issue, type Path } from './schema-kit';
 import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
 import type { UpstreamTlsSpec } from './pool-schema';
 import { proxyPools } from './proxy-pools';
+import { checkServiceNames, checkStatNames, unprintableNameProblem } from './name-rules';
 
 /** Caps of the uWebSockets.js build, measured (docs/limits.md). */
 const UWS_MAX_HEADERS = 48;
@@ -106,6 +107,11 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
     }
     if (!resolvePoolTls(checked, path, c)) ok = false;
     const name = checked.name as string;
+    const unprintable = unprintableNameProblem(name);
+    if (unprintable !== null) {
+      c.add([...path, 'name'], unprintable);
+      ok = false;
+    }
     if (names.has(name)) {
       c.add([...path, 'name'], `filter name "${name}" is used twice (also filters[${names.get(name)}])`);
       ok = false;
@@ -266,6 +272,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
   const warnings: ConfigError[] = [];
   const seen = new Map<string, string>();
   const servers: [ServerObjectSpec, SourcedObject][] = [];
+  const pipelines: [PipelineSpec, SourcedObject, string][] = [];
   sources.forEach((source, index) => {
     const raw = source.value;
     const label0 = source.label ?? `object #${index + 1}`;
@@ -276,7 +283,9 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
     const obj = raw as Record<string, unknown>;
     const rawKind = obj.kind;
     const kind = typeof rawKind === 'string' ? KIND_ALIASES[rawKind] : undefined;
-    const label = typeof obj.name === 'string' && typeof rawKind === 'string' ? `${rawKind}/${obj.name}` : label0;
+    // A name that cannot be printed on one line is shown only inside its error message, quoted.
+    const printable = typeof obj.name === 'string' && unprintableNameProblem(obj.name) === null;
+    const label = printable && typeof rawKind === 'string' ? `${rawKind}/${obj.name as string}` : label0;
     const c = new Collector(source, label);
     if (kind === undefined) {
       const known = `(known: ${Object.keys(KIND_ALIASES).join(', ')})`;
@@ -290,6 +299,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
           seen.set(spec.name, label);
           objects.push(spec);
           if (spec.kind === 'HTTPServer') servers.push([spec, source]);
+          else pipelines.push([spec, source, label]);
         }
       }
     }
@@ -297,6 +307,8 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
     warnings.push(...c.warnings);
   });
   checkPorts(objects, sources, errors);
+  checkServiceNames(pipelines, errors);
+  checkStatNames(servers, errors);
   checkBackends(servers, sources, warnings);
   return { objects, errors, warnings };
 }

@@ -35,6 +35,11 @@ export const CLUSTER_COUNTERS = [
   'upstream_cx_http2_total',
   /** A gauge: upstream connections open now. */
   'upstream_cx_active',
+  /**
+   * Attempts abandoned before their response head because the client went away (Envoy's
+   * "requests reset locally"): such an attempt has no status class; with them the classes add up to upstream_rq_total.
+   */
+  'upstream_rq_tx_reset',
 ] as const;
 
 /** Gauges among the cluster counters (summed, but never baselined when a slot is reused). */
@@ -54,6 +59,11 @@ export const ROUTE_COUNTERS = [
   /** Request body bytes received from clients, and response body bytes written to them (heads not included). */
   'downstream_cx_rx_bytes_total',
   'downstream_cx_tx_bytes_total',
+  /**
+   * Requests whose client went away before a status was set (Envoy's downstream_rq_rx_reset):
+   * counted instead of a status class, so the classes and this add up to downstream_rq_total.
+   */
+  'downstream_rq_rx_reset',
 ] as const;
 
 export const LISTENER_COUNTERS = [

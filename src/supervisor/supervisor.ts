@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { log } from '../shared/log';
 import type { FromEngine, ListenerInfo, ToEngine } from '../shared/messages';
 import { ENGINE_OPTIONS_ENV, EXIT_CONFIG, type EngineOptions } from '../engine/options';
+import { lockDataDir, unlockDataDir } from './data-dir-lock';
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 10_000;
@@ -35,6 +36,8 @@ export class Supervisor {
   private engineReady = false;
   /** The supervisor itself ends the engine on a stop (after its drain, at the drain deadline, or before it was ready). */
   private endedByStop = false;
+  /** Taken at the first start, held across engine restarts, released when this process exits. */
+  private dataDirLocked = false;
   restarts = 0;
 
   constructor(
@@ -44,6 +47,7 @@ export class Supervisor {
 
   start(): void {
     if (this.stopping) return;
+    if (!this.dataDirLocked) this.lockDataDir();
     this.engineReady = false;
     const entry = path.join(__dirname, '..', 'engine', 'main.js');
     this.startedAt = Date.now();
@@ -54,6 +58,24 @@ export class Supervisor {
     this.engine = child;
     child.on('message', (msg: FromEngine) => this.onEngineMessage(msg));
     child.on('exit', (code, signal) => this.onEngineExit(child, code, signal));
+  }
+
+  /** Refuses to run (EX_CONFIG) while another gateway holds the data dir. */
+  private lockDataDir(): void {
+    const dir = this.options.dataDir;
+    const outcome = lockDataDir(dir);
+    if (outcome.kind === 'held') {
+      log('ERROR', `the data dir is in use by another ngate (pid ${outcome.pid}); two gateways on one data dir would overwrite each other's changes: give each its own --data-dir`, { dataDir: dir, lockFile: outcome.file, pid: outcome.pid });
+      process.exit(EXIT_CONFIG);
+    }
+    this.dataDirLocked = true;
+    if (outcome.kind === 'unlockable') {
+      // The engine warns that such a data dir refuses every change; with nothing saved, nothing can be lost.
+      log('WARN', 'cannot lock the data dir', { dataDir: dir, lockFile: outcome.file, reason: outcome.reason });
+      return;
+    }
+    if (outcome.staleFrom !== null) log('WARN', 'took over a stale data dir lock (its process is gone)', { dataDir: dir, lockFile: outcome.file, stalePid: outcome.staleFrom });
+    process.on('exit', () => unlockDataDir(outcome.file));
   }
 
   private onEngineMessage(msg: FromEngine): void {

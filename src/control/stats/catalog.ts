@@ -49,7 +49,7 @@ export function catalogOf(compiled: CompiledConfig): Catalog {
       if (f.kind !== 'Proxy') continue;
       for (const pp of proxyPools(f.spec, `${p.name}/${f.name}`)) {
         const name = pp.serviceName;
-        if (services.has(name)) continue; // validation refuses two pools of one name; a repeat is the same pool
+        if (services.has(name)) continue; // never true: validation refuses two pools of one service name
         const pool = pp.pool;
         const slots = slotsOf(f.spec, pp);
         services.set(name, {

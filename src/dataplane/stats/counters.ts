@@ -51,6 +51,11 @@ export class ServiceCounters {
     else if (code === 'NGATE_ERR_POOL_OVERFLOW') add(this.block, this.base + CLUSTER.upstream_rq_pending_overflow, 1);
   }
 
+  /** An attempt abandoned before its response head because the client went away. */
+  cancelled(): void {
+    add(this.block, this.base + CLUSTER.upstream_rq_tx_reset, 1);
+  }
+
   /** An attempt after the first one of a request. */
   retried(): void {
     add(this.block, this.base + CLUSTER.upstream_rq_retry, 1);
@@ -122,6 +127,7 @@ export class ListenerCounters {
     add(b, base + LISTENER.downstream_cx_tx_bytes_total, tx);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
+    else if (status === 0) add(b, base + LISTENER.downstream_rq_rx_reset, 1);
     this.latency.record(toMicros(ms));
   }
 
@@ -158,6 +164,7 @@ export class RouteCounters {
     add(b, base + ROUTE.downstream_cx_tx_bytes_total, tx);
     const cls = (status / 100) | 0;
     if (cls >= 1 && cls <= 5) add(b, base + ROUTE.downstream_rq_1xx + cls - 1, 1);
+    else if (status === 0) add(b, base + ROUTE.downstream_rq_rx_reset, 1);
     this.latency.record(toMicros(ms));
   }
 }

@@ -251,7 +251,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
         this.counters.response(ctx.status);
         // A client-side cause (body cut off, too large) says nothing about the endpoint.
         if (failCode.startsWith('NGATE_ERR_UPSTREAM')) this.counters.outcome(this.endpoint.index, false);
-      }
+      } else this.counters.cancelled();
       this.finishHeaders('serverError');
       return;
     }
