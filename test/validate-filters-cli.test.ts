@@ -74,4 +74,32 @@ filters:
     const r = await runCli(['validate', file]);
     assert.equal(r.code, 0, r.stderr);
   });
+
+  it('warns, without refusing, about "*" with credentials and an empty IPFilter allow list, at their lines', async () => {
+    const file = writeTempConfig(`kind: Pipeline
+name: p
+filters:
+  - name: cors
+    kind: CORS
+    allowCredentials: true
+    allowedOrigins: ["*"]
+  - name: lockout
+    kind: IPFilter
+    allow: []
+  - name: safe-cors
+    kind: CORS
+    allowCredentials: true
+    allowedOrigins: [https://app.test]
+  - name: safe-ip
+    kind: IPFilter
+    block: []
+`);
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = r.stderr.trim().split('\n').filter((l) => l.startsWith('warning: '));
+    assert.deepEqual(warnings, [
+      `warning: ${file}:7: Pipeline/p filters[0].allowedOrigins: "*" with allowCredentials: true echoes every origin with credentials: any web site can send credentialed requests and read the answers (browsers refuse "*" with credentials for this reason); list the trusted origins instead. The opaque origin "null" is never allowed`,
+      `warning: ${file}:10: Pipeline/p filters[1].allow: allow list is empty: every client is refused (403); omit allow to let every address not blocked pass`,
+    ]);
+  });
 });

@@ -3,7 +3,7 @@
  * the cross-object rules. Returns every error at once, each with its object,
  * field path and file:line, so a bad file can be fixed in one pass.
  */
-import { FILTER_RESULTS, FILTER_SCHEMAS } from '../dataplane/filters/schemas';
+import { FILTER_RESULTS, FILTER_SCHEMAS, FILTER_WARNINGS } from '../dataplane/filters/schemas';
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { httpServerSchema, type HTTPServerSpec, type StaticSpec } from './http-server-schema';
@@ -105,6 +105,7 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
       ok = false;
       return;
     }
+    for (const w of FILTER_WARNINGS[kind as string]?.(checked) ?? []) c.add([...path, ...w.path], w.message, c.warnings);
     if (!resolvePoolTls(checked, path, c)) ok = false;
     const name = checked.name as string;
     const unprintable = unprintableNameProblem(name);

@@ -221,11 +221,7 @@ export class RequestContext {
       const name = extra[i] as string;
       const value = extra[i + 1] as string;
       if (name !== 'vary') h.set(name, value);
-      else {
-        const vary = h.get('vary');
-        if (vary === undefined) h.add('vary', value);
-        else if (!vary.toLowerCase().split(/\s*,\s*/).includes(value.toLowerCase())) h.set('vary', `${vary}, ${value}`);
-      }
+      else h.addVary(value);
     }
   }
 

@@ -59,6 +59,28 @@ export class HeaderList {
     this.items.push(name, value);
   }
 
+  /**
+   * Adds `token` to Vary unless already named (case-insensitive) or `Vary: *`;
+   * repeated Vary fields are folded into one.
+   */
+  addVary(token: string): void {
+    const all = this.getAll('vary');
+    if (all.length === 0) {
+      this.items.push('vary', token);
+      return;
+    }
+    const joined = all.join(', ');
+    const want = token.toLowerCase();
+    for (const t of joined.split(',')) {
+      const name = t.trim().toLowerCase();
+      if (name === want || name === '*') {
+        if (all.length > 1) this.set('vary', joined);
+        return;
+      }
+    }
+    this.set('vary', `${joined}, ${token}`);
+  }
+
   delete(name: string): void {
     if (name === 'host') this.keepHost();
     else if (name === 'x-forwarded-for') this.forwardedForChanged = true;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CorsFilter } from '../../src/dataplane/filters/cors/filter';
 import { matchOrigin, MAX_ORIGIN_LENGTH, parseOriginPattern } from '../../src/dataplane/filters/cors/origin-pattern';
-import { corsSchema } from '../../src/dataplane/filters/cors/schema';
+import { corsSchema, corsWarnings } from '../../src/dataplane/filters/cors/schema';
 import { checked, makeContext } from '../helpers/context';
 
 function filter(spec: Record<string, unknown>): CorsFilter {
@@ -28,7 +28,65 @@ describe('CORS', () => {
     assert.equal(h.get('access-control-allow-headers'), 'x-token, content-type');
     assert.equal(h.get('access-control-allow-credentials'), 'true');
     assert.equal(h.get('access-control-max-age'), '600');
-    assert.equal(h.get('vary'), 'Origin');
+    // The echoed allow-headers and the 204/403 outcome depend on these request fields: a cache must key on them.
+    assert.deepEqual(h.getAll('vary'), ['Origin, Access-Control-Request-Method, Access-Control-Request-Headers']);
+  });
+
+  it('varies a preflight answer on exactly what it depends on, merged into a Vary already there', () => {
+    const answer = (spec: Record<string, unknown>, origin: string, method = 'PUT', before?: string): string[] => {
+      const ctx = makeContext({ method: 'OPTIONS', headers: preflightHeaders(origin, method) });
+      if (before !== undefined) ctx.responseHeaders.add('vary', before);
+      filter(spec).handle(ctx);
+      return [String(ctx.status), ...ctx.responseHeaders.getAll('vary')];
+    };
+    const listed = { allowedOrigins: ['https://app.test'], allowedMethods: ['PUT'] };
+    // Requested headers echoed (allowedHeaders absent) → Access-Control-Request-Headers.
+    assert.deepEqual(answer(listed, 'https://app.test'), ['204', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers']);
+    // A fixed allowedHeaders list echoes nothing.
+    assert.deepEqual(answer({ ...listed, allowedHeaders: ['x-token'] }, 'https://app.test'), ['204', 'Origin, Access-Control-Request-Method']);
+    // "*" without credentials answers "*": no Origin.
+    assert.deepEqual(answer({ allowedMethods: ['PUT'] }, 'https://any.test'), ['204', 'Access-Control-Request-Method, Access-Control-Request-Headers']);
+    // Refused (origin or method): 403, nothing echoed.
+    assert.deepEqual(answer(listed, 'https://evil.test'), ['403', 'Origin, Access-Control-Request-Method']);
+    assert.deepEqual(answer(listed, 'https://app.test', 'DELETE'), ['403', 'Origin, Access-Control-Request-Method']);
+    // Merged with what an earlier step set, each token once.
+    assert.deepEqual(answer(listed, 'https://app.test', 'PUT', 'Accept-Encoding'), ['204', 'Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers']);
+    assert.deepEqual(answer(listed, 'https://app.test', 'PUT', 'origin'), ['204', 'origin, Access-Control-Request-Method, Access-Control-Request-Headers']);
+  });
+
+  it('never echoes the opaque origin "null" with credentials under "*", but still echoes real origins', () => {
+    const open = filter({ allowCredentials: true });
+    const simple = makeContext({ headers: { origin: 'null' } });
+    assert.equal(open.handle(simple), '');
+    simple.applyEdgeHeaders();
+    assert.equal(simple.responseHeaders.get('access-control-allow-origin'), undefined);
+    assert.equal(simple.responseHeaders.get('access-control-allow-credentials'), undefined);
+    assert.deepEqual(simple.responseHeaders.getAll('vary'), ['Origin']);
+    const pre = makeContext({ method: 'OPTIONS', headers: preflightHeaders('null') });
+    assert.equal(open.handle(pre), 'preflight');
+    assert.equal(pre.status, 403);
+    assert.equal(pre.responseHeaders.get('access-control-allow-origin'), undefined);
+    assert.equal(pre.responseHeaders.get('access-control-allow-credentials'), undefined);
+    const real = makeContext({ headers: { origin: 'https://any.test' } });
+    open.handle(real);
+    real.applyEdgeHeaders();
+    assert.equal(real.responseHeaders.get('access-control-allow-origin'), 'https://any.test');
+    assert.equal(real.responseHeaders.get('access-control-allow-credentials'), 'true');
+    // Without credentials "*" is answered, which grants nothing a null origin could abuse.
+    const plain = makeContext({ headers: { origin: 'null' } });
+    filter({}).handle(plain);
+    plain.applyEdgeHeaders();
+    assert.equal(plain.responseHeaders.get('access-control-allow-origin'), '*');
+  });
+
+  it('warns about "*" with credentials, and only then', () => {
+    const spec = (extra: Record<string, unknown>) => checked(corsSchema, { name: 'c', kind: 'CORS', ...extra });
+    const w = corsWarnings(spec({ allowCredentials: true }));
+    assert.equal(w.length, 1);
+    assert.deepEqual(w[0]?.path, ['allowedOrigins']);
+    assert.match(w[0]?.message ?? '', /^"\*" with allowCredentials: true echoes every origin with credentials/);
+    assert.deepEqual(corsWarnings(spec({ allowCredentials: true, allowedOrigins: ['https://app.test'] })), []);
+    assert.deepEqual(corsWarnings(spec({})), []);
   });
 
   it('matches wildcard subdomains and refuses other origins and methods with 403', () => {

@@ -2,9 +2,9 @@
  * Config schemas of every filter kind. Kept apart from the factories so that
  * validation (control side) loads no data-path code.
  */
-import type { Schema } from '../../config/schema-kit';
-import { corsSchema } from './cors/schema';
-import { ipFilterSchema } from './ip-filter/schema';
+import type { Issue, Schema } from '../../config/schema-kit';
+import { corsSchema, corsWarnings, type CorsSpec } from './cors/schema';
+import { ipFilterSchema, ipFilterWarnings, type IPFilterSpec } from './ip-filter/schema';
 import { rateLimiterSchema } from './rate-limiter/schema';
 import { redirectorSchema } from './redirector/schema';
 import { mockSchema } from './mock/schema';
@@ -42,4 +42,10 @@ export const FILTER_RESULTS: Record<string, readonly string[] | null> = {
   RateLimiter: ['limited'],
   IPFilter: ['blocked'],
   Script: null,
+};
+
+/** Per kind: settings that are valid but almost surely not meant, as warnings with paths inside the filter. */
+export const FILTER_WARNINGS: Record<string, ((spec: Record<string, unknown>) => Issue[]) | undefined> = {
+  CORS: (spec) => corsWarnings(spec as unknown as CorsSpec),
+  IPFilter: (spec) => ipFilterWarnings(spec as unknown as IPFilterSpec),
 };

@@ -24,7 +24,14 @@ function originMatcher(patterns: readonly string[]): OriginMatcher | null {
  * For other requests from an allowed origin it registers the response headers
  * as edge headers, so they land on the final response wherever the filter
  * sits in the flow, also on a proxied one. Responses vary on Origin unless
- * every origin is allowed without credentials.
+ * every origin is allowed without credentials; preflight answers also on
+ * Access-Control-Request-Method (it decides 204 or 403) and, when the
+ * requested headers are echoed, on Access-Control-Request-Headers, so a
+ * cache never hands one client's preflight answer to another.
+ *
+ * With "*" and credentials the origin is echoed, but never the opaque origin
+ * `null` (sandboxed iframes, data: and file: pages): that would grant any
+ * such document credentialed access, which "*" itself is forbidden to do.
  */
 export class CorsFilter implements Filter {
   readonly kind = 'CORS';
@@ -36,6 +43,9 @@ export class CorsFilter implements Filter {
   private readonly headersValue: string | null;
   private readonly exposedValue: string | null;
   private readonly maxAge: string | null;
+  /** Vary tokens of a preflight answer (403) and of an allowed one (204). */
+  private readonly refusedVary: readonly string[];
+  private readonly preflightVary: readonly string[];
 
   constructor(
     readonly name: string,
@@ -50,11 +60,13 @@ export class CorsFilter implements Filter {
     this.headersValue = spec.allowedHeaders === undefined ? null : spec.allowedHeaders.join(', ');
     this.exposedValue = spec.exposedHeaders === undefined || spec.exposedHeaders.length === 0 ? null : spec.exposedHeaders.join(', ');
     this.maxAge = spec.maxAge > 0 ? String(Math.floor(spec.maxAge / 1000)) : null;
+    this.refusedVary = this.anyOrigin ? ['Access-Control-Request-Method'] : ['Origin', 'Access-Control-Request-Method'];
+    this.preflightVary = this.headersValue === null ? [...this.refusedVary, 'Access-Control-Request-Headers'] : this.refusedVary;
   }
 
   handle(ctx: RequestContext): string {
     const origin = ctx.headers.get('origin');
-    const allowed = origin !== undefined && (this.matches === null || this.matches(origin));
+    const allowed = origin !== undefined && (this.matches === null ? this.anyOrigin || origin !== 'null' : this.matches(origin));
     const requested = ctx.method === 'OPTIONS' ? ctx.headers.get('access-control-request-method') : undefined;
     if (requested !== undefined) return this.preflight(ctx, allowed ? (origin as string) : null, requested);
     if (allowed) this.addEdge(ctx, this.common(origin));
@@ -65,14 +77,15 @@ export class CorsFilter implements Filter {
   private preflight(ctx: RequestContext, origin: string | null, method: string): string {
     if (origin === null || !this.methods.has(method.toUpperCase())) {
       ctx.fail('NGATE_ERR_FORBIDDEN', 'CORS preflight refused');
-      if (!this.anyOrigin) ctx.responseHeaders.add('vary', 'Origin');
+      for (const token of this.refusedVary) ctx.responseHeaders.addVary(token);
       return 'preflight';
     }
     ctx.status = 204;
     ctx.responseBody = null;
     const h = ctx.responseHeaders;
     const common = this.common(origin);
-    for (let i = 0; i < common.length; i += 2) h.set(common[i] as string, common[i + 1] as string);
+    for (let i = 0; i < common.length; i += 2) if (common[i] !== 'vary') h.set(common[i] as string, common[i + 1] as string);
+    for (const token of this.preflightVary) h.addVary(token);
     h.set('access-control-allow-methods', this.methodsValue);
     const asked = ctx.headers.get('access-control-request-headers');
     const allowHeaders = this.headersValue ?? asked;

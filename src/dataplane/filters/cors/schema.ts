@@ -1,4 +1,4 @@
-import { bool, duration, list, object, optional, refine, str, withDefault, type Infer } from '../../../config/schema-kit';
+import { bool, duration, list, object, optional, refine, str, withDefault, type Infer, type Issue } from '../../../config/schema-kit';
 import { originEntryProblem } from './origin-pattern';
 
 /** An entry that could never equal a browser's Origin header is refused, not kept as a rule that never matches. */
@@ -27,3 +27,16 @@ export const corsSchema = object(
   { name: 'a CORS filter' },
 );
 export type CorsSpec = Infer<typeof corsSchema>;
+
+/** Valid but dangerous settings, reported by `ngate validate` and at load as warnings. */
+export function corsWarnings(spec: CorsSpec): Issue[] {
+  if (!spec.allowCredentials || !spec.allowedOrigins.includes('*')) return [];
+  return [
+    {
+      path: ['allowedOrigins'],
+      message:
+        '"*" with allowCredentials: true echoes every origin with credentials: any web site can send credentialed requests and read the answers ' +
+        '(browsers refuse "*" with credentials for this reason); list the trusted origins instead. The opaque origin "null" is never allowed',
+    },
+  ];
+}

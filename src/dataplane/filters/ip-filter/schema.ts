@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { list, object, optional, str, type Infer, type Schema } from '../../../config/schema-kit';
+import { list, object, optional, str, type Infer, type Issue, type Schema } from '../../../config/schema-kit';
 
 /** An address or CIDR ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7"). */
 const cidr: Schema<string> = {
@@ -31,3 +31,9 @@ export const ipFilterSchema = object(
   { name: 'an IPFilter filter' },
 );
 export type IPFilterSpec = Infer<typeof ipFilterSchema>;
+
+/** An empty allow list is valid (a deliberate lockout during an incident) but refuses everyone: said at validation. */
+export function ipFilterWarnings(spec: IPFilterSpec): Issue[] {
+  if (spec.allow === undefined || spec.allow.length > 0) return [];
+  return [{ path: ['allow'], message: 'allow list is empty: every client is refused (403); omit allow to let every address not blocked pass' }];
+}
