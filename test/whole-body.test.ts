@@ -55,6 +55,12 @@ describe('a response body that arrived whole before the listener wrote the head'
     assert.equal(ex.wholeBody(), null);
   });
 
+  it('is not offered before the end is reported, even with every byte in (h2 trailers may still follow)', () => {
+    const ex = exchange(['content-length', '3']);
+    ex.onResponseData(controller, Buffer.from('abc'));
+    assert.equal(ex.wholeBody(), null);
+  });
+
   it('is not offered without a length (chunked: framing and trailers stay the sink\'s)', () => {
     const ex = exchange(['transfer-encoding', 'chunked']);
     ex.onResponseData(controller, Buffer.from('abc'));
