@@ -30,6 +30,14 @@ export interface StreamedBody {
    */
   readonly trailers?: string[] | null;
   pipeTo(sink: BodySink): void;
+  /**
+   * The whole body when all of it has arrived, with a known length and
+   * nothing left to report (no failure, no trailers); null otherwise. It
+   * stays valid until `pipeTo`: a listener that writes it with the head in
+   * one call then pipes to a sink that drops what it is given. Optional:
+   * absent means "always pipe".
+   */
+  wholeBody?(): Buffer | null;
   resume(): void;
   /** The client went away: stop the upstream exchange. */
   cancel(): void;

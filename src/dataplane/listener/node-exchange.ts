@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type * as net from 'node:net';
 import type { Readable } from 'node:stream';
-import type { RequestContext } from '../context';
+import type { RequestContext, StreamedBody } from '../context';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
 import { CHUNKED } from './framing';
@@ -135,6 +135,15 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
       process.emitWarning(`ngate: response headers refused by node: ${(err as Error).message}`);
       streamed?.cancel();
       res.destroy();
+      this.finish();
+      return;
+    }
+    // An upstream body that already arrived whole goes out with the head in one write.
+    const whole = streamed !== null && !noBody && streamed.wholeBody !== undefined ? streamed.wholeBody() : null;
+    if (whole !== null) {
+      ctx.bytesOut = whole.length;
+      res.end(whole);
+      (streamed as StreamedBody).pipeTo(NULL_SINK);
       this.finish();
       return;
     }

@@ -1,4 +1,4 @@
-import { RequestContext, type RemoteAddressSource } from '../context';
+import { RequestContext, type RemoteAddressSource, type StreamedBody } from '../context';
 import { HeaderList } from '../headers';
 import type { RuntimeHolder } from '../runtime';
 import { Exchange } from './exchange';
@@ -128,28 +128,31 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
       this.writeBodylessClose(status);
       return;
     }
+    // An upstream body that already arrived whole goes out as a local one does, in the call that ends the response.
+    const whole = streamed !== null && !noBody && streamed.wholeBody !== undefined ? streamed.wholeBody() : null;
+    const piped = whole === null ? streamed : null;
     // A streamed body that must end its connection is held and sent with end(body, true) (uws-body-sink.ts).
-    const hold = close && streamed !== null && !noBody && streamed.length > 0 && streamed.length <= CLOSE_HOLD_MAX && !closesItself;
+    const hold = close && piped !== null && !noBody && piped.length > 0 && piped.length <= CLOSE_HOLD_MAX && !closesItself;
     res.cork(() => {
       res.writeStatus(statusLine(status));
       const h = ctx.responseHeaders.items;
       for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
       // uWS adds it itself for end(body, true); a streamed answer, or a bodyless one to a client that said close, needs it spelled out.
-      if (close && !hold && (streamed !== null || noBody)) res.writeHeader('connection', 'close');
-      if (streamed !== null) {
+      if (close && !hold && (piped !== null || noBody)) res.writeHeader('connection', 'close');
+      if (piped !== null) {
         if (noBody) {
           this.releasePipelined();
-          if (headLength(ctx.method, status) && streamed.length >= 0) res.writeHeader('content-length', String(streamed.length));
+          if (headLength(ctx.method, status) && piped.length >= 0) res.writeHeader('content-length', String(piped.length));
           // Only the argument-less form is safe in uWS: with a length it leaves the response open.
           res.endWithoutBody();
           this.finish();
-          streamed.pipeTo(NULL_SINK);
+          piped.pipeTo(NULL_SINK);
         } else {
-          streamed.pipeTo(new UwsBodySink(res, ctx, streamed, this, hold));
+          piped.pipeTo(new UwsBodySink(res, ctx, piped, this, hold));
         }
         return;
       }
-      const body = ctx.responseBody ?? '';
+      const body = whole ?? ctx.responseBody ?? '';
       this.releasePipelined();
       if (noBody) {
         if (headLength(ctx.method, status)) res.writeHeader('content-length', String(Buffer.byteLength(body)));
@@ -158,6 +161,8 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
         ctx.bytesOut = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
         res.end(body, close);
       }
+      // uWS copied the bytes: the exchange may reuse the memory that held them.
+      if (whole !== null) (streamed as StreamedBody).pipeTo(NULL_SINK);
       this.finish();
     });
   }

@@ -19,6 +19,8 @@ const SKIPPED = new Set([...HOP_BY_HOP, ...REFRAMED]);
 
 type Controller = Dispatcher.DispatchController;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * A setImmediate callback runs before the close callbacks of its loop turn;
  * one scheduled from it runs after them.
@@ -298,6 +300,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
     this.countHead();
     if (this.pending === null) this.endIfOver(sink);
     else if (!this.writePending(sink)) this.controller?.pause();
+  }
+
+  /**
+   * A small response usually arrives whole in the read that held its head,
+   * before the listener gets to write it: it can go out as one buffer
+   * (copied once when it was held in several chunks).
+   */
+  wholeBody(): Buffer | null {
+    if (!this.ended || this.failed || this.discarding || this.sink !== null || this.trailers !== null || this.length < 0 || this.received !== this.length) return null;
+    const pending = this.pending;
+    if (pending === null) return EMPTY;
+    return pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending);
   }
 
   resume(): void {
