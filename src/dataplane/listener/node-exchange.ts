@@ -12,6 +12,15 @@ import { NULL_SINK } from './request-core';
 import { LINGER_AFTER, LINGER_CLOSE, type Linger } from './linger';
 import { lingeringClose } from './lingering-close';
 
+
+/**
+ * Drops a body already written whole. It does not borrow: node may keep
+ * `whole` after `end` (a pipelined response waits for the one before it,
+ * a busy socket buffers), so the memory holding it must not serve another
+ * response (see held-bytes.ts).
+ */
+const KEEPING_NULL_SINK = { write: (): boolean => true, end: (): void => undefined, abort: (): void => undefined };
+
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 /** Connection-level fields HTTP/2 forbids (node throws on them). */
@@ -143,7 +152,7 @@ export class NodeExchange extends Exchange implements BodyDiscarder {
     if (whole !== null) {
       ctx.bytesOut = whole.length;
       res.end(whole);
-      (streamed as StreamedBody).pipeTo(NULL_SINK);
+      (streamed as StreamedBody).pipeTo(KEEPING_NULL_SINK);
       this.finish();
       return;
     }
