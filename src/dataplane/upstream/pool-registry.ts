@@ -120,6 +120,8 @@ export class PoolRegistry {
       for (const key of lease) {
         const n = (this.refs.get(key) ?? 1) - 1;
         if (n > 0) this.refs.set(key, n);
+        // A generation being built asked for it again: its commit (or abort) decides.
+        else if (this.building.has(key)) this.refs.delete(key);
         else this.drop(key);
       }
     };
