@@ -343,6 +343,17 @@ describe('h1 pool against a Node server', () => {
     assert.ok(Buffer.concat(parts).equals(PATTERN), 'the kept pieces are the bytes sent');
   });
 
+  it('a closing pool serves the requests queued before it closed, then closes its connections', async () => {
+    const closing = new H1Pool(origin, { connections: 1, connectTimeout: 1_000, timeout: 5_000, keepAliveTimeout: 4_000, tls: null });
+    // One on the pool's only connection, two waiting for it.
+    const queued = [0, 1, 2].map((i) => exchange(closing, { method: 'GET', path: `/q${i}`, headers: [] }));
+    const closed = closing.close();
+    await assert.rejects(exchange(closing, { method: 'GET', path: '/late', headers: [] }), { code: 'UND_ERR_CLOSED' });
+    const answers = await Promise.all(queued);
+    assert.deepEqual(answers.map((r) => r.body), ['GET /q0 ', 'GET /q1 ', 'GET /q2 ']);
+    await closed;
+  });
+
   it('fails a request whose connection is refused', async () => {
     const dead = new H1Pool('http://127.0.0.1:1', { connections: 1, connectTimeout: 1_000, timeout: 1_000, keepAliveTimeout: 1_000, tls: null });
     await assert.rejects(exchange(dead, { method: 'GET', path: '/', headers: [] }), { code: 'ECONNREFUSED' });

@@ -66,12 +66,15 @@ export class Runtime {
   /** Replaced by a newer generation: closes once its last request finishes. */
   retired = false;
   private closed = false;
+  /** Releases this generation's hold on its upstream pools (PoolRegistry.commit): set once committed. */
+  releasePools: (() => void) | null = null;
 
-  /** Releases what the filters hold (offload pool leases, timers); once. */
+  /** Releases what the filters hold (offload pool leases, timers) and the upstream pools; once. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.pipelines.values()) p.close();
+    this.releasePools?.();
   }
 }
 

@@ -109,7 +109,8 @@ function commit(gen: number): void {
     return;
   }
   const old = holder.current;
-  holder.current = prepared.runtime;
+  const next = prepared.runtime;
+  holder.current = next;
   for (const update of prepared.updates) update();
   const keep = new Set(prepared.compiled.servers.map(listenerKey));
   prepared = null;
@@ -119,8 +120,9 @@ function commit(gen: number): void {
       listeners.delete(key);
     }
   }
-  upstreams.commit();
-  // Requests still running on the old generation keep its filters until they finish.
+  // The new generation holds its pools before the old one may let go of the ones they share.
+  next.releasePools = upstreams.commit();
+  // Requests still running on the old generation keep its filters and pools until they finish.
   if (old !== null) holder.retire(old);
   // Every server of the generation, including node-engine ones another worker serves.
   const info: ListenerInfo[] = (holder.current === null ? [] : [...holder.current.servers.values()]).map(({ spec: s }) => ({ name: s.name, address: s.address, port: s.port }));

@@ -67,7 +67,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
   private readonly abortHook = (): void => this.cancel();
   private settle: ((result: string) => void) | null;
   readonly done: Promise<string>;
-  private readonly startTime = performance.now();
+  private startTime = performance.now();
   /**
    * The request, kept while it may be sent once more: an idempotent request
    * without a body whose connection closed before any response byte most
@@ -237,8 +237,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, StreamedBod
       const again = this.reissue;
       this.reissue = null;
       if (again !== null && code === 'NGATE_ERR_UPSTREAM_RESET' && !ctx.aborted) {
+        // The stale attempt counts as any failed attempt (its 502, an error for its endpoint); the resend is
+        // another attempt and a retry, so the stats show every request the upstreams got.
+        this.counters.response(ERROR_STATUS[code]);
+        this.counters.outcome(this.endpoint.index, false);
+        this.counters.request();
+        this.counters.retried();
         // Once, on the same endpoint, on a connection opened for it: another idle one may be as stale.
         this.released = false;
+        this.startTime = performance.now();
         this.controller = null;
         this.endpoint.begin();
         this.endpoint.dispatcher.dispatchFresh(again, this);

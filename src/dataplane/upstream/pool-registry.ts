@@ -47,12 +47,17 @@ function tlsKey(tls: UpstreamTls | null): string {
  * A worker's keep-alive pools, one per service, endpoint origin and option set
  * (per service so that connection counters belong to one cluster, as Envoy's
  * connection pools do). A new config generation reuses the pools of endpoints
- * that did not change; pools no generation uses any more are closed
- * gracefully: requests in flight on them finish (this is how an endpoint that
- * DNS discovery dropped drains).
+ * that did not change. Each committed generation holds a lease on the pools
+ * it asked for, released when the generation closes (once its last request
+ * ended, see RuntimeHolder): a pool closes only when no generation holds it
+ * any more, so a request keeps the pools of the generation it started on for
+ * all of its attempts. Closing is graceful: requests queued and in flight on
+ * the pool finish (this is how an endpoint that DNS discovery dropped drains).
  */
 export class PoolRegistry {
   private readonly pools = new Map<string, UpstreamDispatcher>();
+  /** Committed generations holding each pool (absent: none yet, a pool of a generation being built). */
+  private readonly refs = new Map<string, number>();
   private building = new Set<string>();
 
   /** `service` names the owner of `observer` (its stats slot); pools are not shared across services. */
@@ -100,24 +105,45 @@ export class PoolRegistry {
     return pool;
   }
 
-  /** Called once a generation is committed: closes every pool the new generation did not ask for. */
-  commit(): void {
-    for (const [key, pool] of this.pools) {
-      if (this.building.has(key)) continue;
-      this.pools.delete(key);
-      pool.close().catch(() => undefined);
-    }
+  /**
+   * Called once a generation is committed: it holds the pools it asked for
+   * until it calls the returned release (when it closes).
+   */
+  commit(): () => void {
+    const lease = [...this.building];
+    this.building = new Set();
+    for (const key of lease) this.refs.set(key, (this.refs.get(key) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const key of lease) {
+        const n = (this.refs.get(key) ?? 1) - 1;
+        if (n > 0) this.refs.set(key, n);
+        // A generation being built asked for it again: its commit (or abort) decides.
+        else if (this.building.has(key)) this.refs.delete(key);
+        else this.drop(key);
+      }
+    };
+  }
+
+  /** A generation that was aborted: the pools only it asked for close (requests never ran on them). */
+  abortBuild(): void {
+    for (const key of this.building) if (!this.refs.has(key)) this.drop(key);
     this.building = new Set();
   }
 
-  /** A generation that was aborted: forget what it asked for (pools it created are closed at the next commit). */
-  abortBuild(): void {
-    this.building = new Set(this.pools.keys());
+  private drop(key: string): void {
+    const pool = this.pools.get(key);
+    this.pools.delete(key);
+    this.refs.delete(key);
+    pool?.close().catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.pools.values()];
     this.pools.clear();
+    this.refs.clear();
     await Promise.allSettled(all.map((p) => p.close()));
   }
 }

@@ -136,12 +136,14 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
 
   release(conn: H1Connection, hintMs: number): void {
     // Over the limit (a fresh connection for a resend): this one goes.
-    if (this.closing || this.all.size > this.opts.connections) return conn.destroy();
+    if (this.all.size > this.opts.connections) return conn.destroy();
+    // A closing pool still serves the requests that queued before it closed, then lets its connections go.
     const next = this.nextQueued();
     if (next !== null) {
       conn.assign(next);
       return;
     }
+    if (this.closing) return conn.destroy();
     const idleMs = hintMs < 0 ? this.opts.keepAliveTimeout : Math.min(hintMs, this.opts.keepAliveTimeout);
     if (idleMs <= 0) return conn.destroy();
     conn.deadlineKind = Deadline.Idle;
@@ -154,18 +156,22 @@ export class H1Pool implements ConnectionOwner, RequestOwner {
     this.all.delete(conn);
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
+    // A request that waited for a free slot gets a fresh connection (in a closing pool too: its queue is served to the end).
+    if (this.all.size < this.opts.connections) {
+      const next = this.nextQueued();
+      if (next !== null) this.open().assign(next);
+    }
     if (this.all.size === 0) {
       this.stopTicker();
       if (this.onDrained !== null) this.onDrained();
     }
-    // A request that waited for a free slot gets a fresh connection.
-    if (!this.closing && this.all.size < this.opts.connections) {
-      const next = this.nextQueued();
-      if (next !== null) this.open().assign(next);
-    }
   }
 
-  /** Graceful: idle connections close now, busy ones after their response. */
+  /**
+   * Graceful, as undici's close(): no new requests; the ones queued and
+   * running complete. Idle connections close now, busy ones once the queue
+   * is empty.
+   */
   close(): Promise<void> {
     this.closing = true;
     for (const conn of this.idle.splice(0)) conn.destroy();
