@@ -206,8 +206,9 @@ export const healthCheckSchema = object(
 
 /**
  * Passive health: `maxFails` failures (connect failure, timeout, reset, 5xx) in a row within
- * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat; never more than
- * `maxEjectionPercent` of the pool at once.
+ * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat (each clean
+ * `failTimeout` back in rotation halves it again); never more than `maxEjectionPercent` of
+ * the pool at once.
  */
 export const outlierDetectionSchema = object(
   {
