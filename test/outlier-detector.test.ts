@@ -129,4 +129,82 @@ describe('OutlierDetector', () => {
     assert.equal(availability.is(A, 'ejected'), false);
     assert.equal(availability.available(A), false);
   });
+  it('changed outlierDetection settings keep an ejection, its end and its multiplier; new settings apply from the next outcome', () => {
+    record(0, A, 3);
+    detector.tick(100);
+    assert.equal(availability.available(A), false);
+    const svc = catalog.services[0] as Catalog['services'][number];
+    const changed: Catalog = { ...catalog, services: [{ ...svc, outlierDetection: { maxFails: 2, failTimeout: 1000, maxEjectionPercent: 50 } }] };
+    detector.apply(changed, 500);
+    assert.equal(availability.available(A), false, 'still ejected after the swap');
+    detector.tick(1099);
+    assert.equal(availability.available(A), false);
+    detector.tick(1100);
+    assert.equal(availability.available(A), true, 'ends when the ejection made before the swap ends');
+    record(0, A, 2);
+    detector.tick(1200);
+    assert.equal(availability.available(A), false, 'the new maxFails (2) applies');
+    detector.tick(3199);
+    assert.equal(availability.available(A), false, 'the multiplier survived the swap: twice failTimeout');
+    detector.tick(3200);
+    assert.equal(availability.available(A), true);
+  });
+
+  it('each failTimeout back in rotation without a failure halves the next ejection, down to failTimeout', () => {
+    // Three ejections in a row: 1 s, 2 s, 4 s.
+    let now = 0;
+    for (const ms of [1000, 2000, 4000]) {
+      record(0, A, 3);
+      detector.tick((now += 100));
+      assert.equal(availability.available(A), false);
+      detector.tick((now += ms));
+      assert.equal(availability.available(A), true);
+    }
+    // One clean failTimeout (successes only): the next ejection lasts 4 s, not 8 s.
+    record(0, A, 0, 20);
+    detector.tick((now += 500));
+    detector.tick((now += 500));
+    record(0, A, 3);
+    detector.tick((now += 100));
+    assert.equal(availability.available(A), false);
+    detector.tick(now + 3999);
+    assert.equal(availability.available(A), false, 'one step down: 4 s');
+    detector.tick((now += 4000));
+    assert.equal(availability.available(A), true);
+    // A failure inside the failTimeout restarts the clean period: no step down.
+    detector.tick((now += 600));
+    record(0, A, 1);
+    detector.tick((now += 100));
+    detector.tick((now += 600));
+    record(0, A, 0, 1);
+    record(0, A, 3);
+    detector.tick((now += 100));
+    assert.equal(availability.available(A), false);
+    detector.tick(now + 7999);
+    assert.equal(availability.available(A), false, 'no step down: 8 s');
+    detector.tick((now += 8000));
+    assert.equal(availability.available(A), true);
+    // 7.5 s of successes: four steps down (one per failTimeout), back to the base.
+    for (let i = 0; i < 75; i++) {
+      record(0, A, 0, 1);
+      detector.tick((now += 100));
+    }
+    record(0, A, 3);
+    detector.tick((now += 100));
+    assert.equal(availability.available(A), false);
+    detector.tick(now + 999);
+    assert.equal(availability.available(A), false);
+    detector.tick(now + 1000);
+    assert.equal(availability.available(A), true, 'back to failTimeout');
+  });
+  it('maxEjectionPercent counts the pool as the latest config has it', () => {
+    const svc = catalog.services[0] as Catalog['services'][number];
+    const more = [...svc.endpoints, { url: 'http://127.0.0.1:3', weight: 1, slot: 11 }, { url: 'http://127.0.0.1:4', weight: 1, slot: 12 }];
+    detector.apply({ ...catalog, services: [{ ...svc, endpoints: more }] }, 50);
+    record(0, A, 3);
+    record(0, B, 3);
+    detector.tick(100);
+    assert.equal(availability.available(A), false);
+    assert.equal(availability.available(B), false, 'two of four is within 50%');
+  });
 });

@@ -179,11 +179,15 @@ export const circuitBreakerSchema = object(
   { name: 'a circuitBreaker map' },
 );
 export type CircuitBreakerSpec = Infer<typeof circuitBreakerSchema>;
+/** The shortest healthCheck interval: one endpoint then gets at most 10 probes a second. */
+export const MIN_HEALTH_CHECK_INTERVAL_MS = 100;
+
 /** Active health check, run by the coordinator (one probe per endpoint). TCP connect check when `path` is absent. */
 export const healthCheckSchema = object(
   {
-    interval: withDefault(duration(), 5_000),
-    timeout: withDefault(duration(), 2_000),
+    interval: withDefault(duration({ min: { ms: MIN_HEALTH_CHECK_INTERVAL_MS, why: 'a shorter interval floods every endpoint with probes' } }), 5_000),
+    /** May exceed `interval`: the next probe waits for the previous one (as in Envoy, which only requires both > 0). */
+    timeout: withDefault(duration({ min: { ms: 1, why: 'a probe needs time to connect' } }), 2_000),
     path: optional(str({ pattern: /^\//, hint: 'a path such as /healthz' })),
     method: withDefault(oneOf(['GET', 'HEAD'] as const), 'GET'),
     /** Statuses that mean healthy; 200-399 when absent. */
@@ -202,8 +206,9 @@ export const healthCheckSchema = object(
 
 /**
  * Passive health: `maxFails` failures (connect failure, timeout, reset, 5xx) in a row within
- * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat; never more than
- * `maxEjectionPercent` of the pool at once.
+ * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat (each clean
+ * `failTimeout` back in rotation halves it again); never more than `maxEjectionPercent` of
+ * the pool at once.
  */
 export const outlierDetectionSchema = object(
   {

@@ -107,13 +107,15 @@ export const TIMER_MAX_MS = 2 ** 31 - 1;
  * are capped at TIMER_MAX_MS; `timer: false` lifts the cap for one that is
  * only compared or sent (a cookie's Max-Age, a rate's period).
  */
-export function duration(opts: { timer?: boolean } = {}): Schema<number> {
+export function duration(opts: { timer?: boolean; min?: { ms: number; why: string } } = {}): Schema<number> {
   const timer = opts.timer ?? true;
+  const min = opts.min;
   return {
     describe: 'a duration such as 250ms, 10s or 1m',
     check(v, path, issues) {
       const ms = parseDuration(v);
       if (ms === undefined) return fail(issues, path, `expected a duration such as 250ms, 10s or 1m, got ${typeName(v)}`);
+      if (min !== undefined && ms < min.ms) return fail(issues, path, `must be at least ${min.ms}ms (${min.why}), got ${ms}ms`);
       if (timer && ms > TIMER_MAX_MS) return fail(issues, path, `must be at most ${TIMER_MAX_MS}ms (about 24.8 days, the longest a timer can wait), got ${ms}ms`);
       return ms;
     },

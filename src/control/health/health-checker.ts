@@ -1,8 +1,10 @@
 /**
  * Active health checks, from the coordinator only: one jittered probe loop
- * per endpoint of every pool with a `healthCheck`, flipping the endpoint's
+ * per endpoint of every pool with a `healthCheck`, flipping the
  * endpoint's availability (workers' balancers skip unavailable endpoints on pick).
- * Loops of endpoints that survive a config change keep their state.
+ * Loops of endpoints (service + address) that survive a config change keep
+ * their state, even when the check's settings changed: a failed endpoint
+ * stays out of rotation and the new settings apply from its next probe.
  * Every passing probe is also reported to the `ActiveCheckListener` (the
  * outlier detector, which ends a passive ejection on it).
  */
@@ -26,10 +28,14 @@ class EndpointLoop {
   constructor(
     readonly service: string,
     private readonly endpoint: EndpointInfo,
-    private readonly spec: HealthCheckSpec,
+    private spec: HealthCheckSpec,
     private readonly availability: Availability,
     private readonly listener: ActiveCheckListener | null,
   ) {}
+
+  get settings(): HealthCheckSpec {
+    return this.spec;
+  }
 
   private get healthy(): boolean {
     return !this.availability.is(this.endpoint.slot, 'failedActive');
@@ -38,6 +44,17 @@ class EndpointLoop {
   start(): void {
     // First probe soon (checks start with the config, not with traffic), spread so pools do not probe in lockstep.
     this.schedule(Math.random() * Math.min(this.spec.interval, 1000));
+  }
+
+  /**
+   * New settings for the same endpoint: counts and the failed flag stay; the
+   * next probe (soon, as at start, unless one is in flight) runs with them.
+   */
+  update(spec: HealthCheckSpec): void {
+    this.spec = spec;
+    if (this.timer === null) return; // a probe is in flight: it schedules the next with the new interval
+    clearTimeout(this.timer);
+    this.schedule(Math.random() * Math.min(spec.interval, 1000));
   }
 
   stop(): void {
@@ -52,6 +69,7 @@ class EndpointLoop {
   }
 
   private async run(): Promise<void> {
+    this.timer = null;
     const reason = await probe(new URL(this.endpoint.url), this.spec);
     if (this.stopped) return;
     if (reason === '') {
@@ -88,17 +106,21 @@ export class HealthChecker {
     private readonly listener: ActiveCheckListener | null = null,
   ) {}
 
-  /** Starts loops for new endpoints, stops loops of endpoints gone or whose check changed. */
+  /** Starts loops for new endpoints, stops loops of endpoints gone or no longer checked, hands changed settings to the rest. */
   apply(catalog: Catalog): void {
     const next = new Map<string, EndpointLoop>();
     for (const s of catalog.services) {
-      if (s.healthCheck === null) continue;
+      const spec = s.healthCheck;
+      if (spec === null) continue;
       for (const e of s.endpoints) {
-        const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(s.healthCheck)}`;
+        // The slot follows service + address (slot-allocator.ts); it is in the key so a reused slot never inherits a loop.
+        const key = `${s.name}|${e.url}|${e.slot}`;
         let loop = this.loops.get(key);
         if (loop === undefined) {
-          loop = new EndpointLoop(s.name, e, s.healthCheck, this.availability, this.listener);
+          loop = new EndpointLoop(s.name, e, spec, this.availability, this.listener);
           loop.start();
+        } else if (!sameSpec(loop.settings, spec)) {
+          loop.update(spec);
         }
         next.set(key, loop);
       }
@@ -111,4 +133,8 @@ export class HealthChecker {
     for (const loop of this.loops.values()) loop.stop();
     this.loops.clear();
   }
+}
+
+function sameSpec(a: HealthCheckSpec, b: HealthCheckSpec): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -3,8 +3,13 @@
  * per-endpoint outcome counters the workers write: `maxFails` failures in a
  * row within `failTimeout` eject an endpoint for `failTimeout`, doubling on
  * each repeat (at most 5 minutes), never more than `maxEjectionPercent` of
- * its pool at once. A clean `failTimeout` after returning halves the next
- * ejection again. In a pool with an active `healthCheck` too, a passing
+ * its pool at once. Each whole `failTimeout` an endpoint then spends in
+ * rotation without a failure halves the next ejection again, down to
+ * `failTimeout` (Envoy lowers its multiplier by one per interval a host is
+ * back). An endpoint (service + address) that survives a config change
+ * keeps its run of failures, ejection, remaining time and multiplier, even
+ * when the pool's `outlierDetection` settings changed: the new settings
+ * apply from the next outcome. In a pool with an active `healthCheck` too, a passing
  * check ends an ejection at once (Envoy's
  * `successful_active_health_check_uneject_host`, on by default there): a
  * restarted endpoint is back when its check says so, not `failTimeout` later.
@@ -20,9 +25,10 @@ export const TICK_MS = 100;
 const MAX_EJECTION_MS = 300_000;
 
 interface Track {
-  readonly service: ServiceInfo;
-  readonly endpoint: EndpointInfo;
-  readonly spec: OutlierDetectionSpec;
+  /** The latest generation's: its endpoint list bounds maxEjectionPercent. */
+  service: ServiceInfo;
+  endpoint: EndpointInfo;
+  spec: OutlierDetectionSpec;
   lastOk: number;
   lastErrors: number;
   streak: number;
@@ -50,9 +56,13 @@ export class OutlierDetector implements ActiveCheckListener {
       const spec = s.outlierDetection;
       if (spec === null) continue;
       for (const e of s.endpoints) {
-        const key = `${s.name}|${e.url}|${e.slot}|${JSON.stringify(spec)}`;
+        // The slot follows service + address (slot-allocator.ts); it is in the key so a reused slot never inherits a track.
+        const key = `${s.name}|${e.url}|${e.slot}`;
         const old = this.tracks.get(key);
         if (old !== undefined) {
+          old.service = s;
+          old.endpoint = e;
+          old.spec = spec;
           next.set(key, old);
           continue;
         }
