@@ -101,6 +101,11 @@ describe('body operations', () => {
     assert.equal(String(ops({ set: { 'items.0x1': 1 } }).apply(Buffer.from('{"items":[0,0]}'))), '{"items":{"0x1":1}}');
     assert.equal(String(ops({ set: { '0.ok': true } }).apply(Buffer.from('[{}]'))), '[{"ok":true}]');
     assert.equal(String(ops({ set: { '2': true, '3': 4 } }).apply(Buffer.from('[1,2,3]'))), '[1,2,true,4]');
+    // Each root path is checked as it applies, after the sets before it: appending in order works.
+    assert.equal(String(ops({ set: { '0': 'a', '1': 'b' } }).apply(Buffer.from('[]'))), '["a","b"]');
+    assert.equal(String(ops({ set: { '0': 'a', '1': 'b', '2.c': 1 } }).apply(Buffer.alloc(0))), '{"0":"a","1":"b","2":{"c":1}}');
+    assert.equal(ops({ set: { '0': 'a', '2': 'c' } }).apply(Buffer.from('[]')), 'not-object');
+    assert.equal(ops({ set: { '0': 'a', x: 1 } }).apply(Buffer.from('[]')), 'not-object');
     // The root check sees the body after the removes.
     assert.equal(ops({ remove: ['0'], set: { '2': 1 } }).apply(Buffer.from('[1,2]')), 'not-object');
   });
