@@ -69,6 +69,18 @@ describe('body operations', () => {
     assert.equal(o.apply(Buffer.from(`{"n":1.0,"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`)), 'too-deep');
   });
 
+  it('calls a text with many brackets that is not JSON up to the deep point not-json, not too deep', () => {
+    const o = ops({ set: { b: 1 } });
+    const brackets = '['.repeat(MAX_JSON_DEPTH + 1);
+    for (const text of [`<html><script>var a = ${brackets};</script>`, `x${brackets}`, `[a${brackets}`, `{"a" ${brackets}`, `[1 ${brackets}`, `{${brackets}`, `[]${brackets}`, `[${'{}'.repeat(3)}${brackets}`, `["\\x"${brackets}`]) {
+      assert.equal(o.apply(Buffer.from(text)), 'not-json', text.slice(0, 30));
+    }
+    // JSON up to the deep point is too deep, whatever follows.
+    for (const text of [` \n${brackets}`, `{"a": [1, -2.5e3, "s\\"", true, null, {"k": ${brackets}`, `[[], {}, ${brackets}junk`]) {
+      assert.equal(o.apply(Buffer.from(text)), 'too-deep', text.slice(0, 30));
+    }
+  });
+
   it('replaces any value on a set path that cannot hold the next segment, so a field cannot be dodged', () => {
     const o = ops({ set: { 'user.role': 'admin' } });
     const edit = (body: string) => String(o.apply(Buffer.from(body)));
@@ -89,6 +101,11 @@ describe('body operations', () => {
     assert.equal(String(ops({ set: { 'items.0x1': 1 } }).apply(Buffer.from('{"items":[0,0]}'))), '{"items":{"0x1":1}}');
     assert.equal(String(ops({ set: { '0.ok': true } }).apply(Buffer.from('[{}]'))), '[{"ok":true}]');
     assert.equal(String(ops({ set: { '2': true, '3': 4 } }).apply(Buffer.from('[1,2,3]'))), '[1,2,true,4]');
+    // Each root path is checked as it applies, after the sets before it: appending in order works.
+    assert.equal(String(ops({ set: { '0': 'a', '1': 'b' } }).apply(Buffer.from('[]'))), '["a","b"]');
+    assert.equal(String(ops({ set: { '0': 'a', '1': 'b', '2.c': 1 } }).apply(Buffer.alloc(0))), '{"0":"a","1":"b","2":{"c":1}}');
+    assert.equal(ops({ set: { '0': 'a', '2': 'c' } }).apply(Buffer.from('[]')), 'not-object');
+    assert.equal(ops({ set: { '0': 'a', x: 1 } }).apply(Buffer.from('[]')), 'not-object');
     // The root check sees the body after the removes.
     assert.equal(ops({ remove: ['0'], set: { '2': 1 } }).apply(Buffer.from('[1,2]')), 'not-object');
   });
@@ -339,6 +356,18 @@ describe('ResponseAdaptor body', () => {
       assert.equal(local.status, 500, method);
       assert.equal(local.errorCode, 'NGATE_ERR_INTERNAL', method);
     }
+    // Not JSON at all (a page with many brackets): left as it was, as any non-JSON body.
+    const page = Buffer.from(`<html><script>x = ${'['.repeat(600)}</script></html>`);
+    const html = makeContext();
+    html.status = 200;
+    const hs = new FakeStreamed();
+    html.streamedBody = hs;
+    const rewriting = adaptor({ body: { set: { a: 1 } } }).handle(html);
+    hs.sink?.write(page);
+    hs.sink?.end();
+    assert.equal(await rewriting, '');
+    assert.equal(html.status, 200);
+    assert.equal(String(html.responseBody), String(page));
     const list = makeContext();
     list.status = 200;
     list.responseBody = '[1,2]';

@@ -83,4 +83,27 @@ ${guarded('basic', `basicAuth: { realm: ops, users: { alice: "${bcrypt.hashSync(
       ['/basic', '/jwt', '/key', `/key?api_key=${KEY}`],
     );
   });
+
+  it('refuses two credentials joined in one field, or junk after one, as malformed (the upstream would read it all)', async () => {
+    const token = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(Buffer.from(SECRET));
+    const before = backend.seen.length;
+    const ask = async (target: string, value: string): Promise<string> => {
+      const lines = [`GET ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', `Authorization: ${value}`, '', ''];
+      return (await rawRequest(port, lines.join('\r\n'))).text;
+    };
+    const alice = basic('alice', 'wonderland');
+    assert.ok(alice.endsWith('='), 'the case needs padding, where base64 decoding stops');
+    for (const value of [`${alice}, ${basic('admin', 'x')}`, `${alice} user=admin`, `${alice},junk`, `${alice.slice(0, -1)}`]) {
+      const reply = await ask('/basic', value);
+      assert.match(reply, /^HTTP\/1\.1 401 /, value);
+      assert.match(reply, /malformed credentials: expected \\?"Basic\\?" and exactly one base64 token/, value);
+    }
+    for (const value of [`Bearer ${token}=, Bearer other`, `Bearer ${token} junk`]) {
+      const reply = await ask('/jwt', value);
+      assert.match(reply, /^HTTP\/1\.1 401 /, value);
+      assert.match(reply, /token malformed: expected exactly one compact JWT/, value);
+    }
+    assert.equal(backend.seen.length, before, 'no refused request reached the upstream');
+    assert.match(await ask('/basic', `basic  ${alice.slice(6)}`), /^HTTP\/1\.1 200 /, 'scheme case-insensitive, 1*SP');
+  });
 });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseAllDocuments, isNode, type Document } from 'yaml';
 import { convertFgw, isFgwConfig } from './compat/fgw';
+import { checkExpandedSize, nodeBudget } from './expanded-size';
 import { formatPath, type Path } from './schema-kit';
 
 export interface SourcedObject {
@@ -40,19 +41,25 @@ function locator(doc: Document, prefix: Path, counter: LineCounter): (path: Path
 }
 
 /**
- * Alias expansions allowed per document: generous for configs that reuse an
- * anchor on many routes, still a bound against "billion laughs" documents.
+ * The document as plain data, or why it cannot be used: it expands (through
+ * aliases) beyond the node budget, an alias refers to its own ancestor, or
+ * yaml refused it. yaml's alias-count estimate is off: the expanded tree is
+ * measured instead (`expanded-size.ts`).
  */
-export const MAX_ALIAS_COUNT = 10_000;
-
-/** The document as plain data, or why it cannot be expanded (the alias guard, a self-referencing alias). */
-function toValue(doc: Document): { value: unknown } | { error: string } {
+function toValue(doc: Document, budget: number): { value: unknown } | { error: string } {
+  let value: unknown;
   try {
-    return { value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    value = doc.toJS({ maxAliasCount: -1 });
   } catch (err) {
-    const message = (err as Error).message;
-    return { error: /alias count/i.test(message) ? `YAML: aliases expand to more than ${MAX_ALIAS_COUNT} nodes (refused as a resource exhaustion guard)` : `YAML: ${message}` };
+    return { error: `YAML: ${(err as Error).message}` };
   }
+  const size = checkExpandedSize(value, budget);
+  if (size.ok) return { value };
+  return {
+    error: size.reason === 'cycle'
+      ? 'YAML: an alias refers to a node that contains it (a cycle)'
+      : `YAML: the document expands to more than ${budget} nodes through its aliases (refused as a resource exhaustion guard)`,
+  };
 }
 
 export function parseConfigText(text: string, file: string): LoadResult {
@@ -69,7 +76,7 @@ export function parseConfigText(text: string, file: string): LoadResult {
       errors.push({ file, line: e.linePos?.[0]?.line, message: `YAML: ${(e.message.split('\n')[0] ?? '').replace(/:\s*$/, '')}` });
     }
     if (doc.errors.length > 0) continue;
-    const expanded = toValue(doc);
+    const expanded = toValue(doc, nodeBudget(text.length));
     if ('error' in expanded) {
       errors.push({ file, line: locator(doc, [], counter)([]), message: expanded.error });
       continue;

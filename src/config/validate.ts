@@ -15,6 +15,7 @@ import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
 import type { UpstreamTlsSpec } from './pool-schema';
 import { proxyPools } from './proxy-pools';
 import { checkServiceNames, checkStatNames, unprintableNameProblem } from './name-rules';
+import { keylessRateLimitWarnings } from './rate-limit-key-warning';
 
 /** Caps of the uWebSockets.js build, measured (docs/limits.md). */
 const UWS_MAX_HEADERS = 48;
@@ -144,7 +145,9 @@ function validatePipeline(raw: Record<string, unknown>, c: Collector): PipelineS
       }
     }
   });
-  return ok ? { kind: 'Pipeline', name: base.name, flow: base.flow, filters } : undefined;
+  if (!ok) return undefined;
+  for (const [i, message] of keylessRateLimitWarnings(flow, filters)) c.add(['flow', i, 'filter'], message, c.warnings);
+  return { kind: 'Pipeline', name: base.name, flow: base.flow, filters };
 }
 
 /** Why a `jumpIf` key can never fire, or null. An unknown kind was reported with the filter already. */

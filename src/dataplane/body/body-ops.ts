@@ -154,10 +154,13 @@ export class BodyOps {
 
   private edit(doc: Container, stringify: (doc: unknown) => string): Buffer | 'not-object' {
     for (const p of this.remove) removePath(doc, p);
-    // The root has no parent to replace it in: a root set cannot address is refused (checked after the removes).
-    for (const [p] of this.set) if (!addressable(doc, p[0] as string)) return 'not-object';
-    // Each set gets its own copy, so a value object is never shared between requests.
-    for (const [p, v] of this.set) setPath(doc, p, isContainer(v) ? structuredClone(v) : v);
+    for (const [p, v] of this.set) {
+      // The root has no parent to replace it in: a root set cannot address is refused. Checked as each
+      // set applies, after the removes and the sets before it (`[]` + set 0 then 1 is fine).
+      if (!addressable(doc, p[0] as string)) return 'not-object';
+      // Each set gets its own copy, so a value object is never shared between requests.
+      setPath(doc, p, isContainer(v) ? structuredClone(v) : v);
+    }
     return Buffer.from(stringify(doc));
   }
 }

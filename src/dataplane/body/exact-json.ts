@@ -7,6 +7,8 @@
  * scan more than a plain JSON.parse.
  */
 
+import { isJsonPrefix } from './json-prefix';
+
 /**
  * The deepest nesting of arrays and objects a body may have. JSON.stringify
  * recurses once per level, so a deeper document (a few bytes per level)
@@ -51,7 +53,8 @@ function isNumberChar(c: number): boolean {
 /**
  * Start and end offsets of the number tokens outside strings that do not
  * round-trip; [] when none. Throws JsonTooDeep past MAX_JSON_DEPTH open
- * brackets (a malformed text may be miscounted; JSON.parse refuses it anyway).
+ * brackets of a text that is JSON up to there, SyntaxError for any other
+ * text (a malformed text may be miscounted; JSON.parse refuses it anyway).
  */
 function fragileNumbers(text: string): number[] {
   const spans: number[] = [];
@@ -61,7 +64,8 @@ function fragileNumbers(text: string): number[] {
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === 91 /* [ */ || c === 123 /* { */) {
-      if (++depth > MAX_JSON_DEPTH) throw new JsonTooDeep();
+      // Only JSON is too deep: brackets in any other text (HTML, JS) make it 'not JSON'.
+      if (++depth > MAX_JSON_DEPTH) throw isJsonPrefix(text, i + 1) ? new JsonTooDeep() : new SyntaxError('not JSON');
       i++;
     } else if (c === 93 /* ] */ || c === 125 /* } */) {
       depth--;

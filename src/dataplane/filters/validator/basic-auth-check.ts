@@ -5,6 +5,9 @@ import type { CheckFailure, RequestCheck } from './check';
 import { unknownUserHash } from './dummy-hash';
 import type { BasicAuthSpec } from './schema';
 
+/** `Basic` SP one strict base64 token, nothing else. */
+const STRICT_BASIC = /^basic +([A-Za-z0-9+/]+={0,2})$/i;
+
 /** Verified credentials remembered by digest: bcrypt costs tens of milliseconds per check. */
 const CACHE_LIMIT = 1024;
 
@@ -38,7 +41,11 @@ export class BasicAuthCheck implements RequestCheck {
     if (ctx.headers.count('authorization') > 1) return this.refuse('Authorization header sent more than once');
     const header = ctx.headers.get('authorization');
     if (header === undefined || !/^basic /i.test(header)) return this.refuse('credentials missing');
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    // Node's base64 decoder stops at padding and skips junk: `Basic <a>, Basic <b>` or
+    // `Basic <a> user=x` would check as `<a>` while the upstream reads the whole value.
+    const token = STRICT_BASIC.exec(header)?.[1];
+    if (token === undefined || token.length % 4 !== 0) return this.refuse('malformed credentials: expected "Basic" and exactly one base64 token');
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return this.refuse('malformed credentials');
     const user = decoded.slice(0, colon);

@@ -35,6 +35,9 @@ export class JwtCheck implements RequestCheck {
     if (this.repeated(ctx)) return refuse(`${this.cookieName === null ? 'Authorization header' : `cookie ${this.cookieName}`} sent more than once`, 'Bearer error="invalid_request"');
     const token = this.token(ctx);
     if (token === null) return refuse('token missing', 'Bearer');
+    // jose's base64url decoding stops at padding: `<jwt>=, other` would verify as `<jwt>` while
+    // the upstream reads the whole value. Only one compact JWS, nothing around it, is checked.
+    if (!COMPACT_JWS.test(token)) return refuse('token malformed: expected exactly one compact JWT (three base64url parts)', 'Bearer error="invalid_token"');
     return jwtVerify(token, this.keyFor, this.options).then(
       () => null,
       (err: unknown) => refuse(`token rejected: ${(err as Error).message}`, 'Bearer error="invalid_token"'),
@@ -53,6 +56,9 @@ export class JwtCheck implements RequestCheck {
     return header.slice(7).trim();
   }
 }
+
+/** header.payload.signature, each unpadded base64url. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function refuse(detail: string, challenge: string): CheckFailure {
   return { code: 'NGATE_ERR_UNAUTHORIZED', detail, challenge };
