@@ -8,7 +8,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { log } from '../shared/log';
 import type { FromEngine, ListenerInfo, ToEngine } from '../shared/messages';
-import { engineExecArgv } from './engine-flags';
 import { ENGINE_OPTIONS_ENV, EXIT_CONFIG, type EngineOptions } from '../engine/options';
 import { lockDataDir, unlockDataDir } from './data-dir-lock';
 
@@ -55,8 +54,7 @@ export class Supervisor {
     // Options travel in the environment, not argv: the admin token must not show in `ps` (any user can read a cmdline).
     const options: EngineOptions = { ...this.options, generationBase: this.generation };
     const env = { ...process.env, [ENGINE_OPTIONS_ENV]: JSON.stringify(options) };
-    const execArgv = engineExecArgv(process.execArgv, process.env.NODE_OPTIONS);
-    const child = fork(entry, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.engine = child;
     child.on('message', (msg: FromEngine) => this.onEngineMessage(msg));
     child.on('exit', (code, signal) => this.onEngineExit(child, code, signal));
