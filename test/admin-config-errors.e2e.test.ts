@@ -5,19 +5,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { mockPipeline, routedServer } from './helpers/pipelines';
 import { http } from './helpers/http';
 
-const BASE = `kind: HTTPServer
-name: front
-port: 0
-address: 127.0.0.1
-rules: [{ paths: [{ pathPrefix: /, backend: mock }] }]
----
-kind: Pipeline
-name: mock
-flow: [{ filter: m }]
-filters: [{ name: m, kind: Mock, rules: [{ body: fine }] }]
-`;
+/** HTTPServer `front` sending everything to Pipeline `mock`, which answers `fine`. */
+const BASE = `${routedServer('front', [['/', 'mock']])}---\n${mockPipeline('mock', 'fine')}`;
 
 /** One anchor used on 150 routes: ordinary reuse, not an attack. */
 const MANY_ALIASES = `kind: HTTPServer

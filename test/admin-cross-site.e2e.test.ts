@@ -5,19 +5,11 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { RequestGuard } from '../src/control/admin/request-guard';
 import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { mockPipeline, routedServer } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
-const BASE = `kind: HTTPServer
-name: front
-port: 0
-address: 127.0.0.1
-rules: [{ paths: [{ pathPrefix: /, backend: mock }] }]
----
-kind: Pipeline
-name: mock
-flow: [{ filter: m }]
-filters: [{ name: m, kind: Mock, rules: [{ body: fine }] }]
-`;
+/** HTTPServer `front` sending everything to Pipeline `mock`, which answers `fine`. */
+const BASE = `${routedServer('front', [['/', 'mock']])}---\n${mockPipeline('mock', 'fine')}`;
 
 const pipeline = (name: string): string => `kind: Pipeline
 name: ${name}

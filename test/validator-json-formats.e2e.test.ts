@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { routedServer } from './helpers/pipelines';
 
 const pipeline = (name: string, offloadAbove: string, backendUrl: string): string => `---
 kind: Pipeline
@@ -35,15 +36,7 @@ describe('Validator jsonSchema formats through the gateway', () => {
   before(async () => {
     backend = await startBackend(1);
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - { pathPrefix: /inline, backend: inline }
-      - { pathPrefix: /offload, backend: offload }
-${pipeline('inline', '1m', backend.url)}${pipeline('offload', '1k', backend.url)}`,
+      `${routedServer('api', [['/inline', 'inline'], ['/offload', 'offload']])}${pipeline('inline', '1m', backend.url)}${pipeline('offload', '1k', backend.url)}`,
       { workers: 1 },
     );
   });

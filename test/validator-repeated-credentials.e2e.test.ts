@@ -4,6 +4,7 @@ import bcrypt from 'bcryptjs';
 import { SignJWT } from 'jose';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
+import { routedServer } from './helpers/pipelines';
 import { rawRequest } from './helpers/raw';
 
 const SECRET = 'e2e-secret-e2e-secret-e2e-secret-e2e';
@@ -35,16 +36,7 @@ describe('Validator: repeated credential fields through the gateway', () => {
   before(async () => {
     backend = await startBackend(1);
     gw = await startGateway(
-      `kind: HTTPServer
-name: api
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - { pathPrefix: /basic, backend: basic }
-      - { pathPrefix: /jwt, backend: jwt }
-      - { pathPrefix: /key, backend: key }
-${guarded('basic', `basicAuth: { realm: ops, users: { alice: "${bcrypt.hashSync('wonderland', 4)}", bob: "${bcrypt.hashSync('builder', 4)}" } }`, backend.url)}${guarded('jwt', `jwt: { algorithms: [HS256], secret: ${SECRET} }`, backend.url)}${guarded('key', `apiKey: { header: X-API-Key, query: api_key, keys: [${KEY}] }`, backend.url)}`,
+      `${routedServer('api', [['/basic', 'basic'], ['/jwt', 'jwt'], ['/key', 'key']])}${guarded('basic', `basicAuth: { realm: ops, users: { alice: "${bcrypt.hashSync('wonderland', 4)}", bob: "${bcrypt.hashSync('builder', 4)}" } }`, backend.url)}${guarded('jwt', `jwt: { algorithms: [HS256], secret: ${SECRET} }`, backend.url)}${guarded('key', `apiKey: { header: X-API-Key, query: api_key, keys: [${KEY}] }`, backend.url)}`,
       { workers: 1 },
     );
     port = gw.ports.get('api') ?? 0;
