@@ -243,6 +243,8 @@ filters:
     assert.match(r.stdout, /^created HTTPPipeline\/p-w \(generation \d+\)\ncreated HTTPServer\/s-w/);
     // Only this change's: not the earlier one about s-a, which this change did not touch.
     assert.equal(r.stderr, `${expected.join('\n')}\n`);
+    // And in the gateway log, as the start logs them.
+    assert.match(gw.logs(), /WARN.*request body:\d+: HTTPServer\/s-w rules\[0\]\.paths\[0\]\.backend: no Pipeline named \\?"p-nope\\?"/);
 
     // POST of one object: the answer carries them, located in the request body.
     const post = await http(`${gw.admin}/apis/v2/objects`, { method: 'POST', body: server('s-x', 'p-none') });
