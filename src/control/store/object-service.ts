@@ -288,13 +288,15 @@ export class ObjectService {
       const restored = fromFiles.map((o) => this.restore(o));
       const unfilled = restored.flatMap((r) => ('errors' in r ? r.errors : []));
       if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
-      const byName = new Map(restored.flatMap((r) => ('object' in r ? [[nameOf(r.object), r.object] as const] : [])));
-      const merged = this.runningSources().map((s) => {
+      // A name twice in the files stays twice, so validation refuses it naming both places (not the last one silently).
+      const byName = new Map<string | undefined, SourcedObject[]>();
+      for (const r of restored) if ('object' in r) byName.set(nameOf(r.object), [...(byName.get(nameOf(r.object)) ?? []), r.object]);
+      const merged = this.runningSources().flatMap((s) => {
         const replacement = byName.get(nameOf(s));
         byName.delete(nameOf(s));
-        return replacement ?? s;
+        return replacement ?? [s];
       });
-      return this.apply([...merged, ...byName.values()], true, fromFiles.map(labelOf));
+      return this.apply([...merged, ...[...byName.values()].flat()], true, fromFiles.map(labelOf));
     });
   }
 
