@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadAndCompile } from '../src/config/config-file';
+import { formatConfigError } from '../src/config/validate';
 import { startBackend, startBackends, type Backend } from './helpers/backends';
 import { REPO_ROOT, runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
@@ -92,6 +93,19 @@ describe('FGW config.json conversion', () => {
     }
     // As `ngate convert` prints them: the FGW field right after file:line, no object label.
     for (const line of r.stderr.trim().split('\n').slice(0, -1)) assert.match(line, /^\S+:\d+: FGW /, line);
+  });
+
+  it('refuses FailTimeout 0 with file:line and the FGW field, not a follow-on error about the converted pool', () => {
+    const text = seedText().replace('"FailTimeout": 30', '"FailTimeout": 0');
+    assert.notEqual(text, seedText());
+    const file = writeTempConfig(text);
+    const line = text.split('\n').findIndex((l) => l.includes('"FailTimeout"')) + 1;
+    const out = loadAndCompile([file], 1);
+    assert.equal(out.compiled, null);
+    assert.deepEqual(
+      out.errors.map((e) => formatConfigError(e).replace(/^\S+:(\d+): /, '$1: ')),
+      [`${line}: FGW Services.backendService1.HealthCheck.FailTimeout: must be at least 1 (seconds an endpoint stays out after MaxFails failures; 0 would eject for no time at all); omit FailTimeout for no passive ejection`],
+    );
   });
 
   it('reports a match split across services once, without a follow-on error about the half-converted route', async () => {

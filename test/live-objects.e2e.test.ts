@@ -293,5 +293,16 @@ describe('live objects: persistence and reload', () => {
     assert.equal((await http(gw.url('web', '/'))).body, 'v4');
     const names = (JSON.parse((await http(`${gw.admin}/apis/v2/objects`)).body) as { name: string }[]).map((o) => o.name);
     assert.deepEqual(names, ['web', 'answer', 'pipeline-demo']);
+
+    // One name twice in the file: refused naming both places, not the last one applied silently.
+    const twice = `${mock('v5')}---\nkind: Pipeline\nname: answer\nfilters: [{ name: m, kind: Mock, rules: [{ pathPrefix: /, body: v6 }] }]\n`;
+    writeFileSync(file, twice);
+    const lines = twice.split('\n');
+    const [first, second] = [lines.indexOf('name: answer') + 1, lines.lastIndexOf('name: answer') + 1];
+    assert.ok(second > first);
+    const dup = await runCli(['reload', '--server', gw.admin]);
+    assert.equal(dup.code, 1, dup.stdout);
+    assert.ok(dup.stderr.includes(`${file}:${second}: Pipeline/answer name: name "answer" is already used by Pipeline/answer, first defined at ${file}:${first}\n`), dup.stderr);
+    assert.equal((await http(gw.url('web', '/'))).body, 'v4');
   });
 });

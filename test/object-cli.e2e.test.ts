@@ -132,15 +132,27 @@ describe('object CLI: kinds, multi-document files and inputs', () => {
 
   it('refuses an update that would change an object kind, through the CLI and the API', async () => {
     const gen = await generation();
-    const r = await cli(['object', 'update', '-f', writeFile('kind.yaml', server('p-a', 'p-a').replace('port: 0', 'port: 0\nhttps: false'))]);
+    const kindFile = writeFile('kind.yaml', server('p-a', 'p-a').replace('port: 0', 'port: 0\nhttps: false'));
+    const r = await cli(['object', 'update', '-f', kindFile]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, 'kind cannot change (Pipeline/p-a exists; delete it first)\n');
+    // Named at the kind line of the offending document, as every other refusal of a file is.
+    assert.equal(r.stderr, `kind cannot change (Pipeline/p-a exists; delete it first)\n${kindFile}:1: HTTPServer/p-a kind: kind cannot change (Pipeline/p-a exists; delete it first)\n`);
     const put = await http(`${gw.admin}/apis/v2/objects/p-a`, { method: 'PUT', body: server('p-a', 's-a') });
     assert.equal(put.status, 409);
-    assert.equal((JSON.parse(put.body) as { error: string }).error, 'kind cannot change (Pipeline/p-a exists; delete it first)');
-    const applied = await cli(['object', 'apply', '-f', writeFile('kind2.yaml', server('p-a', 's-a'))]);
+    const refusal = JSON.parse(put.body) as { error: string; errors: { file: string; line: number; path: string; text: string }[] };
+    assert.equal(refusal.error, 'kind cannot change (Pipeline/p-a exists; delete it first)');
+    assert.deepEqual(
+      refusal.errors.map((e) => [e.file, e.line, e.path, e.text]),
+      [['request body', 1, 'kind', 'request body:1: HTTPServer/p-a kind: kind cannot change (Pipeline/p-a exists; delete it first)']],
+    );
+    // In a multi-document file: the document that changes a kind, at its line, and nothing applied.
+    const text = `${pipeline('p-new', backend)}---\n${server('p-a', 's-a')}`;
+    const kindLine = text.split('\n').indexOf('kind: HTTPServer') + 1;
+    const kind2 = writeFile('kind2.yaml', text);
+    const applied = await cli(['object', 'apply', '-f', kind2]);
     assert.equal(applied.code, 1);
-    assert.match(applied.stderr, /kind cannot change/);
+    assert.equal(applied.stderr, `kind cannot change (Pipeline/p-a exists; delete it first)\n${kind2}:${kindLine}: HTTPServer/p-a kind: kind cannot change (Pipeline/p-a exists; delete it first)\n`);
+    assert.equal(await generation(), gen);
     // An alias of the same kind is an ordinary update.
     const same = await cli(['object', 'update', '-f', writeFile('same.yaml', pipeline('p-a', backend).replace('kind: HTTPPipeline', 'kind: Pipeline'))]);
     assert.equal(same.code, 0, same.stderr);
@@ -204,5 +216,47 @@ filters:
     // The kind the object was last written with (`Pipeline` since the alias update above).
     assert.match(r.stdout, /^deleted Pipeline\/p-a \(generation \d+\)\n$/);
     assert.deepEqual(await names(), ['HTTPServer/s-a']);
+    // The route left without its Pipeline: the warning validate would give, brought by this change.
+    assert.match(r.stderr, /^warning: .*HTTPServer\/s-a rules\[0\]\.paths\[0\]\.backend: no Pipeline named "p-a": this route answers 503 NGATE_ERR_PIPELINE_MISSING until one is created\n$/);
+  });
+
+  it('names where the first of two documents of one name is, in the file the CLI sent', async () => {
+    const gen = await generation();
+    const text = `${pipeline('p-twice', backend)}---\n${pipeline('p-twice', backend)}`;
+    const second = text.split('\n').lastIndexOf('name: p-twice') + 1;
+    const file = writeFile('twice.yaml', text);
+    const r = await cli(['object', 'apply', '-f', file]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `refused: 1 error(s)\n${file}:${second}: HTTPPipeline/p-twice name: name "p-twice" is already used by HTTPPipeline/p-twice, first defined at ${file}:2\n`);
+    assert.equal(await generation(), gen);
+  });
+
+  it('create answers with the warnings ngate validate gives for the same file, and the CLI prints them', async () => {
+    const file = writeFile('dangling.yaml', `${pipeline('p-w', backend)}---\n${server('s-w', 'p-nope')}`);
+    const validated = await runCli(['validate', file]);
+    assert.equal(validated.code, 0, validated.stderr);
+    const expected = validated.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+    assert.equal(expected.length, 1, validated.stderr);
+    assert.match(expected[0] ?? '', /dangling\.yaml:\d+: HTTPServer\/s-w rules\[0\]\.paths\[0\]\.backend: no Pipeline named "p-nope"/);
+    const r = await cli(['object', 'create', '-f', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^created HTTPPipeline\/p-w \(generation \d+\)\ncreated HTTPServer\/s-w/);
+    // Only this change's: not the earlier one about s-a, which this change did not touch.
+    assert.equal(r.stderr, `${expected.join('\n')}\n`);
+    // And in the gateway log, as the start logs them.
+    assert.match(gw.logs(), /WARN.*request body:\d+: HTTPServer\/s-w rules\[0\]\.paths\[0\]\.backend: no Pipeline named \\?"p-nope\\?"/);
+
+    // POST of one object: the answer carries them, located in the request body.
+    const post = await http(`${gw.admin}/apis/v2/objects`, { method: 'POST', body: server('s-x', 'p-none') });
+    assert.equal(post.status, 201, post.body);
+    const answer = JSON.parse(post.body) as { warnings?: { line: number; path: string; text: string }[] };
+    assert.deepEqual(
+      answer.warnings?.map((w) => [w.line, w.path, w.text]),
+      [[8, 'rules[0].paths[0].backend', 'request body:8: HTTPServer/s-x rules[0].paths[0].backend: no Pipeline named "p-none": this route answers 503 NGATE_ERR_PIPELINE_MISSING until one is created']],
+    );
+    // A change that resolves it answers without warnings.
+    const fixed = await http(`${gw.admin}/apis/v2/objects`, { method: 'POST', body: pipeline('p-none', backend) });
+    assert.equal(fixed.status, 201, fixed.body);
+    assert.equal((JSON.parse(fixed.body) as { warnings?: unknown }).warnings, undefined);
   });
 });

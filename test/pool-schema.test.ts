@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { poolSchema } from '../src/config/pool-schema';
 import type { Issue } from '../src/config/schema-kit';
+import { loadAndCompile } from '../src/config/config-file';
+import { formatConfigError } from '../src/config/validate';
+import { writeTempConfig } from './helpers/gateway';
+import { frontServer, poolPipeline } from './helpers/pipelines';
 
 function check(pool: Record<string, unknown>): { value: unknown; issues: Issue[] } {
   const issues: Issue[] = [];
@@ -55,5 +60,29 @@ describe('pool schema: traffic management', () => {
     assert.deepEqual((value as { retry: { on: string[] } }).retry.on, ['connect-failure', '502', '503']);
     assert.equal(check({ retry: { on: [500] } }).value, undefined);
     assert.equal(check({ circuitBreaker: { consecutiveFailures: 0 } }).value, undefined);
+  });
+});
+
+describe('pool schema: outlierDetection.failTimeout', () => {
+  it('refuses a failTimeout below 1s (0 ejects for no time while still counting failures)', () => {
+    for (const failTimeout of [0, '0s', '500ms']) {
+      const { value, issues } = check({ outlierDetection: { maxFails: 3, failTimeout } });
+      assert.equal(value, undefined, String(failTimeout));
+      assert.deepEqual(issues[0]?.path, ['outlierDetection', 'failTimeout']);
+      assert.match(issues[0]?.message ?? '', /must be at least 1000ms/);
+    }
+    const ok = check({ outlierDetection: { maxFails: 3, failTimeout: '1s' } });
+    assert.deepEqual(ok.issues, []);
+    assert.equal((ok.value as { outlierDetection: { failTimeout: number } }).outlierDetection.failTimeout, 1000);
+  });
+
+  it('says where, as file:line, when a config file has failTimeout: 0', () => {
+    const file = writeTempConfig(`${frontServer()}---\n${poolPipeline('      servers: [{ url: "http://127.0.0.1:1" }]\n      outlierDetection:\n        maxFails: 3\n        failTimeout: 0\n')}`);
+    const out = loadAndCompile([file], 1);
+    assert.equal(out.compiled, null);
+    const lines = out.errors.map((e) => formatConfigError(e));
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('failTimeout: 0')) + 1;
+    assert.match(lines[0] ?? '', new RegExp(`:${line}: .*failTimeout.*must be at least 1000ms`));
   });
 });

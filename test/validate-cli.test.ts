@@ -107,6 +107,15 @@ filters:
     assert.equal(r.code, 1);
     assert.match(r.stderr, /HTTPServer\/b port: port 18080 is already used by HTTPServer\/a/);
     assert.match(r.stderr, /Pipeline\/a name: name "a" is already used by HTTPServer\/a/);
+    assert.ok(r.stderr.includes(`${file}:10: Pipeline/a name: name "a" is already used by HTTPServer/a, first defined at ${file}:2\n`), r.stderr);
+  });
+
+  it('says where the first of two objects of one name is defined when they are in different files', async () => {
+    const first = writeTempConfig('kind: Pipeline\nname: p\nfilters: [{name: m, kind: Mock, rules: [{code: 200}]}]\n');
+    const second = writeTempConfig('kind: HTTPServer\nname: s\nport: 0\n---\n\nkind: Pipeline\nname: p\nfilters: [{name: m, kind: Mock, rules: [{code: 204}]}]\n');
+    const r = await runCli(['validate', first, second]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `${second}:7: Pipeline/p name: name "p" is already used by Pipeline/p, first defined at ${first}:2\n1 error(s); config refused\n`);
   });
 
   it('refuses two path rules of one server with the same name, and a name that reads as an index', async () => {

@@ -29,6 +29,8 @@ export class Unreachable extends Error {}
 
 /** The file name the admin API gives to errors in a request body. */
 const REQUEST_BODY = 'request body';
+/** `request body:N` inside a message ("first defined at request body:3"). */
+const REQUEST_BODY_AT = /request body(?=:\d)/g;
 
 /** `127.0.0.1:9901` (egctl style, no scheme) means http. */
 export function baseUrl(server: string): string {
@@ -94,10 +96,21 @@ export async function call(opts: ServerOptions, method: string, path: string, bo
  */
 export function errorLines(answer: AdminAnswer, file?: string): string[] {
   const b = answer.body as { error: string; errors?: unknown };
-  const lines = [b.error];
-  for (const e of Array.isArray(b.errors) ? (b.errors as { text?: unknown }[]) : []) {
+  return [b.error, ...located(b.errors, file)];
+}
+
+/** The `warnings` of an accepted change, as `ngate validate` prints them (`warning: file:line: ...`). */
+export function warningLines(answer: AdminAnswer, file?: string): string[] {
+  return located((answer.body as { warnings?: unknown }).warnings, file).map((line) => `warning: ${line}`);
+}
+
+/** The `text` of each entry of a list of config errors, `request body` (also where a message points elsewhere in it) named `file`. */
+function located(list: unknown, file: string | undefined): string[] {
+  const lines: string[] = [];
+  for (const e of Array.isArray(list) ? (list as { text?: unknown }[]) : []) {
     if (typeof e?.text !== 'string') continue;
-    lines.push(file !== undefined && e.text.startsWith(REQUEST_BODY) ? `${file}${e.text.slice(REQUEST_BODY.length)}` : e.text);
+    if (file === undefined) lines.push(e.text);
+    else lines.push((e.text.startsWith(REQUEST_BODY) ? `${file}${e.text.slice(REQUEST_BODY.length)}` : e.text).replace(REQUEST_BODY_AT, file));
   }
   return lines;
 }

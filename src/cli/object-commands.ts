@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { parseConfigText } from '../config/load';
 import { parseDuration } from '../shared/units';
 import { decodeUtf8, InvalidUtf8 } from '../shared/utf8';
-import { call, DEFAULT_TIMEOUT_MS, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, notAdmin, Unreachable, type AdminAnswer, type ServerOptions } from './admin-client';
+import { call, DEFAULT_TIMEOUT_MS, errorLines, EXIT_REFUSED, EXIT_UNREACHABLE, notAdmin, Unreachable, warningLines, type AdminAnswer, type ServerOptions } from './admin-client';
 
 type Output = 'yaml' | 'json' | 'table';
 
@@ -141,6 +141,12 @@ async function sendBatch(opts: ServerOptions, mode: 'create' | 'update' | 'apply
   const answer = await call(opts, 'POST', `/apis/v2/objects/batch?mode=${mode}&baseDir=${encodeURIComponent(input.baseDir)}`, input.text);
   const body = expectOk<{ generation: number; objects: { kind?: unknown; name: string; action: string }[] }>(opts, answer, isBatch, input.file);
   for (const o of body.objects) process.stdout.write(`${o.action} ${String(o.kind)}/${o.name} (generation ${body.generation})\n`);
+  printWarnings(answer, input.file);
+}
+
+/** Warnings of an applied change on stderr, as `ngate validate` prints them; the exit code stays 0. */
+function printWarnings(answer: AdminAnswer, file?: string): void {
+  for (const line of warningLines(answer, file)) process.stderr.write(`${line}\n`);
 }
 
 /** `get NAME` or `get KIND NAME` (egctl style); with a kind the server checks it, so another kind of that name is not found. */
@@ -191,9 +197,11 @@ export function registerObjectCommands(program: Command): void {
   withServer(object.command('delete').description('delete one object').argument('<kindOrName>').argument('[name]'))
     .action(run(async (first: string, second: string | undefined, opts: ServerOptions) => {
       const t = target(first, second);
-      const body = expectOk<{ kind?: unknown; name: string; generation: number }>(opts, await call(opts, 'DELETE', `${path(t.name)}${t.query}`), (b) => isNamed(b) && hasGeneration(b));
+      const answer = await call(opts, 'DELETE', `${path(t.name)}${t.query}`);
+      const body = expectOk<{ kind?: unknown; name: string; generation: number }>(opts, answer, (b) => isNamed(b) && hasGeneration(b));
       // Kind/name as create and apply print it: the kind the object was written with.
       process.stdout.write(`deleted ${typeof body.kind === 'string' ? body.kind : (t.kind ?? '?')}/${body.name} (generation ${body.generation})\n`);
+      printWarnings(answer);
     }));
 
   withServer(program.command('status').description('workers, generation and listeners of a running gateway').addOption(outputOption(['yaml', 'json'])))
@@ -205,7 +213,9 @@ export function registerObjectCommands(program: Command): void {
 
   withServer(program.command('reload').description('re-read the config file(s) of a running gateway and apply them over its objects'))
     .action(run(async (opts: ServerOptions) => {
-      const body = expectOk<{ generation: number }>(opts, await call(opts, 'POST', '/apis/v2/reload'), hasGeneration);
+      const answer = await call(opts, 'POST', '/apis/v2/reload');
+      const body = expectOk<{ generation: number }>(opts, answer, hasGeneration);
       process.stdout.write(`reloaded (generation ${body.generation})\n`);
+      printWarnings(answer);
     }));
 }

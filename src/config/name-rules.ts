@@ -22,7 +22,8 @@ export function unprintableNameProblem(name: string): string | null {
   return `name ${JSON.stringify(name)} contains U+${code}: names appear in the line-based /stats and /clusters outputs, so control characters and whitespace are refused`;
 }
 
-function where(source: SourcedObject, path: Path): string {
+/** `file:line` of a field of an object, for a message that points at another place than its own line. */
+export function where(source: SourcedObject, path: Path): string {
   const line = source.line(path);
   return line === undefined ? source.file ?? 'the request' : `${source.file ?? 'the request'}:${line}`;
 }

@@ -204,6 +204,9 @@ export const healthCheckSchema = object(
   { name: 'a healthCheck' },
 );
 
+/** The shortest `failTimeout` (see below). */
+export const MIN_FAIL_TIMEOUT_MS = 1000;
+
 /**
  * Passive health: `maxFails` failures (connect failure, timeout, reset, 5xx) in a row within
  * `failTimeout` eject an endpoint for `failTimeout`, doubling on each repeat (each clean
@@ -213,7 +216,11 @@ export const healthCheckSchema = object(
 export const outlierDetectionSchema = object(
   {
     maxFails: withDefault(int({ min: 1, max: 10_000 }), 5),
-    failTimeout: withDefault(duration(), 10_000),
+    // At least 1s: nginx's fail_timeout counts whole seconds, and with 0 a failed server is
+    // back within the same second, so failures are counted but ejection is in effect off; a
+    // few ms (a handful of detector ticks) would be the same no-op that looks like protection.
+    // To turn passive health off, leave outlierDetection out.
+    failTimeout: withDefault(duration({ min: { ms: MIN_FAIL_TIMEOUT_MS, why: 'an ejection shorter than that protects nothing; omit outlierDetection to turn it off' } }), 10_000),
     maxEjectionPercent: withDefault(int({ min: 0, max: 100 }), 50),
   },
   { name: 'an outlierDetection' },

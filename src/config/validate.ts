@@ -14,7 +14,7 @@ import { formatPath, type Issue, type Path } from './schema-kit';
 import { loadServerTls, loadUpstreamTls, type ServerTls } from './tls-material';
 import type { UpstreamTlsSpec } from './pool-schema';
 import { proxyPools } from './proxy-pools';
-import { checkServiceNames, checkStatNames, unprintableNameProblem } from './name-rules';
+import { checkServiceNames, checkStatNames, unprintableNameProblem, where } from './name-rules';
 import { keylessRateLimitWarnings } from './rate-limit-key-warning';
 
 /** Caps of the uWebSockets.js build, measured (docs/limits.md). */
@@ -274,7 +274,7 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
   const objects: ObjectSpec[] = [];
   const errors: ConfigError[] = [];
   const warnings: ConfigError[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, { label: string; source: SourcedObject }>();
   const servers: [ServerObjectSpec, SourcedObject][] = [];
   const pipelines: [PipelineSpec, SourcedObject, string][] = [];
   sources.forEach((source, index) => {
@@ -298,9 +298,9 @@ export function validateObjects(sources: SourcedObject[]): ValidationResult {
       const spec = kind === 'HTTPServer' ? validateServer(obj, c) : validatePipeline(obj, c);
       if (spec !== undefined) {
         const other = seen.get(spec.name);
-        if (other !== undefined) c.add(['name'], `name "${spec.name}" is already used by ${other}`);
+        if (other !== undefined) c.add(['name'], `name "${spec.name}" is already used by ${other.label}, first defined at ${where(other.source, ['name'])}`);
         else {
-          seen.set(spec.name, label);
+          seen.set(spec.name, { label, source });
           objects.push(spec);
           if (spec.kind === 'HTTPServer') servers.push([spec, source]);
           else pipelines.push([spec, source, label]);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RateLimiterFilter } from '../../src/dataplane/filters/rate-limiter/filter';
 import { rateLimiterSchema } from '../../src/dataplane/filters/rate-limiter/schema';
+import type { Issue } from '../../src/config/schema-kit';
 import { checked, makeContext } from '../helpers/context';
 
 function filter(spec: Record<string, unknown>, previous: RateLimiterFilter | null = null): RateLimiterFilter {
@@ -78,5 +79,39 @@ describe('RateLimiter', () => {
   it('refuses key header without keyName', () => {
     assert.throws(() => filter({ rate: 1, key: 'header' }), /keyName: key: header needs keyName/);
     assert.throws(() => filter({ rate: 1, maxKeys: 2 ** 22 + 1 }), /maxKeys: expected an integer from 1 to 4194304/);
+  });
+});
+
+describe('RateLimiter key: ip with trustedProxies', () => {
+  it('behind a trusted proxy, counts each client by its X-Forwarded-For address', () => {
+    const f = filter({ rate: 1, per: '1h', key: 'ip', trustedProxies: ['127.0.0.1', '10.0.0.0/8'] });
+    const from = (xff: string): { remote: string; headers: Record<string, string> } => ({ remote: '127.0.0.1', headers: { 'x-forwarded-for': xff } });
+    assert.equal(admitted(f, 3, from('198.51.100.1')), 1);
+    assert.equal(admitted(f, 3, from('198.51.100.2')), 1, 'another client behind the same proxy has its own bucket');
+    // The rightmost untrusted entry: trusted hops on the right are skipped, a spoofed left entry does not matter.
+    assert.equal(admitted(f, 3, from('203.0.113.7, 198.51.100.1, 10.1.2.3')), 0, 'still 198.51.100.1');
+    assert.equal(admitted(f, 1, from('198.51.100.3')), 1);
+  });
+
+  it('from a peer that is not trusted, X-Forwarded-For is ignored', () => {
+    const f = filter({ rate: 1, per: '1h', key: 'ip', trustedProxies: ['10.0.0.0/8'] });
+    assert.equal(admitted(f, 1, { remote: '192.0.2.1', headers: { 'x-forwarded-for': '198.51.100.1' } }), 1);
+    assert.equal(admitted(f, 1, { remote: '192.0.2.1', headers: { 'x-forwarded-for': '198.51.100.2' } }), 0, 'one bucket: the peer');
+  });
+
+  it('without trustedProxies, X-Forwarded-For is never read (the peer is the key)', () => {
+    const f = filter({ rate: 1, per: '1h', key: 'ip' });
+    assert.equal(admitted(f, 1, { remote: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.1' } }), 1);
+    assert.equal(admitted(f, 1, { remote: '127.0.0.1', headers: { 'x-forwarded-for': '198.51.100.2' } }), 0);
+  });
+
+  it('refuses trustedProxies with another key, and an entry that is no address or CIDR, at the field', () => {
+    const issues: Issue[] = [];
+    assert.equal(rateLimiterSchema.check({ name: 'rl', kind: 'RateLimiter', rate: 1, trustedProxies: ['10.0.0.0/8'] }, ['f'], issues), undefined);
+    assert.deepEqual(issues, [{ path: ['f', 'trustedProxies'], message: 'trustedProxies finds the client address, which only key: ip counts by (key is route)' }]);
+    const bad: Issue[] = [];
+    assert.equal(rateLimiterSchema.check({ name: 'rl', kind: 'RateLimiter', rate: 1, key: 'ip', trustedProxies: ['10.0.0.0/40'] }, ['f'], bad), undefined);
+    assert.deepEqual(bad.map((i) => i.path), [['f', 'trustedProxies', 0]]);
+    assert.match(bad[0]?.message ?? '', /expected an IPv4 or IPv6 address or CIDR, got "10.0.0.0\/40"/);
   });
 });

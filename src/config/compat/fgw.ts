@@ -5,7 +5,7 @@
  * still point at a line of the user's file. Anything ngate cannot honour is
  * an error naming the FGW field, never silently dropped.
  */
-import { MAX_RETRY_ATTEMPTS } from '../pool-schema';
+import { MAX_RETRY_ATTEMPTS, MIN_FAIL_TIMEOUT_MS } from '../pool-schema';
 import type { Path } from '../schema-kit';
 
 export interface ConvertedObject {
@@ -162,7 +162,9 @@ class Converter {
     if (raw.FailTimeout !== undefined) {
       const failTimeout = seconds(raw.FailTimeout);
       if (failTimeout === null) this.issue([...path, 'FailTimeout'], 'expected seconds (a number)');
-      else pool.outlierDetection = { maxFails: raw.MaxFails ?? 1, failTimeout };
+      else if ((raw.FailTimeout as number) * 1000 < MIN_FAIL_TIMEOUT_MS) {
+        this.issue([...path, 'FailTimeout'], `must be at least ${MIN_FAIL_TIMEOUT_MS / 1000} (seconds an endpoint stays out after MaxFails failures; 0 would eject for no time at all); omit FailTimeout for no passive ejection`);
+      } else pool.outlierDetection = { maxFails: raw.MaxFails ?? 1, failTimeout };
     }
   }
 

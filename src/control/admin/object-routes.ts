@@ -19,7 +19,11 @@ export interface ObjectRoutesDeps {
 }
 
 export function outcomeReply(outcome: ChangeOutcome, okStatus: number, what: Record<string, unknown>): AdminReply {
-  if (outcome.ok) return json(okStatus, { ...what, generation: outcome.generation });
+  if (outcome.ok) {
+    // Warnings as `ngate validate` gives them (text with file:line); the change is applied all the same.
+    const warnings = outcome.warnings.map((e) => ({ ...e, text: formatConfigError(e) }));
+    return json(okStatus, { ...what, generation: outcome.generation, ...(warnings.length === 0 ? {} : { warnings }) });
+  }
   return json(outcome.status, {
     ...(outcome.code === undefined ? {} : { code: outcome.code }),
     error: outcome.error,

@@ -9,11 +9,13 @@ import type { ChangeOutcome } from './object-service';
 
 /**
  * `what`: "reload", "create", ... `fields`: where it came from (via=SIGHUP, via=admin).
- * A refusal logs every error as `file:line` first; a client's mistake (4xx)
+ * An applied change logs its warnings, a refusal every error, as `file:line` first; a client's mistake (4xx)
  * is a WARN, a refusal the gateway caused (5xx) or a reload of its own files an ERROR.
  */
 export function logChange(what: string, outcome: ChangeOutcome, fields: Record<string, unknown>, refusalLevel?: Level): void {
   if (outcome.ok) {
+    // What `ngate validate` would warn about, as the start logs it.
+    for (const w of outcome.warnings) log('WARN', formatConfigError(w));
     log('INFO', `${what} applied`, { generation: outcome.generation, objects: outcome.objects.join(','), ...fields });
     return;
   }

@@ -20,7 +20,15 @@ import { restorePlaceholders } from './placeholders';
 import { resolvePorts } from './resolve-ports';
 
 export type ChangeOutcome =
-  | { readonly ok: true; readonly generation: number; readonly listeners: ListenerInfo[]; /** `Kind/name` of each object the change is about. */ readonly objects: string[] }
+  | {
+      readonly ok: true;
+      readonly generation: number;
+      readonly listeners: ListenerInfo[];
+      /** `Kind/name` of each object the change is about. */
+      readonly objects: string[];
+      /** What `ngate validate` would warn about in the applied set: about the changed objects, or new with this change (see changeWarnings). */
+      readonly warnings: ConfigError[];
+    }
   | { readonly ok: false; readonly status: number; readonly error: string; readonly errors: ConfigError[]; /** A stable NGATE_ERR_* code when the refusal has one. */ readonly code?: ErrorCode };
 
 export interface SwapTarget {
@@ -36,9 +44,20 @@ function placeholderRefusal(errors: ConfigError[]): ChangeOutcome {
   return refuse(400, `refused: ${errors.length} secret(s) given as the placeholder \`get\` prints; supply the real value`, errors);
 }
 
-/** An object's kind is part of its identity: a name is not silently taken over by another kind. */
-function kindChange(existing: StoredObject): ChangeOutcome {
-  return refuse(409, `kind cannot change (${existing.spec.kind}/${existing.spec.name} exists; delete it first)`);
+/**
+ * An object's kind is part of its identity: a name is not silently taken over by another kind.
+ * Each offending object is named at its `kind` line, as every other refusal of a request names its line.
+ */
+function kindChange(changes: { given: SourcedObject; existing: StoredObject }[]): ChangeOutcome {
+  const what = (existing: StoredObject): string => `${existing.spec.kind}/${existing.spec.name} exists; delete it first`;
+  const errors = changes.map(({ given, existing }) => ({ file: given.file, line: given.line(['kind']), object: labelOf(given), path: 'kind', message: `kind cannot change (${what(existing)})` }));
+  const first = changes[0] as { existing: StoredObject };
+  return refuse(409, changes.length === 1 ? `kind cannot change (${what(first.existing)})` : `${changes.length} objects cannot change kind`, errors);
+}
+
+/** A warning without its place: a running object applied again has no line, but it is the same warning. */
+function warningKey(w: ConfigError): string {
+  return `${w.object}\n${w.path}\n${w.message}`;
 }
 
 /** A running object applied again, still read relative to the file it came from. */
@@ -115,6 +134,8 @@ export class ObjectService {
   /** The committed config with concrete ports. */
   private current: CompiledConfig = { generation: 0, servers: [], pipelines: [] };
   listeners: ListenerInfo[] = [];
+  /** warningKey() of every warning of the committed set: a change answers only those it brings, and those about its own objects. */
+  private warned = new Set<string>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -198,6 +219,7 @@ export class ObjectService {
       const unfilled: ConfigError[] = [];
       // Every object that create finds existing (or update missing), not only the first.
       const conflicts: SourcedObject[] = [];
+      const kindChanges: { given: SourcedObject; existing: StoredObject }[] = [];
       for (const given of objects) {
         const name = nameOf(given) as string;
         const existing = this.store.get(name);
@@ -206,7 +228,10 @@ export class ObjectService {
           continue;
         }
         const kind = kindOf(given);
-        if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) return Promise.resolve(kindChange(existing));
+        if (existing !== undefined && kind !== undefined && existing.spec.kind !== kind) {
+          kindChanges.push({ given, existing });
+          continue;
+        }
         const restored = this.restore(given);
         if ('errors' in restored) {
           unfilled.push(...restored.errors);
@@ -217,6 +242,7 @@ export class ObjectService {
         items.push({ kind: (o.value as { kind?: unknown }).kind, name, action: existing === undefined ? 'created' : 'updated' });
       }
       if (conflicts.length > 0) return Promise.resolve(conflictRefusal(conflicts, mode));
+      if (kindChanges.length > 0) return Promise.resolve(kindChange(kindChanges));
       if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
       // Replaced objects keep their place; duplicates in the batch stay in so validation names both lines.
       const sources = this.runningSources().flatMap((s) => {
@@ -262,13 +288,15 @@ export class ObjectService {
       const restored = fromFiles.map((o) => this.restore(o));
       const unfilled = restored.flatMap((r) => ('errors' in r ? r.errors : []));
       if (unfilled.length > 0) return Promise.resolve(placeholderRefusal(unfilled));
-      const byName = new Map(restored.flatMap((r) => ('object' in r ? [[nameOf(r.object), r.object] as const] : [])));
-      const merged = this.runningSources().map((s) => {
+      // A name twice in the files stays twice, so validation refuses it naming both places (not the last one silently).
+      const byName = new Map<string | undefined, SourcedObject[]>();
+      for (const r of restored) if ('object' in r) byName.set(nameOf(r.object), [...(byName.get(nameOf(r.object)) ?? []), r.object]);
+      const merged = this.runningSources().flatMap((s) => {
         const replacement = byName.get(nameOf(s));
         byName.delete(nameOf(s));
-        return replacement ?? s;
+        return replacement ?? [s];
       });
-      return this.apply([...merged, ...byName.values()], true, fromFiles.map(labelOf));
+      return this.apply([...merged, ...[...byName.values()].flat()], true, fromFiles.map(labelOf));
     });
   }
 
@@ -364,6 +392,19 @@ export class ObjectService {
         return refuse(500, `applied as generation ${result.generation} but not saved to ${this.store.file}: ${(err as Error).message}`);
       }
     }
-    return { ok: true, generation: result.generation, listeners: result.listeners, objects: changed };
+    return { ok: true, generation: result.generation, listeners: result.listeners, objects: changed, warnings: this.changeWarnings(validated.warnings, changed) };
+  }
+
+  /**
+   * The warnings a change answers with: every one about an object it names
+   * (as `validate` of that file would print them), and any other one it
+   * brings (a route whose Pipeline was just deleted); not the unrelated ones
+   * every earlier change already answered with.
+   */
+  private changeWarnings(warnings: ConfigError[], changed: string[]): ConfigError[] {
+    const named = new Set(changed);
+    const fresh = warnings.filter((w) => named.has(w.object) || !this.warned.has(warningKey(w)));
+    this.warned = new Set(warnings.map(warningKey));
+    return fresh;
   }
 }

@@ -1,19 +1,8 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
 import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import type { IPFilterSpec } from './schema';
-import { clientAddress } from './client-address';
-
-function toBlockList(cidrs: readonly string[]): BlockList {
-  const list = new BlockList();
-  for (const c of cidrs) {
-    const [addr = '', bits] = c.split('/');
-    const type = isIP(addr) === 4 ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(addr, type);
-    else list.addSubnet(addr, Number(bits), type);
-  }
-  return list;
-}
+import { clientAddress, toBlockList } from './client-address';
 
 /**
  * IPFilter: checks the client address against block and allow CIDR

@@ -1,21 +1,5 @@
-import { isIP } from 'node:net';
-import { list, object, optional, str, type Infer, type Issue, type Schema } from '../../../config/schema-kit';
-
-/** An address or CIDR ("10.0.0.0/8", "2001:db8::/32", "192.0.2.7"). */
-const cidr: Schema<string> = {
-  describe: 'an IPv4 or IPv6 address or CIDR',
-  check(value, path, issues) {
-    if (typeof value === 'string') {
-      const [addr = '', bits, extra] = value.split('/');
-      const family = isIP(addr);
-      const max = family === 4 ? 32 : 128;
-      const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
-      if (family !== 0 && okBits && extra === undefined) return value;
-    }
-    issues.push({ path, message: `expected ${this.describe}, got ${JSON.stringify(value)}` });
-    return undefined;
-  },
-};
+import { list, object, optional, str, type Infer, type Issue } from '../../../config/schema-kit';
+import { cidr, trustedProxiesField } from './client-address';
 
 export const ipFilterSchema = object(
   {
@@ -26,7 +10,7 @@ export const ipFilterSchema = object(
     /** These never pass, even when also allowed. */
     block: optional(list(cidr)),
     /** Peers whose X-Forwarded-For is believed: the client is the rightmost untrusted entry. */
-    trustedProxies: optional(list(cidr)),
+    trustedProxies: trustedProxiesField,
   },
   { name: 'an IPFilter filter' },
 );

@@ -2,6 +2,7 @@ import type { RequestContext } from '../../context';
 import type { Filter } from '../../pipeline/filter';
 import { sharedNow, type SharedBuckets } from '../../../shared/rate-limit-table';
 import { ZONE_KEY, zoneFor, zoneOver, type Zone } from '../../../shared/rate-limit-zone';
+import { clientAddress, toBlockList } from '../ip-filter/client-address';
 import type { RateLimiterSpec } from './schema';
 
 type KeyOf = (ctx: RequestContext) => string;
@@ -20,8 +21,11 @@ function keyFunction(spec: RateLimiterSpec): KeyOf {
   switch (spec.key) {
     case 'route':
       return () => '';
-    case 'ip':
-      return (ctx) => ctx.remoteAddress;
+    case 'ip': {
+      if (spec.trustedProxies === undefined) return (ctx) => ctx.remoteAddress;
+      const trusted = toBlockList(spec.trustedProxies);
+      return (ctx) => clientAddress(ctx.remoteAddress, ctx.headers, trusted);
+    }
     case 'header':
       return (ctx) => ctx.headers.get(name) ?? '';
     case 'cookie': {

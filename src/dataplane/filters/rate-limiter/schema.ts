@@ -1,4 +1,5 @@
 import { MAX_SLOTS } from '../../../shared/rate-limit-table';
+import { trustedProxiesField } from '../ip-filter/client-address';
 import { duration, int, object, oneOf, optional, str, withDefault, type Infer, type Schema } from '../../../config/schema-kit';
 
 const base = object(
@@ -14,6 +15,11 @@ const base = object(
     key: withDefault(oneOf(['route', 'ip', 'header', 'cookie'] as const), 'route'),
     /** The header or cookie name when `key` is header or cookie. */
     keyName: optional(str()),
+    /**
+     * key: ip only. Peers whose X-Forwarded-For is believed, as IPFilter's `trustedProxies`: the
+     * client is the rightmost untrusted entry. Unset: the socket peer, the header is never read.
+     */
+    trustedProxies: trustedProxiesField,
     /**
      * Keys the shared table is sized for (rounded up to a power of two; one table for all workers).
      * A key whose few candidate slots are all taken evicts the least recently seen of them.
@@ -31,6 +37,10 @@ export const rateLimiterSchema: Schema<Base> = {
     if (spec === undefined) return undefined;
     if ((spec.key === 'header' || spec.key === 'cookie') && spec.keyName === undefined) {
       issues.push({ path: [...path, 'keyName'], message: `key: ${spec.key} needs keyName (the ${spec.key} to count by)` });
+      return undefined;
+    }
+    if (spec.trustedProxies !== undefined && spec.key !== 'ip') {
+      issues.push({ path: [...path, 'trustedProxies'], message: `trustedProxies finds the client address, which only key: ip counts by (key is ${spec.key})` });
       return undefined;
     }
     if (spec.per <= 0) {
