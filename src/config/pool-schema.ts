@@ -252,7 +252,11 @@ export const poolSchema = object(
     stickySession: optional(stickySessionSchema),
     retry: optional(retrySchema),
     circuitBreaker: optional(circuitBreakerSchema),
-    /** The whole response (head and body), from when the request went out to its last body byte (Envoy's route timeout). */
+    /**
+     * The whole response (head and body), from the request's last byte sent to the response's last
+     * body byte (Envoy's route timeout, from the end of the request); while the body uploads, the
+     * longest gap without upload progress.
+     */
     timeout: withDefault(duration(), 30_000),
     connectTimeout: withDefault(duration(), 2_000),
     keepAliveTimeout: withDefault(duration(), 4_000),

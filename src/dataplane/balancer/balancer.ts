@@ -6,6 +6,12 @@ import type { ServiceCursor } from './service-cursor';
 /** Picks an endpoint for a request, or null when none is available (→ 503). */
 export interface Balancer {
   pick(ctx: RequestContext): Endpoint | null;
+  /**
+   * A retry's endpoint, not in `tried` (whose last entry just failed), chosen
+   * without moving the rotation first attempts follow; null when none is left.
+   * Policies without rotation state leave it out: retries then use pick().
+   */
+  retryPick?(ctx: RequestContext, tried: readonly Endpoint[]): Endpoint | null;
 }
 
 /** Built once per config generation and worker; `options` is the pool's loadBalance map. */

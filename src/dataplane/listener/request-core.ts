@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ErrorCode } from '../../shared/errors';
+import type { RequestContext } from '../context';
 import type { Runtime, ServerRuntime } from '../runtime';
 import type { ActiveCount, Exchange } from './exchange';
 import { CHUNKED, headerLimitError, requestHeaderError } from './framing';
@@ -202,9 +203,24 @@ export class RequestCore {
     }
     if (ctx.edgeHeaders !== null) ctx.applyEdgeHeaders();
     const status = ctx.status === 0 ? 200 : ctx.status;
+    if (status === 205) dropContent(ctx);
     ex.answered = true;
     ex.write(status, bodyless(ctx.method, status), close);
   }
+}
+
+/**
+ * A 205 has no content (RFC 9110 §15.3.6) but, unlike 204, its body is
+ * framed on the wire: an upstream's is read to its end and dropped (the
+ * connection stays reusable) and the client gets `content-length: 0`.
+ */
+function dropContent(ctx: RequestContext): void {
+  const streamed = ctx.streamedBody;
+  if (streamed !== null) {
+    ctx.streamedBody = null;
+    streamed.pipeTo(NULL_SINK);
+  }
+  ctx.responseBody = '';
 }
 
 /** Lets a bodyless upstream response complete so its connection is reused. */

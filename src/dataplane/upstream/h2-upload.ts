@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { UpstreamDispatcher } from './pool-registry';
-import type { UndiciPool } from './undici-pool';
+import { MirrorRequest, type MirrorResponse } from './h1/mirror-request';
 
 type Controller = Dispatcher.DispatchController;
 
@@ -145,7 +145,7 @@ function isReadable(body: unknown): body is Readable {
 
 /** An undici pool speaking HTTP/2: streamed request bodies go out as H2UploadBody. */
 export class H2Dispatcher implements UpstreamDispatcher {
-  constructor(private readonly pool: UndiciPool) {}
+  constructor(private readonly pool: UpstreamDispatcher) {}
 
   /** Only bodiless requests are resent (exchange.ts): no upload to wrap. */
   dispatchFresh(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
@@ -160,8 +160,11 @@ export class H2Dispatcher implements UpstreamDispatcher {
     return this.pool.dispatch({ ...opts, body: upload as unknown as Readable }, new H2UploadHandler(handler, upload));
   }
 
-  request(opts: Dispatcher.RequestOptions): ReturnType<UpstreamDispatcher['request']> {
-    return this.pool.request(opts);
+  /** The mirror's path: its copy's body goes out as any upload does. */
+  request(opts: Dispatcher.RequestOptions): Promise<MirrorResponse> {
+    const m = new MirrorRequest();
+    this.dispatch(opts, m);
+    return m.response;
   }
 
   close(): Promise<void> {

@@ -98,8 +98,9 @@ export class PoolRegistry {
         maxConcurrentStreams: opts.maxConcurrentStreams,
       };
       const undici = secure ? new TlsPool(origin, options, url.host) : new UndiciPool(origin, options);
-      const inner = h2 ? new H2Dispatcher(undici) : undici;
-      pool = opts.timeout === 0 ? inner : new DeadlineDispatcher(inner, opts.timeout);
+      // The deadline sits next to undici (it takes the upload reports, which the h2 upload's handler does not pass on).
+      const timed: UpstreamDispatcher = opts.timeout === 0 ? undici : new DeadlineDispatcher(undici, opts.timeout);
+      pool = h2 ? new H2Dispatcher(timed) : timed;
     }
     this.pools.set(key, pool);
     return pool;

@@ -28,6 +28,26 @@ export class RoundRobinBalancer implements Balancer {
     return this.handOver();
   }
 
+  /**
+   * A retry goes to the next available endpoint after the one that failed,
+   * skipping those already tried, and leaves the cursor alone: first attempts
+   * keep their even rotation however many retries run.
+   */
+  retryPick(_ctx: unknown, tried: readonly Endpoint[]): Endpoint | null {
+    const eps = this.endpoints;
+    const n = eps.length;
+    const last = tried[tried.length - 1];
+    const from = last === undefined ? -1 : eps.indexOf(last);
+    let passed: Endpoint | null = null;
+    for (let step = 1; step <= n; step++) {
+      const ep = eps[(from + step + n) % n] as Endpoint;
+      if (!available(ep) || tried.includes(ep)) continue;
+      if (admitted(ep)) return ep;
+      passed ??= ep;
+    }
+    return passed;
+  }
+
   private handOver(): Endpoint | null {
     const eps = this.endpoints;
     const n = eps.length;

@@ -33,4 +33,21 @@ export class WeightedRoundRobinBalancer implements Balancer {
     cw[best] = (cw[best] as number) - total;
     return eps[best] as Endpoint;
   }
+
+  /**
+   * A retry takes the untried endpoint furthest ahead in the smooth sequence
+   * (largest current weight) without changing the current weights, so first
+   * attempts keep their weighted order however many retries run.
+   */
+  retryPick(_ctx: unknown, tried: readonly Endpoint[]): Endpoint | null {
+    const eps = this.endpoints;
+    const cw = this.current;
+    let best = -1;
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[i] as Endpoint;
+      if (!available(ep) || tried.includes(ep)) continue;
+      if (best === -1 || (cw[i] as number) > (cw[best] as number)) best = i;
+    }
+    return best === -1 ? null : (eps[best] as Endpoint);
+  }
 }

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../context';
 import type { Filter, FilterEnv } from '../../pipeline/filter';
 import { available, type Balancer } from '../../balancer/balancer';
 import type { Endpoint } from '../../balancer/endpoint';
+import { retryEndpoint } from '../../balancer/retry-pick';
 import { forward } from '../../upstream/forward';
 import { RETRY } from '../../upstream/exchange';
 import { RetryPolicy } from '../../upstream/retry-policy';
@@ -139,25 +140,9 @@ export class ProxyFilter implements Filter {
       if (wait > 0) await sleep(wait);
       if (ctx.aborted) return 'serverError';
       (tried ??= []).push(endpoint);
-      endpoint = this.another(ctx, tried) ?? leastRecentlyTried(tried, endpoint) ?? endpoint;
+      endpoint = retryEndpoint(this.balancer, this.endpoints, ctx, tried) ?? leastRecentlyTried(tried, endpoint) ?? endpoint;
       this.counters.retried();
     }
-  }
-
-  /** An available endpoint not tried yet (the balancer's choice first), or null when every one was tried. */
-  private another(ctx: RequestContext, tried: readonly Endpoint[]): Endpoint | null {
-    for (let i = 0; i < 3; i++) {
-      const ep = this.balancer.pick(ctx);
-      if (ep === null) return null;
-      if (!tried.includes(ep)) return ep;
-    }
-    const eps = this.endpoints;
-    const start = (Math.random() * eps.length) | 0;
-    for (let i = 0; i < eps.length; i++) {
-      const ep = eps[(start + i) % eps.length] as Endpoint;
-      if (available(ep) && !tried.includes(ep)) return ep;
-    }
-    return null;
   }
 }
 

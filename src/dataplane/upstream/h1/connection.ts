@@ -57,9 +57,12 @@ export class H1Connection implements ResponseSink {
   deadlineKind = Deadline.None;
   /**
    * The response deadline is due to be set by the pool's next tick, from its own clock read (so
-   * no earlier than the event): a request went out. It covers the whole response (head and body,
-   * as Envoy's route timeout): neither body bytes nor a pause move it. No clock read per request
-   * or read, and the deadline fires late (by up to two ticks), never early.
+   * no earlier than the event): a request went out, a piece of its body did, or its last byte did.
+   * While the body uploads the deadline is a gap (each piece sent restarts it, nginx's
+   * proxy_send_timeout); from the last byte it covers the whole response (head and body, as
+   * Envoy's route timeout, which starts once the request is complete): neither response body
+   * bytes nor a pause move it. No clock read per request or read, and the deadline fires late
+   * (by up to two ticks), never early.
    */
   rearm = false;
   private error: Error | null = null;
@@ -125,6 +128,8 @@ export class H1Connection implements ResponseSink {
     const payload = req.payload;
     if (payload !== null && payload.length > 0) this.socket.write(withHead(req.head, payload));
     else this.socket.write(req.head, 'latin1');
+    // The whole request went out: the response deadline starts (a deferred body may have waited).
+    this.rearm = true;
   }
 
   /** Fails the current request (its body could not be sent) and discards the connection. */
@@ -161,6 +166,8 @@ export class H1Connection implements ResponseSink {
         socket.uncork();
       } else ok = socket.write(head === null ? chunk : withHead(head, chunk));
       head = null;
+      // Upload progress: the deadline counts from here (a slow upload is no stalled upstream).
+      this.rearm = true;
       return ok;
     };
     let waited = false;
@@ -186,6 +193,7 @@ export class H1Connection implements ResponseSink {
           const payload = req.payload as Buffer;
           if (payload.length > 0) socket.write(withHead(req.head, payload));
           else socket.write(req.head, 'latin1');
+          this.rearm = true;
           return;
         }
       }
@@ -200,6 +208,8 @@ export class H1Connection implements ResponseSink {
       }
       if (chunked) socket.write(`${head ?? ''}0\r\n\r\n`, 'latin1');
       else if (head !== null) socket.write(head, 'latin1');
+      // The request is complete upstream: the whole-response deadline starts now.
+      this.rearm = true;
     };
     const onError = (err: Error): void => {
       cleanup();
