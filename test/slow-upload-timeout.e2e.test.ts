@@ -82,6 +82,8 @@ async function startH2(): Promise<{ port: number; close(): Promise<void> }> {
     stream.on('error', () => undefined);
     stream.resume();
     stream.on('end', () => {
+      // A stream the gateway already reset (its deadline fired first on a loaded machine) cannot be answered.
+      if (stream.destroyed || stream.closed) return;
       if (String(headers[':path']).endsWith('/answer')) {
         stream.respond({ ':status': 200, 'content-length': '7' });
         stream.end('h2 done');
