@@ -5,8 +5,7 @@ import { Exchange } from './exchange';
 import type { Listener } from './listener';
 import { NULL_SINK, RequestCore } from './request-core';
 import { UwsRequestBody } from './request-body';
-import { headLength } from './status-line';
-import { writeHead } from './uws-head';
+import { headLength, statusLine } from './status-line';
 import type { UwsHttpRequest, UwsHttpResponse, UwsListenSocket, UwsModule } from './uws-api';
 import { CLOSE_HOLD_MAX, UwsBodySink } from './uws-body-sink';
 import type { ServerTls } from '../../config/tls-material';
@@ -29,6 +28,17 @@ function upperMethod(lower: string): string {
 function uwsClosesItself(items: string[]): boolean {
   for (let i = 0; i < items.length; i += 2) if (items[i] === 'connection') return (items[i + 1] as string).length === 5;
   return false;
+}
+
+/**
+ * A header value as its bytes: values hold one character per byte (as node's http
+ * writes them, latin1), so the rare one with obs-text goes out as a latin1 buffer
+ * (uWS writes a string as UTF-8, which would turn each byte above 0x7F into two).
+ * A loop rather than a regex: values are short and this runs for every header.
+ */
+function headerValue(value: string): string | Buffer {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, 'latin1');
+  return value;
 }
 
 const CLOSE_NONE = 0;
@@ -124,7 +134,9 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     // A streamed body that must end its connection is held and sent with end(body, true) (uws-body-sink.ts).
     const hold = close && piped !== null && !noBody && piped.length > 0 && piped.length <= CLOSE_HOLD_MAX && !closesItself;
     res.cork(() => {
-      writeHead(res, status, ctx.responseHeaders.items);
+      res.writeStatus(statusLine(status));
+      const h = ctx.responseHeaders.items;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
       // uWS adds it itself for end(body, true); a streamed answer, or a bodyless one to a client that said close, needs it spelled out.
       if (close && !hold && (piped !== null || noBody)) res.writeHeader('connection', 'close');
       if (piped !== null) {
@@ -180,7 +192,9 @@ export class UwsExchange extends Exchange implements RemoteAddressSource {
     let length = -1;
     if (headLength(ctx.method, status)) length = streamed !== null ? streamed.length : Buffer.byteLength(ctx.responseBody ?? '');
     res.cork(() => {
-      writeHead(res, status, ctx.responseHeaders.items);
+      res.writeStatus(statusLine(status));
+      const h = ctx.responseHeaders.items;
+      for (let i = 0; i < h.length; i += 2) res.writeHeader(h[i] as string, headerValue(h[i + 1] as string));
       this.releasePipelined();
       if (length === 0) {
         res.endWithoutBody(0, true);
