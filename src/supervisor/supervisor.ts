@@ -110,15 +110,18 @@ export class Supervisor {
       log('ERROR', 'engine died while draining; in-flight requests were cut', { code, signal });
       process.exit(EXIT_CRASHED);
     }
-    if (code === EXIT_CONFIG || !this.everReady) {
+    if (!this.everReady) {
       log('ERROR', 'engine could not start; not restarting', { code, signal });
       // A config the engine refused (a bad file, a taken port, an unusable data dir) keeps its EX_CONFIG status,
       // so systemd's RestartPreventExitStatus=78 ends the restart loop there.
       process.exit(code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_CRASHED);
     }
+    // Once the gateway ran, a restarted engine that refuses to start (a port another process took while it was
+    // down) is retried like a crash: exiting 78 would turn a crash and a passing conflict into an outage systemd never ends.
     if (Date.now() - this.startedAt > STABLE_MS) this.backoff = BACKOFF_MIN_MS;
     this.restarts++;
-    log('ERROR', 'engine died; restarting', { code, signal, restart: this.restarts, inMs: this.backoff });
+    const what = code === EXIT_CONFIG ? 'engine could not restart on its config; retrying' : 'engine died; restarting';
+    log('ERROR', what, { code, signal, restart: this.restarts, inMs: this.backoff });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.start();
