@@ -29,10 +29,12 @@ import { DnsDiscovery } from '../control/discovery/dns-discovery';
 import { MembershipTracker } from '../control/discovery/membership';
 import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
+import { surviveClosedStdio } from '../shared/closed-stdio';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, takeEngineOptions } from './options';
 import { loadStickySecret, needsDataDirKey, STICKY_SECRET_FILE } from './sticky-secret';
 
+surviveClosedStdio();
 const options = takeEngineOptions();
 
 function report(msg: FromEngine): void {
