@@ -101,7 +101,7 @@ program
     routeSignals((signal) => {
       if (signal === 'SIGHUP') supervisor.reload();
       else if (signal === 'SIGUSR1') supervisor.reopenLogs();
-      else supervisor.stop();
+      else supervisor.stop(signal);
     });
     supervisor.start();
   });

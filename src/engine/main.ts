@@ -216,5 +216,5 @@ async function reload(service: ObjectService): Promise<void> {
 // The supervisor decides and forwards what the engine must do. A signal sent to the whole process group
 // (a terminal's Ctrl-C or hangup, systemd's KillMode=control-group, `systemctl kill -s HUP|USR1`) reaches the
 // engine too: left at Node's defaults, SIGHUP would kill it and SIGUSR1 would open the inspector on port 9229.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => undefined);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => undefined);
 main().catch((err: Error) => fatal(`engine failed: ${err.stack ?? err.message}`, 70));

@@ -38,6 +38,8 @@ export class Supervisor {
   private endedByStop = false;
   /** Taken at the first start, held across engine restarts, released when this process exits. */
   private dataDirLocked = false;
+  /** When a running drain gives up on in-flight requests (0: none running). */
+  private drainDeadline = 0;
   restarts = 0;
 
   constructor(
@@ -153,8 +155,12 @@ export class Supervisor {
   }
 
   /** Graceful stop: the engine stops accepting, finishes in-flight requests, then ends. */
-  stop(): void {
-    if (this.stopping) return;
+  stop(signal = 'SIGTERM'): void {
+    if (this.stopping) {
+      // The drain keeps its bound (a second Ctrl-C does not cut requests); the operator sees it is under way.
+      if (this.drainDeadline > 0) log('WARN', 'already stopping; the drain goes on', { signal, leftMs: Math.max(0, this.drainDeadline - Date.now()) });
+      return;
+    }
     this.stopping = true;
     if (this.restartTimer !== null) {
       clearTimeout(this.restartTimer);
@@ -172,7 +178,8 @@ export class Supervisor {
       engine.kill('SIGKILL');
       return;
     }
-    log('INFO', 'stopping: draining in-flight requests', { timeoutMs: this.options.drainTimeoutMs });
+    log('INFO', 'stopping: draining in-flight requests', { signal, timeoutMs: this.options.drainTimeoutMs });
+    this.drainDeadline = Date.now() + this.options.drainTimeoutMs;
     const msg: ToEngine = { type: 'drain', timeoutMs: this.options.drainTimeoutMs };
     engine.send(msg);
     // Whatever happens inside the engine, we end within the drain timeout plus a margin.
