@@ -158,7 +158,7 @@ export class Supervisor {
   stop(signal = 'SIGTERM'): void {
     if (this.stopping) {
       // The drain keeps its bound (a second Ctrl-C does not cut requests); the operator sees it is under way.
-      if (this.drainDeadline > 0) log('WARN', 'already stopping; the drain goes on', { signal, leftMs: Math.max(0, this.drainDeadline - Date.now()) });
+      if (this.drainDeadline > 0) log('INFO', 'already stopping; the drain goes on', { signal, leftMs: Math.max(0, this.drainDeadline - Date.now()) });
       return;
     }
     this.stopping = true;
