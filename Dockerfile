@@ -1,5 +1,5 @@
 # ngate in a container: `docker build -t ngate .` then
-#   docker run --rm -p 8080:8080 ngate                         # the bundled configs/gateway.yaml
+#   docker run --rm -p 8080:8080 ngate                         # the bundled configs/container.yaml
 #   docker run --rm -p 10080:10080 -v $PWD/my.yaml:/etc/ngate/config.yaml ngate start --config /etc/ngate/config.yaml --workers auto
 # Debian 12 (glibc 2.36) + Node 20: the uWebSockets.js build that loads natively here is @trufflesuite/uws-js-unofficial.
 FROM node:20-bookworm-slim AS build
@@ -26,4 +26,4 @@ USER node
 EXPOSE 8080
 # The admin API stays on the container's loopback unless you bind it elsewhere with --admin-token.
 ENTRYPOINT ["node", "bin/ngate.js"]
-CMD ["start", "--config", "configs/gateway.yaml", "--workers", "auto"]
+CMD ["start", "--config", "configs/container.yaml", "--workers", "auto"]

@@ -8,6 +8,7 @@ import { formatConfigError } from '../config/validate';
 import { loadConfigFile } from '../config/load';
 import { stringify as stringifyYaml } from 'yaml';
 import { routeSignals } from '../supervisor/early-signals';
+import { surviveClosedStdio } from '../shared/closed-stdio';
 import { Supervisor } from '../supervisor/supervisor';
 import { EXIT_CONFIG } from '../engine/options';
 import { parseDuration } from '../shared/units';
@@ -95,11 +96,12 @@ program
       adminToken: token,
       dnsServers: opts.dnsServer,
     });
+    surviveClosedStdio();
     // Signals that came while the CLI loaded are handed over here: a SIGTERM stops before anything starts.
     routeSignals((signal) => {
       if (signal === 'SIGHUP') supervisor.reload();
       else if (signal === 'SIGUSR1') supervisor.reopenLogs();
-      else supervisor.stop();
+      else supervisor.stop(signal);
     });
     supervisor.start();
   });

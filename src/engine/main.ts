@@ -29,10 +29,12 @@ import { DnsDiscovery } from '../control/discovery/dns-discovery';
 import { MembershipTracker } from '../control/discovery/membership';
 import { createSharedState } from '../shared/sab-layout';
 import { log } from '../shared/log';
+import { surviveClosedStdio } from '../shared/closed-stdio';
 import type { FromEngine, FromWorker, ToEngine, ToWorker } from '../shared/messages';
 import { EXIT_CONFIG, takeEngineOptions } from './options';
 import { loadStickySecret, needsDataDirKey, STICKY_SECRET_FILE } from './sticky-secret';
 
+surviveClosedStdio();
 const options = takeEngineOptions();
 
 function report(msg: FromEngine): void {
@@ -211,6 +213,8 @@ async function reload(service: ObjectService): Promise<void> {
   logChange('reload', await service.reload(options.configFiles), { via: 'SIGHUP', files: options.configFiles.join(',') }, 'ERROR');
 }
 
-process.on('SIGINT', () => undefined); // the supervisor decides; a terminal's Ctrl-C reaches it too
-process.on('SIGTERM', () => undefined);
+// The supervisor decides and forwards what the engine must do. A signal sent to the whole process group
+// (a terminal's Ctrl-C or hangup, systemd's KillMode=control-group, `systemctl kill -s HUP|USR1`) reaches the
+// engine too: left at Node's defaults, SIGHUP would kill it and SIGUSR1 would open the inspector on port 9229.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP', 'SIGUSR1'] as const) process.on(signal, () => undefined);
 main().catch((err: Error) => fatal(`engine failed: ${err.stack ?? err.message}`, 70));

@@ -9,8 +9,13 @@ function fmt(v: unknown): string {
   return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
 }
 
+/** A message with a stack trace or a quoted file would span lines: journald and log shippers would see each as an event. */
+function oneLine(message: string): string {
+  return /[\r\n]/.test(message) ? message.replace(/\r?\n|\r/g, '\\n') : message;
+}
+
 export function log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  let line = `${new Date().toISOString()} ${level} ${message}`;
+  let line = `${new Date().toISOString()} ${level} ${oneLine(message)}`;
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${fmt(v)}`;
   process.stderr.write(`${line}\n`);
 }

@@ -6,8 +6,9 @@
  * (Node itself needs a few tens of milliseconds before any script runs; a
  * signal inside that window still has its default effect.)
  */
-export type StartSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP' | 'SIGUSR1';
-const SIGNALS: readonly StartSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'];
+/** SIGQUIT is nginx's graceful stop: it drains like SIGTERM rather than ending the process at once. */
+export type StartSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGHUP' | 'SIGUSR1';
+const SIGNALS: readonly StartSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1'];
 
 const pending: StartSignal[] = [];
 let handler: ((signal: StartSignal) => void) | null = null;

@@ -38,6 +38,8 @@ export class Supervisor {
   private endedByStop = false;
   /** Taken at the first start, held across engine restarts, released when this process exits. */
   private dataDirLocked = false;
+  /** When a running drain gives up on in-flight requests (0: none running). */
+  private drainDeadline = 0;
   restarts = 0;
 
   constructor(
@@ -110,15 +112,18 @@ export class Supervisor {
       log('ERROR', 'engine died while draining; in-flight requests were cut', { code, signal });
       process.exit(EXIT_CRASHED);
     }
-    if (code === EXIT_CONFIG || !this.everReady) {
+    if (!this.everReady) {
       log('ERROR', 'engine could not start; not restarting', { code, signal });
       // A config the engine refused (a bad file, a taken port, an unusable data dir) keeps its EX_CONFIG status,
       // so systemd's RestartPreventExitStatus=78 ends the restart loop there.
       process.exit(code === EXIT_CONFIG ? EXIT_CONFIG : EXIT_CRASHED);
     }
+    // Once the gateway ran, a restarted engine that refuses to start (a port another process took while it was
+    // down) is retried like a crash: exiting 78 would turn a crash and a passing conflict into an outage systemd never ends.
     if (Date.now() - this.startedAt > STABLE_MS) this.backoff = BACKOFF_MIN_MS;
     this.restarts++;
-    log('ERROR', 'engine died; restarting', { code, signal, restart: this.restarts, inMs: this.backoff });
+    const what = code === EXIT_CONFIG ? 'engine could not restart on its config; retrying' : 'engine died; restarting';
+    log('ERROR', what, { code, signal, restart: this.restarts, inMs: this.backoff });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.start();
@@ -150,8 +155,12 @@ export class Supervisor {
   }
 
   /** Graceful stop: the engine stops accepting, finishes in-flight requests, then ends. */
-  stop(): void {
-    if (this.stopping) return;
+  stop(signal = 'SIGTERM'): void {
+    if (this.stopping) {
+      // The drain keeps its bound (a second Ctrl-C does not cut requests); the operator sees it is under way.
+      if (this.drainDeadline > 0) log('INFO', 'already stopping; the drain goes on', { signal, leftMs: Math.max(0, this.drainDeadline - Date.now()) });
+      return;
+    }
     this.stopping = true;
     if (this.restartTimer !== null) {
       clearTimeout(this.restartTimer);
@@ -169,7 +178,8 @@ export class Supervisor {
       engine.kill('SIGKILL');
       return;
     }
-    log('INFO', 'stopping: draining in-flight requests', { timeoutMs: this.options.drainTimeoutMs });
+    log('INFO', 'stopping: draining in-flight requests', { signal, timeoutMs: this.options.drainTimeoutMs });
+    this.drainDeadline = Date.now() + this.options.drainTimeoutMs;
     const msg: ToEngine = { type: 'drain', timeoutMs: this.options.drainTimeoutMs };
     engine.send(msg);
     // Whatever happens inside the engine, we end within the drain timeout plus a margin.
