@@ -20,6 +20,8 @@ export interface StatsSources {
   config(): CompiledConfig | null;
 }
 
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
 function filterOf(req: AdminRequest): RegExp | null | string {
   const f = req.query.get('filter');
   if (f === null || f === '') return null;
@@ -66,13 +68,15 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
     const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability);
     const format = req.query.get('format');
     if (format === 'json') return json(200, envoyJson(snap, filter));
-    if (format === 'prometheus') return text(200, prometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
+    if (format === 'prometheus') return text(200, prometheus(snap, filter), PROMETHEUS_TYPE);
     if (format !== null && format !== 'text') return json(400, { error: `unknown format "${format}" (text, json, prometheus)` });
     return text(200, envoyText(snap, filter));
   });
-  admin.route('GET', '/stats/prometheus', () =>
-    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
-  );
+  admin.route('GET', '/stats/prometheus', (req) => {
+    const filter = filterOf(req);
+    if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
+    return text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability), filter), PROMETHEUS_TYPE);
+  });
   admin.route('GET', '/clusters', (req) => {
     const clusters = src.store.catalog.services.map((s) => {
       const counters = src.store.service(s.slot);

@@ -59,8 +59,11 @@ function labelsOf(v: { scope: 'cluster' | 'http'; object: string; route: string 
   return v.route === null ? own : `${own},envoy_route_name="${escapeLabel(v.route)}"`;
 }
 
-/** Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it. */
-export function prometheus(snap: StatsSnapshot): string {
+/**
+ * Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it.
+ * `filter` keeps the stats whose Envoy name matches, as Envoy's `/stats/prometheus?filter=` does.
+ */
+export function prometheus(snap: StatsSnapshot, filter: RegExp | null = null): string {
   const families = new Map<string, { type: string; samples: string[] }>();
   const family = (name: string, type: string): string[] => {
     let f = families.get(name);
@@ -71,10 +74,11 @@ export function prometheus(snap: StatsSnapshot): string {
     return f.samples;
   };
   for (const v of snap.values) {
+    if (filter !== null && !filter.test(v.name)) continue;
     const metric = metricOf(v);
     family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${labelsOf(v)}} ${num(v.value)}`);
   }
-  for (const h of snap.histograms) histogramSamples(h, family(metricOf(h), 'histogram'));
+  for (const h of snap.histograms) if (filter === null || filter.test(h.name)) histogramSamples(h, family(metricOf(h), 'histogram'));
   let out = '';
   for (const [name, f] of families) out += `# TYPE ${name} ${f.type}\n${f.samples.join('\n')}\n`;
   return out;
