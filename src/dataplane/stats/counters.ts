@@ -66,6 +66,11 @@ export class ServiceCounters {
     add(this.block, this.base + CLUSTER.upstream_rq_circuit_open, 1);
   }
 
+  /** A request refused 503 before any attempt: no endpoint of the pool is in rotation. */
+  noneHealthy(): void {
+    add(this.block, this.base + CLUSTER.upstream_cx_none_healthy, 1);
+  }
+
   /** Feeds passive health: `ok` false for connect failures, timeouts, resets and 5xx. */
   outcome(endpointIndex: number, ok: boolean): void {
     add(this.block, (this.endpointBases[endpointIndex] as number) + (ok ? ENDPOINT.rq_success : ENDPOINT.rq_error), 1);
