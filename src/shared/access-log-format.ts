@@ -83,8 +83,9 @@ const FIELD: Record<Field, (r: AccessRecord) => string> = {
   method: (r) => quoted(r.method),
   path: (r) => quoted(r.path),
   query: (r) => quoted(r.query),
-  request: (r) => quoted(`${r.method} ${target(r)} ${r.protocol}`),
-  protocol: (r) => r.protocol,
+  // A request the engine could not parse has no request line to show (nginx: "-").
+  request: (r) => (r.method === '' ? '-' : quoted(`${r.method} ${target(r)} ${r.protocol}`)),
+  protocol: (r) => (r.protocol === '' ? '-' : r.protocol),
   status: (r) => String(r.status),
   bytes: (r) => String(r.bytes),
   upstream: (r) => (r.upstream === '' ? '-' : r.upstream),

@@ -136,6 +136,18 @@ export class ListenerCounters {
     this.latency.record(toMicros(ms));
   }
 
+  /**
+   * A request the engine could not parse, answered by the gateway (a 400, 408 or 431 on
+   * `engine: node`): counted in the total and its status class, not timed (its start is unknown).
+   */
+  unparsed(status: number, tx: number): void {
+    const b = this.block;
+    const base = this.base;
+    add(b, base + LISTENER.downstream_rq_total, 1);
+    add(b, base + LISTENER.downstream_cx_tx_bytes_total, tx);
+    add(b, base + LISTENER.downstream_rq_1xx + ((status / 100) | 0) - 1, 1);
+  }
+
   /** A WebSocket upgrade completed; it stays active until `upgradeClosed`. */
   upgradeOpened(): void {
     add(this.block, this.base + LISTENER.downstream_cx_upgrades_total, 1);
