@@ -6,7 +6,7 @@ import { ENDPOINT } from '../../shared/stats-names';
 import type { Availability } from '../health/availability';
 import type { EndpointInfo } from '../stats/catalog';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
-import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
+import { takeSnapshot, type MembershipSource, type ServerStat } from '../stats/snapshot';
 import type { StatsStore } from '../stats/stats-store';
 import { json, text, type AdminRequest, type AdminServer } from './admin-server';
 
@@ -18,6 +18,8 @@ export interface StatsSources {
   /** membership_change and update_failure per service; the availability flips alone when absent. */
   readonly membership?: MembershipSource;
   config(): CompiledConfig | null;
+  /** Process-wide counters (`server.<stat>`): the access log lines dropped. */
+  server?(): ServerStat[];
 }
 
 const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -65,7 +67,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   admin.route('GET', '/stats', (req) => {
     const filter = filterOf(req);
     if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
-    const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability);
+    const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability, src.server?.() ?? []);
     const format = req.query.get('format');
     if (format === 'json') return json(200, envoyJson(snap, filter));
     if (format === 'prometheus') return text(200, prometheus(snap, filter), PROMETHEUS_TYPE);
@@ -75,7 +77,7 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   admin.route('GET', '/stats/prometheus', (req) => {
     const filter = filterOf(req);
     if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
-    return text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability), filter), PROMETHEUS_TYPE);
+    return text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability, src.server?.() ?? []), filter), PROMETHEUS_TYPE);
   });
   admin.route('GET', '/clusters', (req) => {
     const clusters = src.store.catalog.services.map((s) => {

@@ -49,14 +49,18 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+type Scope = 'cluster' | 'http' | 'server';
+
 /** Per-route stats are families of their own (`envoy_http_route_*`) so that sums over a listener's family never count a request twice. */
-function metricOf(v: { scope: 'cluster' | 'http'; stat: string; route: string | null }): string {
+function metricOf(v: { scope: Scope; stat: string; route: string | null }): string {
   return v.route === null ? `envoy_${v.scope}_${v.stat}` : `envoy_${v.scope}_route_${v.stat}`;
 }
 
-function labelsOf(v: { scope: 'cluster' | 'http'; object: string; route: string | null }): string {
+/** `{labels}`, or nothing for a process-wide (`server`) stat. */
+function labelsOf(v: { scope: Scope; object: string; route: string | null }): string {
+  if (v.scope === 'server') return '';
   const own = `${LABEL[v.scope]}="${escapeLabel(v.object)}"`;
-  return v.route === null ? own : `${own},envoy_route_name="${escapeLabel(v.route)}"`;
+  return v.route === null ? `{${own}}` : `{${own},envoy_route_name="${escapeLabel(v.route)}"}`;
 }
 
 /**
@@ -76,7 +80,7 @@ export function prometheus(snap: StatsSnapshot, filter: RegExp | null = null): s
   for (const v of snap.values) {
     if (filter !== null && !filter.test(v.name)) continue;
     const metric = metricOf(v);
-    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${labelsOf(v)}} ${num(v.value)}`);
+    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}${labelsOf(v)} ${num(v.value)}`);
   }
   for (const h of snap.histograms) if (filter === null || filter.test(h.name)) histogramSamples(h, family(metricOf(h), 'histogram'));
   let out = '';
@@ -86,9 +90,10 @@ export function prometheus(snap: StatsSnapshot, filter: RegExp | null = null): s
 
 function histogramSamples(h: HistogramValue, out: string[]): void {
   const metric = metricOf(h);
-  const label = labelsOf(h);
+  const labels = labelsOf(h);
+  const label = labels.slice(1, -1);
   for (const b of h.buckets) out.push(`${metric}_bucket{${label},le="${b.le}"} ${b.count}`);
   out.push(`${metric}_bucket{${label},le="+Inf"} ${h.count}`);
-  out.push(`${metric}_sum{${label}} ${num(h.sum)}`);
-  out.push(`${metric}_count{${label}} ${h.count}`);
+  out.push(`${metric}_sum${labels} ${num(h.sum)}`);
+  out.push(`${metric}_count${labels} ${h.count}`);
 }
