@@ -91,9 +91,10 @@ export function prometheus(snap: StatsSnapshot, filter: RegExp | null = null): s
 function histogramSamples(h: HistogramValue, out: string[]): void {
   const metric = metricOf(h);
   const labels = labelsOf(h);
-  const label = labels.slice(1, -1);
-  for (const b of h.buckets) out.push(`${metric}_bucket{${label},le="${b.le}"} ${b.count}`);
-  out.push(`${metric}_bucket{${label},le="+Inf"} ${h.count}`);
+  // The series' own labels, then le (a stat without labels has only le).
+  const own = labels === '' ? '' : `${labels.slice(1, -1)},`;
+  for (const b of h.buckets) out.push(`${metric}_bucket{${own}le="${b.le}"} ${b.count}`);
+  out.push(`${metric}_bucket{${own}le="+Inf"} ${h.count}`);
   out.push(`${metric}_sum${labels} ${num(h.sum)}`);
   out.push(`${metric}_count${labels} ${h.count}`);
 }
