@@ -4,8 +4,15 @@ import { readFileSync } from 'node:fs';
 import { flatten } from './metrics';
 import type { LoadResultFile } from './run';
 
-function read(file: string): LoadResultFile {
-  return JSON.parse(readFileSync(file, 'utf8')) as LoadResultFile;
+/** The result file, or a one-line reason it cannot be used (a missing file, not JSON, not a result). */
+function read(file: string): LoadResultFile | string {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<LoadResultFile> | null;
+    if (parsed === null || typeof parsed !== 'object' || typeof parsed.runs !== 'object' || parsed.runs === null) return `${file}: not a loadtest result file (no "runs")`;
+    return parsed as LoadResultFile;
+  } catch (err) {
+    return `${file}: ${(err as Error).message}`;
+  }
 }
 
 function ratio(after: number, before: number): string {
@@ -21,6 +28,10 @@ function main(): number {
   }
   const a = read(aFile);
   const b = read(bFile);
+  if (typeof a === 'string' || typeof b === 'string') {
+    for (const problem of [a, b]) if (typeof problem === 'string') console.error(`cannot compare: ${problem}`);
+    return 2;
+  }
   console.log(`before: ${aFile} (${a.scenario}, ${a.startedAt})`);
   console.log(`after:  ${bFile} (${b.scenario}, ${b.startedAt})`);
   if (a.scenario !== b.scenario) console.log(`note: different scenarios (${a.scenario} vs ${b.scenario})`);

@@ -109,6 +109,17 @@ describe('stats counters across 2 workers', () => {
     assert.equal(sampleValue(families, 'envoy_cluster_upstream_rq_time_count', { envoy_cluster_name: 'service1' }), N);
   });
 
+  it('?filter= narrows the Prometheus exposition too (by Envoy name), on both of its paths', async () => {
+    for (const url of [`${gw.admin}/stats/prometheus?filter=upstream_rq_2xx$`, `${gw.admin}/stats?format=prometheus&filter=upstream_rq_2xx$`]) {
+      const r = await http(url);
+      assert.equal(r.status, 200, url);
+      const families = parsePrometheus(r.body);
+      assert.deepEqual([...families.keys()], ['envoy_cluster_upstream_rq_2xx'], url);
+      assert.equal(sampleValue(families, 'envoy_cluster_upstream_rq_2xx', { envoy_cluster_name: 'service1' }), OK, url);
+    }
+    assert.equal((await http(`${gw.admin}/stats/prometheus?filter=(`)).status, 400);
+  });
+
   it('/clusters lists every endpoint with health, weight and in-flight', async () => {
     const r = await http(`${gw.admin}/clusters?format=json`);
     const body = JSON.parse(r.body) as { clusters: { name: string; endpoints: { url: string; healthy: boolean; weight: number; rq_active: number }[] }[] };

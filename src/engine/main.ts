@@ -178,6 +178,7 @@ async function main(): Promise<void> {
       updateFailures: (name) => discovery.updateFailures(name),
     },
     config: () => current,
+    server: () => [{ stat: 'access_log_dropped', value: accessLogs.dropped }],
   });
   report({ type: 'ready', generation: result.generation, workers: workers.length, listeners: result.listeners, admin: `${options.adminAddress}:${adminPort}` });
 

@@ -66,8 +66,15 @@ function clfTime(ms: number): string {
 
 const target = (r: AccessRecord): string => (r.query === '' ? r.path : `${r.path}?${r.query}`);
 const ms = (n: number): string => (n < 0 ? '-' : n.toFixed(3));
-/** Quotes a value for a space-separated line: no raw quotes, backslashes or control characters. */
-const quoted = (s: string): string => (s === '' ? '-' : s.replace(/[\\"\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+const hex = (c: string): string => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+/**
+ * Escapes a value for a space-separated line: no raw quotes, backslashes or
+ * control characters (C0, DEL and C1: the node engine reads header bytes as
+ * latin1, so a raw 0x85 or 0x9b byte would reach the file as a C1 control).
+ */
+const quoted = (s: string): string => (s === '' ? '-' : s.replace(/[\\"\x00-\x1f\x7f-\x9f]/g, hex));
+/** The same for a client-sent value written outside quotes (the request id): a space would split it into fields a reader takes for the next ones. */
+const bare = (s: string): string => (s === '' ? '-' : s.replace(/[\\" \x00-\x1f\x7f-\x9f]/g, hex));
 
 const FIELD: Record<Field, (r: AccessRecord) => string> = {
   time: (r) => clfTime(r.time),
@@ -76,14 +83,15 @@ const FIELD: Record<Field, (r: AccessRecord) => string> = {
   method: (r) => quoted(r.method),
   path: (r) => quoted(r.path),
   query: (r) => quoted(r.query),
-  request: (r) => quoted(`${r.method} ${target(r)} ${r.protocol}`),
-  protocol: (r) => r.protocol,
+  // A request the engine could not parse has no request line to show (nginx: "-").
+  request: (r) => (r.method === '' ? '-' : quoted(`${r.method} ${target(r)} ${r.protocol}`)),
+  protocol: (r) => (r.protocol === '' ? '-' : r.protocol),
   status: (r) => String(r.status),
   bytes: (r) => String(r.bytes),
   upstream: (r) => (r.upstream === '' ? '-' : r.upstream),
   upstream_ms: (r) => ms(r.upstreamMs),
   total_ms: (r) => ms(r.totalMs),
-  request_id: (r) => quoted(r.requestId),
+  request_id: (r) => bare(r.requestId),
   generation: (r) => String(r.generation),
   server: (r) => r.server,
   user_agent: (r) => quoted(r.userAgent),

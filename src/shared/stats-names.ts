@@ -40,6 +40,8 @@ export const CLUSTER_COUNTERS = [
    * "requests reset locally"): such an attempt has no status class; with them the classes add up to upstream_rq_total.
    */
   'upstream_rq_tx_reset',
+  /** Requests refused 503 NGATE_ERR_NO_ENDPOINT because no endpoint was in rotation (Envoy's name); never in upstream_rq_total. */
+  'upstream_cx_none_healthy',
 ] as const;
 
 /** Gauges among the cluster counters (summed, but never baselined when a slot is reused). */

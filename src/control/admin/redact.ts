@@ -2,7 +2,9 @@
  * Secrets in objects shown over the admin API (`/apis/v2/objects`,
  * `/config_dump`): PEM private keys anywhere, and the fields that hold
  * credentials by name — a Validator's JWT secret, API keys and basic-auth
- * hashes. A redacted object still shows its shape, so operators can see what
+ * hashes, and header values the gateway sends with a credential's name
+ * (`Authorization`, `X-Api-Key`, ... in a RequestAdaptor or a health
+ * check). A redacted object still shows its shape, so operators can see what
  * is configured without learning the secret.
  */
 export const REDACTED = '[redacted]';
@@ -10,6 +12,18 @@ export const REDACTED_KEY = '[redacted private key]';
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 /** Map keys whose string values are secrets wherever they appear. */
 const SECRET_FIELDS = new Set(['secret', 'password', 'token', 'passphrase']);
+/**
+ * Map keys (header or query parameter names, in any case) whose string values
+ * are credentials: the authorization headers, cookies, and names saying api
+ * key, token, secret or password. Only strings: a Validator's header rule
+ * under such a name is a map, shown as it is.
+ */
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|api[-_]?key|token|secret|passw(or)?d/i;
+
+function isSecretField(key: string): boolean {
+  return SECRET_FIELDS.has(key) || CREDENTIAL_HEADER.test(key);
+}
+
 /** Map keys whose whole value (a list or a map of secrets) is redacted entry by entry. */
 const SECRET_COLLECTIONS = new Map<string, string>([
   ['apiKey', 'keys'],
@@ -24,7 +38,7 @@ function redactValue(value: unknown, parentKey: string | null): unknown {
   const collection = parentKey === null ? undefined : SECRET_COLLECTIONS.get(parentKey);
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (k === collection) out[k] = Array.isArray(v) ? v.map(() => REDACTED) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).map((name) => [name, REDACTED])) : REDACTED;
-    else if (SECRET_FIELDS.has(k) && typeof v === 'string') out[k] = REDACTED;
+    else if (isSecretField(k) && typeof v === 'string') out[k] = REDACTED;
     else out[k] = redactValue(v, k);
   }
   return out;
@@ -58,7 +72,7 @@ function walk(value: unknown, parentKey: string | null, at: Path, out: Path[]): 
       else if (v !== null && typeof v === 'object') {
         for (const [entry, secret] of Object.entries(v as Record<string, unknown>)) if (secret === REDACTED) out.push([...at, k, Array.isArray(v) ? Number(entry) : entry]);
       }
-    } else if (SECRET_FIELDS.has(k) && v === REDACTED) out.push([...at, k]);
+    } else if (isSecretField(k) && v === REDACTED) out.push([...at, k]);
     else walk(v, k, [...at, k], out);
   }
 }

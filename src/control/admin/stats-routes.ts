@@ -6,7 +6,7 @@ import { ENDPOINT } from '../../shared/stats-names';
 import type { Availability } from '../health/availability';
 import type { EndpointInfo } from '../stats/catalog';
 import { envoyJson, envoyText, prometheus } from '../stats/formats';
-import { takeSnapshot, type MembershipSource } from '../stats/snapshot';
+import { takeSnapshot, type MembershipSource, type ServerStat } from '../stats/snapshot';
 import type { StatsStore } from '../stats/stats-store';
 import { json, text, type AdminRequest, type AdminServer } from './admin-server';
 
@@ -18,7 +18,11 @@ export interface StatsSources {
   /** membership_change and update_failure per service; the availability flips alone when absent. */
   readonly membership?: MembershipSource;
   config(): CompiledConfig | null;
+  /** Process-wide counters (`server.<stat>`): the access log lines dropped. */
+  server?(): ServerStat[];
 }
+
+const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 function filterOf(req: AdminRequest): RegExp | null | string {
   const f = req.query.get('filter');
@@ -63,16 +67,18 @@ export function registerStatsRoutes(admin: AdminServer, src: StatsSources): void
   admin.route('GET', '/stats', (req) => {
     const filter = filterOf(req);
     if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
-    const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability);
+    const snap = takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability, src.server?.() ?? []);
     const format = req.query.get('format');
     if (format === 'json') return json(200, envoyJson(snap, filter));
-    if (format === 'prometheus') return text(200, prometheus(snap), 'text/plain; version=0.0.4; charset=utf-8');
+    if (format === 'prometheus') return text(200, prometheus(snap, filter), PROMETHEUS_TYPE);
     if (format !== null && format !== 'text') return json(400, { error: `unknown format "${format}" (text, json, prometheus)` });
     return text(200, envoyText(snap, filter));
   });
-  admin.route('GET', '/stats/prometheus', () =>
-    text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability)), 'text/plain; version=0.0.4; charset=utf-8'),
-  );
+  admin.route('GET', '/stats/prometheus', (req) => {
+    const filter = filterOf(req);
+    if (typeof filter === 'string') return json(400, { error: `filter: ${filter}` });
+    return text(200, prometheus(takeSnapshot(src.store, src.endpoints, src.membership ?? src.availability, src.server?.() ?? []), filter), PROMETHEUS_TYPE);
+  });
   admin.route('GET', '/clusters', (req) => {
     const clusters = src.store.catalog.services.map((s) => {
       const counters = src.store.service(s.slot);

@@ -49,18 +49,25 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+type Scope = 'cluster' | 'http' | 'server';
+
 /** Per-route stats are families of their own (`envoy_http_route_*`) so that sums over a listener's family never count a request twice. */
-function metricOf(v: { scope: 'cluster' | 'http'; stat: string; route: string | null }): string {
+function metricOf(v: { scope: Scope; stat: string; route: string | null }): string {
   return v.route === null ? `envoy_${v.scope}_${v.stat}` : `envoy_${v.scope}_route_${v.stat}`;
 }
 
-function labelsOf(v: { scope: 'cluster' | 'http'; object: string; route: string | null }): string {
+/** `{labels}`, or nothing for a process-wide (`server`) stat. */
+function labelsOf(v: { scope: Scope; object: string; route: string | null }): string {
+  if (v.scope === 'server') return '';
   const own = `${LABEL[v.scope]}="${escapeLabel(v.object)}"`;
-  return v.route === null ? own : `${own},envoy_route_name="${escapeLabel(v.route)}"`;
+  return v.route === null ? `{${own}}` : `{${own},envoy_route_name="${escapeLabel(v.route)}"}`;
 }
 
-/** Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it. */
-export function prometheus(snap: StatsSnapshot): string {
+/**
+ * Prometheus text exposition format 0.0.4: one TYPE line per metric family, samples grouped under it.
+ * `filter` keeps the stats whose Envoy name matches, as Envoy's `/stats/prometheus?filter=` does.
+ */
+export function prometheus(snap: StatsSnapshot, filter: RegExp | null = null): string {
   const families = new Map<string, { type: string; samples: string[] }>();
   const family = (name: string, type: string): string[] => {
     let f = families.get(name);
@@ -71,10 +78,11 @@ export function prometheus(snap: StatsSnapshot): string {
     return f.samples;
   };
   for (const v of snap.values) {
+    if (filter !== null && !filter.test(v.name)) continue;
     const metric = metricOf(v);
-    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}{${labelsOf(v)}} ${num(v.value)}`);
+    family(metric, v.gauge ? 'gauge' : 'counter').push(`${metric}${labelsOf(v)} ${num(v.value)}`);
   }
-  for (const h of snap.histograms) histogramSamples(h, family(metricOf(h), 'histogram'));
+  for (const h of snap.histograms) if (filter === null || filter.test(h.name)) histogramSamples(h, family(metricOf(h), 'histogram'));
   let out = '';
   for (const [name, f] of families) out += `# TYPE ${name} ${f.type}\n${f.samples.join('\n')}\n`;
   return out;
@@ -82,9 +90,11 @@ export function prometheus(snap: StatsSnapshot): string {
 
 function histogramSamples(h: HistogramValue, out: string[]): void {
   const metric = metricOf(h);
-  const label = labelsOf(h);
-  for (const b of h.buckets) out.push(`${metric}_bucket{${label},le="${b.le}"} ${b.count}`);
-  out.push(`${metric}_bucket{${label},le="+Inf"} ${h.count}`);
-  out.push(`${metric}_sum{${label}} ${num(h.sum)}`);
-  out.push(`${metric}_count{${label}} ${h.count}`);
+  const labels = labelsOf(h);
+  // The series' own labels, then le (a stat without labels has only le).
+  const own = labels === '' ? '' : `${labels.slice(1, -1)},`;
+  for (const b of h.buckets) out.push(`${metric}_bucket{${own}le="${b.le}"} ${b.count}`);
+  out.push(`${metric}_bucket{${own}le="+Inf"} ${h.count}`);
+  out.push(`${metric}_sum${labels} ${num(h.sum)}`);
+  out.push(`${metric}_count${labels} ${h.count}`);
 }

@@ -10,8 +10,8 @@ import type { LatencySeries, StatsStore } from './stats-store';
 export interface StatValue {
   /** Envoy name, e.g. cluster.service1.upstream_rq_total */
   readonly name: string;
-  /** Scope ('cluster' | 'http'), object name, stat name: for Prometheus labels. */
-  readonly scope: 'cluster' | 'http';
+  /** Scope ('cluster' | 'http', or 'server' for the process-wide stats, object ''), object name, stat name: for Prometheus labels. */
+  readonly scope: 'cluster' | 'http' | 'server';
   readonly object: string;
   readonly stat: string;
   /** The path rule (name or index) of a per-route stat of an HTTPServer, else null. */
@@ -53,8 +53,14 @@ export interface MembershipSource {
 /** Envoy's default histogram bucket bounds, in milliseconds. */
 export const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
-export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membership: MembershipSource): StatsSnapshot {
-  const values: StatValue[] = [];
+/** A process-wide counter (`server.<stat>`), e.g. the access log lines dropped. */
+export interface ServerStat {
+  readonly stat: string;
+  readonly value: number;
+}
+
+export function takeSnapshot(store: StatsStore, endpoints: Int32Array, membership: MembershipSource, server: readonly ServerStat[] = []): StatsSnapshot {
+  const values: StatValue[] = server.map((s) => ({ name: `server.${s.stat}`, scope: 'server', object: '', stat: s.stat, route: null, value: s.value, gauge: false }));
   const histograms: HistogramValue[] = [];
   const add = (scope: 'cluster' | 'http', object: string, stat: string, value: number, gauge: boolean): void => {
     values.push({ name: `${scope}.${object}.${stat}`, scope, object, stat, route: null, value, gauge });

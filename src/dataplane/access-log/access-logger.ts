@@ -16,6 +16,32 @@ export class AccessLogger {
     this.format = compileAccessFormat(format);
   }
 
+  /** A request the engine could not parse, answered `status` with `error`: only the peer is known. */
+  logUnparsed(remote: string, status: number, bytes: number, error: string): void {
+    this.buffer.add(
+      this.target,
+      this.format({
+        time: Date.now(),
+        remote,
+        method: '',
+        path: '',
+        query: '',
+        protocol: '',
+        status,
+        bytes,
+        upstream: '',
+        upstreamMs: -1,
+        totalMs: 0,
+        requestId: '',
+        generation: this.generation,
+        server: this.server,
+        userAgent: '',
+        referer: '',
+        error,
+      }),
+    );
+  }
+
   log(ctx: RequestContext, status: number, totalMs: number, protocol: string): void {
     const h = ctx.headers;
     const body = ctx.responseBody;

@@ -247,6 +247,12 @@ export class NodeListener implements Listener {
     const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'NGATE_ERR_REQUEST_TIMEOUT' : clientErrorCode(err.code ?? '');
     const status = ERROR_STATUS[code];
     const body = errorBody(code);
-    socket.end(`HTTP/1.1 ${statusLine(status)}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    const length = Buffer.byteLength(body);
+    const remote = socket.remoteAddress ?? '';
+    socket.end(`HTTP/1.1 ${statusLine(status)}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n${body}`);
+    // Counted and logged as any answer, so malformed traffic shows in /stats and the access log.
+    const server = this.core.serverOf(this.holder.current);
+    server?.counters.unparsed(status, length);
+    server?.accessLog?.logUnparsed(remote.startsWith('::ffff:') ? remote.slice(7) : remote, status, length, code);
   }
 }

@@ -66,6 +66,11 @@ export class ServiceCounters {
     add(this.block, this.base + CLUSTER.upstream_rq_circuit_open, 1);
   }
 
+  /** A request refused 503 before any attempt: no endpoint of the pool is in rotation. */
+  noneHealthy(): void {
+    add(this.block, this.base + CLUSTER.upstream_cx_none_healthy, 1);
+  }
+
   /** Feeds passive health: `ok` false for connect failures, timeouts, resets and 5xx. */
   outcome(endpointIndex: number, ok: boolean): void {
     add(this.block, (this.endpointBases[endpointIndex] as number) + (ok ? ENDPOINT.rq_success : ENDPOINT.rq_error), 1);
@@ -129,6 +134,18 @@ export class ListenerCounters {
     if (cls >= 1 && cls <= 5) add(b, base + LISTENER.downstream_rq_1xx + cls - 1, 1);
     else if (status === 0) add(b, base + LISTENER.downstream_rq_rx_reset, 1);
     this.latency.record(toMicros(ms));
+  }
+
+  /**
+   * A request the engine could not parse, answered by the gateway (a 400, 408 or 431 on
+   * `engine: node`): counted in the total and its status class, not timed (its start is unknown).
+   */
+  unparsed(status: number, tx: number): void {
+    const b = this.block;
+    const base = this.base;
+    add(b, base + LISTENER.downstream_rq_total, 1);
+    add(b, base + LISTENER.downstream_cx_tx_bytes_total, tx);
+    add(b, base + LISTENER.downstream_rq_1xx + ((status / 100) | 0) - 1, 1);
   }
 
   /** A WebSocket upgrade completed; it stays active until `upgradeClosed`. */

@@ -114,6 +114,7 @@ export class ProxyFilter implements Filter {
   }
 
   private noEndpoint(ctx: RequestContext): string {
+    this.counters.noneHealthy();
     ctx.fail('NGATE_ERR_NO_ENDPOINT');
     return 'serverError';
   }

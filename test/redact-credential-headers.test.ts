@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { placeholderPaths, redactSecrets, REDACTED } from '../src/control/admin/redact';
+import type { StoredObject } from '../src/control/store/object-store';
+import { restorePlaceholders } from '../src/control/store/placeholders';
+
+const PIPELINE = {
+  kind: 'Pipeline',
+  name: 'p',
+  filters: [
+    {
+      name: 'stamp',
+      kind: 'RequestAdaptor',
+      header: { set: { Authorization: 'Bearer upstream-token-1', 'X-Api-Key': 'hdr-key-1', 'X-Trace': 'on' }, add: { cookie: 'sid=abc' } },
+    },
+    {
+      name: 'proxy',
+      kind: 'Proxy',
+      mainPool: {
+        servers: [{ url: 'http://127.0.0.1:1' }],
+        healthCheck: { path: '/h', headers: { 'proxy-authorization': 'Basic cHJvYmU6cHc=', Host: 'svc' } },
+      },
+    },
+  ],
+};
+
+describe('admin redaction: credentials the gateway sends as header values', () => {
+  it('redacts Authorization, cookies and api key / token / secret / password headers; other headers stay', () => {
+    const shown = JSON.stringify(redactSecrets(PIPELINE));
+    for (const secret of ['upstream-token-1', 'hdr-key-1', 'sid=abc', 'cHJvYmU6cHc=']) assert.ok(!shown.includes(secret), `shows ${secret}`);
+    const r = redactSecrets(PIPELINE) as typeof PIPELINE;
+    assert.equal(r.filters[0]?.header?.set['X-Trace'], 'on');
+    assert.equal(r.filters[1]?.mainPool?.healthCheck.headers.Host, 'svc');
+    assert.equal(r.filters[0]?.header?.set.Authorization, REDACTED);
+  });
+
+  it('keeps a header rule map (a Validator`s) and field names such as keyName or cookieName as they are', () => {
+    const validator = { name: 'v', kind: 'Validator', headers: { Authorization: { regexp: '^Bearer ' } } };
+    assert.deepEqual(redactSecrets(validator), validator);
+    const limiter = { name: 'rl', kind: 'RateLimiter', key: 'header', keyName: 'X-Api-Key', cookieName: 'token' };
+    assert.deepEqual(redactSecrets(limiter), limiter);
+  });
+
+  it('what get printed goes back unchanged with the running values restored', () => {
+    const printed = redactSecrets(PIPELINE);
+    assert.equal(placeholderPaths(printed).length, 4);
+    const stored = { raw: PIPELINE } as unknown as StoredObject;
+    const back = restorePlaceholders({ value: printed, file: 'p.yaml', line: () => undefined }, stored);
+    assert.ok('object' in back, JSON.stringify(back));
+    assert.deepEqual(back.object.value, PIPELINE);
+    const fresh = restorePlaceholders({ value: printed, file: 'p.yaml', line: () => undefined }, undefined);
+    assert.ok('errors' in fresh && fresh.errors.length === 4);
+  });
+});
