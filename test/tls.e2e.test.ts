@@ -51,6 +51,17 @@ describe('TLS listener: certificates, SNI, versions', () => {
     }
   });
 
+  it('matches SNI names without regard to case (uWS itself matches them exactly)', async () => {
+    // A.TEST twice: the second handshake finds the spelling added by the first.
+    const cases: [string, string][] = [['A.TEST', 'site-a'], ['A.TEST', 'site-a'], ['B.Test', 'site-b'], ['X.WILD.TEST', 'site-b'], ['Main.Test', 'main'], ['DEEP.X.WILD.TEST', 'main'], ['UNKNOWN.TEST', 'main']];
+    for (const [servername, cn] of cases) {
+      const r = await tlsGet(port, { ca: ca.cert, servername, path: '/case' });
+      assert.equal(r.status, 200, servername);
+      assert.equal(r.body, 'backend 1 GET /case', servername);
+      assert.equal(r.peerCN, cn, `SNI ${servername}`);
+    }
+  });
+
   it('speaks TLS 1.2 and 1.3 and refuses TLS 1.1', async () => {
     await assertTlsVersions(port, ca.cert);
   });
