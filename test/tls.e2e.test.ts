@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +49,17 @@ describe('TLS listener: certificates, SNI, versions', () => {
       const r = await tlsGet(port, { ca: ca.cert, servername });
       assert.equal(r.status, 200, String(servername));
       assert.equal(r.peerCN, cn, `SNI ${String(servername)}`);
+    }
+  });
+
+  it('matches SNI names without regard to case (uWS itself matches them exactly)', async () => {
+    // A.TEST twice: the second handshake finds the spelling added by the first.
+    const cases: [string, string][] = [['A.TEST', 'site-a'], ['A.TEST', 'site-a'], ['B.Test', 'site-b'], ['X.WILD.TEST', 'site-b'], ['Main.Test', 'main'], ['DEEP.X.WILD.TEST', 'main'], ['UNKNOWN.TEST', 'main']];
+    for (const [servername, cn] of cases) {
+      const r = await tlsGet(port, { ca: ca.cert, servername, path: '/case' });
+      assert.equal(r.status, 200, servername);
+      assert.equal(r.body, 'backend 1 GET /case', servername);
+      assert.equal(r.peerCN, cn, `SNI ${servername}`);
     }
   });
 
@@ -161,6 +173,19 @@ describe('TLS validation errors name the file', () => {
     assert.match(r.stderr, new RegExp(`${at} keys\\.two: the key \\(file ${path.join(dir, 'a.key')}\\) does not match the certificate certs\\.two \\(file ${path.join(dir, 'main.crt')}\\)`));
     assert.match(r.stderr, new RegExp(`${at} certs\\.three: file ${path.join(dir, 'junk.crt')} holds no PEM certificate`));
     assert.match(r.stderr, new RegExp(`${at} certs\\.four: no key named "four" in keys`));
+  });
+
+  it('an encrypted private key (PKCS#8 and traditional PEM) is named as such', async () => {
+    const key = createPrivateKey(main.key);
+    const pkcs8 = key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
+    const pkcs1 = key.export({ type: 'pkcs1', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }).toString();
+    const { dir, file } = configDir({ 'p8.key': pkcs8, 'p1.key': pkcs1 });
+    writeFileSync(file, docs(httpsServerObject('enc', { certs: { one: main.cert, two: main.cert }, keys: { one: 'p8.key', two: 'p1.key' } }), pipelineObject('p', 'http://127.0.0.1:1')));
+    const r = await runCli(['validate', file]);
+    assert.equal(r.code, 1);
+    for (const [name, f] of [['one', 'p8.key'], ['two', 'p1.key']]) {
+      assert.match(r.stderr, new RegExp(`${file}:\\d+: HTTPServer/enc keys\\.${name}: file ${path.join(dir, f as string)} is an encrypted private key: ngate needs it without a passphrase`));
+    }
   });
 
   it('https without certificates', async () => {

@@ -67,7 +67,15 @@ function parseCert(pem: Pem, path: Path, report: Report): X509Certificate | unde
   }
 }
 
+/** A PKCS#8 `ENCRYPTED PRIVATE KEY`, or a traditional PEM key with `Proc-Type: 4,ENCRYPTED`. */
+const ENCRYPTED_KEY = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type:\s*4,ENCRYPTED/m;
+
 function parseKey(pem: Pem, path: Path, report: Report): KeyObject | undefined {
+  // OpenSSL's own error for it is "interrupted or cancelled" (no passphrase to ask for).
+  if (ENCRYPTED_KEY.test(pem.text)) {
+    report(path, `${pem.origin} is an encrypted private key: ngate needs it without a passphrase (openssl pkey -in <key> -out <plain key>)`);
+    return undefined;
+  }
   try {
     return createPrivateKey(pem.text);
   } catch (err) {

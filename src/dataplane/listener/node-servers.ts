@@ -103,6 +103,10 @@ export function createNodeServers(spec: CompiledServer, handler: NodeRequestHand
     applyHttp1Timeouts(server, spec);
     // HTTP/1.1 requests over TLS go through node:http's parser, which reports its errors here.
     server.on('clientError', onClientError);
+    // A failed or timed-out handshake (handshakeTimeout) also comes as 'clientError', and node only destroys
+    // the socket when nobody listens there: an answer written into a socket whose handshake never finished
+    // waits forever and the connection stays open. Such a connection has nothing to answer: close it.
+    server.on('tlsClientError', (_err, socket) => socket.destroy());
     trackSessions(server, sessions, spec);
     return { listening: server, http1: null, secure: server, sessions, h2c: null, firstByteTimeout: spec.headersTimeout };
   }

@@ -8,6 +8,7 @@
  */
 import { createSecureContext, type SecureContext, type TlsOptions, type TLSSocket } from 'node:tls';
 import type { ServerTls } from '../../config/tls-material';
+import { matchServerName } from './sni-match';
 
 const MIN_VERSION = 'TLSv1.2';
 
@@ -40,15 +41,7 @@ export function buildSniContexts(tls: ServerTls): SniContexts {
 
 /** The context for an SNI name: exact, then `*.` + the name without its first label, then the default. */
 export function pickContext(contexts: SniContexts, servername: string): SecureContext {
-  const name = servername.toLowerCase();
-  const exact = contexts.byName.get(name);
-  if (exact !== undefined) return exact;
-  const dot = name.indexOf('.');
-  if (dot > 0) {
-    const wild = contexts.byName.get(`*${name.slice(dot)}`);
-    if (wild !== undefined) return wild;
-  }
-  return contexts.fallback;
+  return matchServerName(contexts.byName, servername) ?? contexts.fallback;
 }
 
 /** Server-level options of a certificate set (default certificate, versions, client checks). */

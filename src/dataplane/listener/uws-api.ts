@@ -73,6 +73,8 @@ export interface UwsApp {
   addServerName?(hostname: string, options: Record<string, unknown>): UwsApp;
   /** Routes registered after this call serve connections whose SNI is `hostname`. */
   domain?(hostname: string): UwsApp;
+  /** Called during a handshake whose SNI name matches none added; a name added from it is matched again at once. */
+  missingServerName?(handler: (hostname: string) => void): UwsApp;
 }
 
 export interface UwsModule {
