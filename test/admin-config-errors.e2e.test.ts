@@ -147,7 +147,7 @@ describe('CLI timeout and start flags', () => {
     assert.match(help.stdout, /--timeout <duration> [^]*\(default:\s+30s\)/);
   });
 
-  it('start with a malformed --admin, --workers or --drain-timeout: exit 78 (EX_CONFIG) with one line', async () => {
+  it('start with a malformed --admin, --workers, --drain-timeout or --data-dir: exit 78 (EX_CONFIG) with one line', async () => {
     const file = writeTempConfig(BASE);
     for (const [flags, message] of [
       [['--admin', '22911'], /--admin .* argument '22911' is invalid\. expected address:port/],
@@ -156,6 +156,7 @@ describe('CLI timeout and start flags', () => {
       [['--workers', 'x'], /--workers <n\|auto>' argument 'x' is invalid/],
       [['--drain-timeout', 'soon'], /--drain-timeout <duration>' argument 'soon' is invalid/],
       [['--admin', '0.0.0.0:0'], /reachable beyond loopback; give --admin-token/],
+      [['--data-dir', file], /--data-dir <dir>' argument '.*' is invalid\. .* exists and is not a directory/],
     ] as const) {
       const r = await runCli(['start', '--config', file, '--data-dir', dataDir(), ...(flags[0] === '--admin' ? [] : ['--admin', '127.0.0.1:0']), ...flags]);
       assert.equal(r.code, 78, `${flags.join(' ')}: ${r.stderr}`);

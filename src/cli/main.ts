@@ -1,7 +1,7 @@
 /** The only argv reader: commander program with every ngate command. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadAndCompile } from '../config/config-file';
 import { formatConfigError } from '../config/validate';
@@ -14,12 +14,25 @@ import { EXIT_CONFIG } from '../engine/options';
 import { parseDuration } from '../shared/units';
 import { registerObjectCommands } from './object-commands';
 import { version } from './version';
+import { autoWorkers } from './worker-count';
 
 function workerCount(value: string): number {
-  if (value === 'auto') return availableParallelism();
+  if (value === 'auto') return autoWorkers();
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError('expected "auto" or a number from 1 to 256');
   return n;
+}
+
+/** An existing path that is not a directory can never hold the data dir: refused at the flag, not with a warning per change. */
+function dataDirPath(value: string): string {
+  let isFile = false;
+  try {
+    isFile = !statSync(value).isDirectory();
+  } catch {
+    // Missing (created at start) or unreadable (reported by the engine): not this check's business.
+  }
+  if (isFile) throw new InvalidArgumentError(`${value} exists and is not a directory`);
+  return value;
 }
 
 function durationMs(value: string): number {
@@ -66,11 +79,11 @@ program
   .command('start')
   .description('run the gateway (supervisor + engine with worker threads)')
   .option('-c, --config <file...>', 'config file(s)', ['configs/gateway.yaml'])
-  .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per core)', workerCount, 1)
+  .option('-w, --workers <n|auto>', 'worker threads: a number or auto (one per usable core: CPU affinity, capped by a cgroup CPU quota)', workerCount, 1)
   .addOption(new Option('--drain-timeout <duration>', 'how long a stop waits for in-flight requests').argParser(durationMs).default(30_000, '30s'))
   .addOption(new Option('--admin <address:port>', 'admin API listen address').argParser(parseHostPort).default(parseHostPort('127.0.0.1:9901'), '127.0.0.1:9901'))
   .option('--admin-token <token>', 'bearer token the admin API requires on every call but GET /ready (env NGATE_ADMIN_TOKEN)')
-  .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', './data')
+  .option('--data-dir <dir>', 'where objects applied live are kept (running_objects.yaml); once it holds them they win over --config', dataDirPath, './data')
   .addOption(new Option('--dns-server <address[:port]...>', 'DNS server(s) for pools with discovery: dns').argParser(dnsServer).default([], 'those of /etc/resolv.conf'))
   // A flag the gateway cannot start on is a configuration error: 78 (EX_CONFIG), which a systemd unit does not restart.
   .exitOverride((err: CommanderError) => {
