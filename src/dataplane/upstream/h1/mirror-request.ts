@@ -26,6 +26,9 @@ export class MirrorRequest implements Dispatcher.DispatchHandler, MirrorResponse
     this.body = { dump: () => ended };
   }
 
+  /** Its presence is what tells undici this is a handler of its current interface (without it, undici refuses it). */
+  onRequestStart(): void {}
+
   onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
     if (statusCode < 200) return;
     this.statusCode = statusCode;
