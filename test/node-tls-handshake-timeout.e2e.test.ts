@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { readStats } from './helpers/admin';
 import { startBackend, type Backend } from './helpers/backends';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { tlsGet } from './helpers/tls-client';
@@ -64,5 +65,12 @@ describe('node engine TLS: a handshake that never completes is cut at headersTim
     const r = await tlsGet(port, { ca: certs.ca.cert, servername: 'main.test' });
     assert.equal(r.status, 200);
     assert.equal(r.peerCN, 'main');
+  });
+
+  it('counts no request for the connections that never completed a handshake', async () => {
+    // The two silent clients above carried no request: only the served one counts.
+    const stats = await readStats(gw.admin);
+    assert.equal(stats.get('http.s.downstream_rq_total'), '1');
+    assert.equal(stats.get('http.s.downstream_rq_4xx') ?? '0', '0');
   });
 });

@@ -1,3 +1,4 @@
+import { TLSSocket } from 'node:tls';
 import * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type * as net from 'node:net';
@@ -240,7 +241,7 @@ export class NodeListener implements Listener {
   private clientError(err: Error & { code?: string }, socket: net.Socket): void {
     const pending = (socket as net.Socket & { _httpMessage?: unknown })._httpMessage;
     const inBody = dispatched.get(socket)?.complete === false;
-    if (!socket.writable || inBody || poisoned.has(socket) || (pending !== null && pending !== undefined) || err.code === 'ECONNRESET') {
+    if (!socket.writable || inBody || poisoned.has(socket) || (pending !== null && pending !== undefined) || err.code === 'ECONNRESET' || handshaking(socket)) {
       socket.destroy();
       return;
     }
@@ -255,4 +256,13 @@ export class NodeListener implements Listener {
     server?.counters.unparsed(status, length);
     server?.accessLog?.logUnparsed(remote.startsWith('::ffff:') ? remote.slice(7) : remote, status, length, code);
   }
+}
+
+/**
+ * A TLS connection whose handshake failed or timed out: node's secure server
+ * reports it as a client error too. It carried no request, so it is neither
+ * answered nor counted (a port scan is not a stream of 400s).
+ */
+function handshaking(socket: net.Socket): boolean {
+  return socket instanceof TLSSocket && (socket as TLSSocket & { _secureEstablished?: boolean })._secureEstablished !== true;
 }
