@@ -34,6 +34,15 @@ describe('admin redaction: credentials the gateway sends as header values', () =
     assert.equal(r.filters[0]?.header?.set.Authorization, REDACTED);
   });
 
+  it('redacts an unquoted numeric key and the X-Auth, access key, signature and Set-Cookie names', () => {
+    const adaptor = { name: 'a', kind: 'RequestAdaptor', header: { set: { 'X-Api-Key': 83749273641, 'X-Auth-Token-Id': 'xa-1', 'X-Access-Key': 'ak-1', 'X-Signature': 'sig-1', 'Set-Cookie': 'sc-1', 'X-Count': 3 } } };
+    const r = redactSecrets(adaptor);
+    assert.deepEqual(r.header.set, { 'X-Api-Key': REDACTED, 'X-Auth-Token-Id': REDACTED, 'X-Access-Key': REDACTED, 'X-Signature': REDACTED, 'Set-Cookie': REDACTED, 'X-Count': 3 });
+    const back = restorePlaceholders({ value: r, file: 'a.yaml', line: () => undefined }, { raw: adaptor } as unknown as StoredObject);
+    assert.ok('object' in back, JSON.stringify(back));
+    assert.deepEqual(back.object.value, adaptor);
+  });
+
   it('keeps a header rule map (a Validator`s) and field names such as keyName or cookieName as they are', () => {
     const validator = { name: 'v', kind: 'Validator', headers: { Authorization: { regexp: '^Bearer ' } } };
     assert.deepEqual(redactSecrets(validator), validator);

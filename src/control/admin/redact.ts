@@ -14,11 +14,12 @@ const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 const SECRET_FIELDS = new Set(['secret', 'password', 'token', 'passphrase']);
 /**
  * Map keys (header or query parameter names, in any case) whose string values
- * are credentials: the authorization headers, cookies, and names saying api
- * key, token, secret or password. Only strings: a Validator's header rule
+ * are credentials: the authorization headers (and `X-Auth...`), cookies, and
+ * names saying api key, access key, token, secret, password or signature.
+ * Scalars only (an unquoted YAML key is a number): a Validator's header rule
  * under such a name is a map, shown as it is.
  */
-const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|api[-_]?key|token|secret|passw(or)?d/i;
+const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^x-auth|^(set-)?cookie$|api[-_]?key|access[-_]?key|token|secret|passw(or)?d|signature/i;
 
 function isSecretField(key: string): boolean {
   return SECRET_FIELDS.has(key) || CREDENTIAL_HEADER.test(key);
@@ -38,7 +39,7 @@ function redactValue(value: unknown, parentKey: string | null): unknown {
   const collection = parentKey === null ? undefined : SECRET_COLLECTIONS.get(parentKey);
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (k === collection) out[k] = Array.isArray(v) ? v.map(() => REDACTED) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).map((name) => [name, REDACTED])) : REDACTED;
-    else if (isSecretField(k) && typeof v === 'string') out[k] = REDACTED;
+    else if (isSecretField(k) && (typeof v === 'string' || typeof v === 'number')) out[k] = REDACTED;
     else out[k] = redactValue(v, k);
   }
   return out;
