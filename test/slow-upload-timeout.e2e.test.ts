@@ -16,10 +16,10 @@ import { openSocket, RawConn } from './helpers/raw-conn';
  * `timeout` ends too, so nothing hangs.
  */
 
-const TIMEOUT_MS = 300;
-/** The slow upload: PIECES pieces, one every GAP_MS, so it lasts twice the timeout. */
-const PIECES = 6;
-const GAP_MS = 100;
+const TIMEOUT_MS = 600;
+/** The slow upload: PIECES pieces, one every GAP_MS, so it lasts twice the timeout; each gap is a quarter of it (room for a late timer on a loaded machine). */
+const PIECES = 8;
+const GAP_MS = 150;
 const PIECE = 'x'.repeat(10);
 const clients = ['native', 'undici', 'h2'] as const;
 type Client = (typeof clients)[number];
