@@ -67,8 +67,13 @@ export function createApp(uws: UwsModule, tls: ServerTls | null, routes: Routes,
     // The default certificate answers unknown names anyway, with the default routes.
     if (cert === undefined || cert === first) return;
     added++;
-    withPemFiles((write) => sni.addServerName(hostname, sslOptions(write, cert, tls.clientCA)));
-    routes(sni.domain(hostname));
+    // Inside uWS's handshake callback: a failure (temp files) must not escape into the worker; the default certificate answers.
+    try {
+      withPemFiles((write) => sni.addServerName(hostname, sslOptions(write, cert, tls.clientCA)));
+      routes(sni.domain(hostname));
+    } catch {
+      return;
+    }
   });
   return app;
 }
