@@ -23,19 +23,27 @@ describe('--workers auto', () => {
   });
 
   it('reads a cgroup v2 quota, and "max" as none', () => {
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': '200000 100000' })), 2);
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': '150000 100000' })), 1.5);
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': 'max 100000' })), null);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': '200000 100000' }), '0::/\n'), 2);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': '150000 100000' }), '0::/\n'), 1.5);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': 'max 100000' }), '0::/\n'), null);
+  });
+
+  it('cgroup v2: the own cgroup of the process and its parents count, the smallest quota wins', () => {
+    const root = cgroup({ 'cgroup.controllers': 'cpu', 'cpu.max': 'max 100000', 'system.slice/cpu.max': '400000 100000', 'system.slice/ngate.service/cpu.max': '50000 100000' });
+    assert.equal(cgroupCpuQuota(root, '0::/system.slice/ngate.service\n'), 0.5);
+    assert.equal(cgroupCpuQuota(root, '0::/system.slice\n'), 4);
+    assert.equal(cgroupCpuQuota(root, '0::/\n'), null);
+    assert.equal(cgroupCpuQuota(root, null), null);
   });
 
   it('reads a cgroup v1 quota, and -1 as none', () => {
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu,cpuacct/cpu.cfs_quota_us': '300000', 'cpu,cpuacct/cpu.cfs_period_us': '100000' })), 3);
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu/cpu.cfs_quota_us': '-1', 'cpu/cpu.cfs_period_us': '100000' })), null);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu,cpuacct/cpu.cfs_quota_us': '300000', 'cpu,cpuacct/cpu.cfs_period_us': '100000' }), null), 3);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu/cpu.cfs_quota_us': '-1', 'cpu/cpu.cfs_period_us': '100000' }), null), null);
   });
 
   it('no cgroup files or unreadable values: no quota', () => {
-    assert.equal(cgroupCpuQuota(cgroup({})), null);
-    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': 'garbage' })), null);
+    assert.equal(cgroupCpuQuota(cgroup({}), null), null);
+    assert.equal(cgroupCpuQuota(cgroup({ 'cpu.max': 'garbage' }), null), null);
   });
 
   it('one worker per CPU, capped by the quota rounded up, never below one', () => {
