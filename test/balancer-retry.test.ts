@@ -63,14 +63,17 @@ describe('weightedRoundRobin: retries keep the weighted order', () => {
   });
 });
 
-describe('roundRobin: a retry goes to the next endpoint after the failed one', () => {
-  it('walks the list from the failed endpoint', () => {
-    const pool = testPool([1, 1, 1, 1]);
+describe('roundRobin: the retries of a failing endpoint spread over the others', () => {
+  it('sends the retries of endpoint 1 to endpoints 0 and 2 alike, not all to its neighbour', () => {
+    const pool = testPool([1, 1, 1]);
     const b = BALANCERS.roundRobin(pool.endpoints, pool.cursor, { policy: 'roundRobin' });
     const eps = pool.endpoints;
-    assert.equal(retryEndpoint(b, eps, ctx, [eps[2] as Endpoint])?.index, 3);
-    assert.equal(retryEndpoint(b, eps, ctx, [eps[3] as Endpoint])?.index, 0);
-    assert.equal(retryEndpoint(b, eps, ctx, [eps[3] as Endpoint, eps[0] as Endpoint])?.index, 1);
+    const retried = [0, 0, 0];
+    for (let i = 0; i < 300; i++) {
+      const again = retryEndpoint(b, eps, ctx, [eps[1] as Endpoint]) as Endpoint;
+      retried[again.index] = (retried[again.index] as number) + 1;
+    }
+    assert.deepEqual(retried, [150, 0, 150]);
   });
 });
 

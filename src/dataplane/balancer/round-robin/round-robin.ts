@@ -13,6 +13,8 @@ import type { ServiceCursor } from '../service-cursor';
 export class RoundRobinBalancer implements Balancer {
   /** This worker's count of handed-over slots: which available endpoint takes the next one. */
   private handed = 0;
+  /** This worker's count of retry picks: where the next one starts its scan. */
+  private retries = 0;
 
   constructor(
     private readonly endpoints: readonly Endpoint[],
@@ -29,19 +31,31 @@ export class RoundRobinBalancer implements Balancer {
   }
 
   /**
-   * A retry goes to the next available endpoint after the one that failed,
-   * skipping those already tried, and leaves the cursor alone: first attempts
-   * keep their even rotation however many retries run.
+   * A retry goes to an available endpoint not tried yet, scanning from a
+   * start that turns with each retry (this worker's own count), and leaves
+   * the shared cursor alone: first attempts keep their even rotation however
+   * many retries run, and the retries of a failing endpoint spread over the
+   * others instead of all landing on its neighbour in the list.
    */
   retryPick(_ctx: unknown, tried: readonly Endpoint[]): Endpoint | null {
     const eps = this.endpoints;
     const n = eps.length;
-    const last = tried[tried.length - 1];
-    const from = last === undefined ? -1 : eps.indexOf(last);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (open(eps[i] as Endpoint, tried)) count++;
+    if (count === 0) return null;
+    // The k-th open endpoint, or the first admitted one after it.
+    let k = this.retries++ % count;
+    let start = 0;
+    for (let i = 0; i < n; i++) {
+      if (open(eps[i] as Endpoint, tried) && k-- === 0) {
+        start = i;
+        break;
+      }
+    }
     let passed: Endpoint | null = null;
-    for (let step = 1; step <= n; step++) {
-      const ep = eps[(from + step + n) % n] as Endpoint;
-      if (!available(ep) || tried.includes(ep)) continue;
+    for (let step = 0; step < n; step++) {
+      const ep = eps[(start + step) % n] as Endpoint;
+      if (!open(ep, tried)) continue;
       if (admitted(ep)) return ep;
       passed ??= ep;
     }
@@ -73,4 +87,9 @@ export class RoundRobinBalancer implements Balancer {
     }
     return passed;
   }
+}
+
+/** An endpoint a retry may go to: in rotation and not tried by this request yet. */
+function open(ep: Endpoint, tried: readonly Endpoint[]): boolean {
+  return available(ep) && !tried.includes(ep);
 }
