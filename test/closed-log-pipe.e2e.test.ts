@@ -2,25 +2,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { frontServer, mockPipeline } from './helpers/pipelines';
 
-const CONFIG = `kind: HTTPServer
-name: s
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: answer
----
-kind: Pipeline
-name: answer
-filters:
-  - name: m
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: "ok"
-`;
+const CONFIG = `${frontServer('address: 127.0.0.1\n', { name: 's', backend: 'answer' })}---
+${mockPipeline('answer', 'ok')}`;
 
 /** The generation the admin API reports, or null while it does not answer. */
 async function generation(gw: Gateway): Promise<number | null> {

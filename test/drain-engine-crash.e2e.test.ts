@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startGateway } from './helpers/gateway';
+import { enginePid, startGateway } from './helpers/gateway';
 import { proxyConfig } from './helpers/pipelines';
 import { heldBackendSuite } from './helpers/held-backend';
 import { http } from './helpers/http';
@@ -12,8 +12,8 @@ describe('an engine that dies during a drain', () => {
   it('is reported as a failure (ERROR with its signal, non-zero exit), not as a clean stop', { timeout: 30_000 }, async () => {
     const gw = await startGateway(proxyConfig(suite.held.backend.url), { args: ['--drain-timeout', '20s'] });
     gateways.push(gw);
-    const enginePid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
-    assert.ok(enginePid > 0 && enginePid !== gw.child.pid, gw.logs());
+    const engine = enginePid(gw);
+    assert.ok(engine > 0 && engine !== gw.child.pid, gw.logs());
     const inFlight = http(gw.url('edge', '/slow'), { fresh: true }).then(
       (r) => r.status,
       () => 'cut',
@@ -23,7 +23,7 @@ describe('an engine that dies during a drain', () => {
     const from = gw.logs().length;
     gw.child.kill('SIGTERM');
     await gw.waitForLog(/INFO draining/, from);
-    process.kill(enginePid, 'SIGKILL');
+    process.kill(engine, 'SIGKILL');
     const code = await exited;
     assert.equal(code, 1, gw.logs());
     assert.match(gw.logs().slice(from), /ERROR engine died while draining; in-flight requests were cut code=null signal=SIGKILL/);

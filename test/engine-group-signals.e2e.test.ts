@@ -1,32 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { startGateway, type Gateway } from './helpers/gateway';
+import { enginePid, startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { frontServer, mockPipeline } from './helpers/pipelines';
 
-const CONFIG = `kind: HTTPServer
-name: s
-port: 0
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: answer
----
-kind: Pipeline
-name: answer
-filters:
-  - name: m
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: "ok"
-`;
-
-function enginePid(gw: Gateway): number {
-  const m = /ngate ready pid=(\d+)/.exec(gw.logs());
-  assert.ok(m !== null, 'the ready line names the engine pid');
-  return Number(m[1]);
-}
+const CONFIG = `${frontServer('address: 127.0.0.1\n', { name: 's', backend: 'answer' })}---
+${mockPipeline('answer', 'ok')}`;
 
 /**
  * A signal to the process group reaches the supervisor and the engine alike:
@@ -45,6 +24,7 @@ describe('signals sent to the whole process group', () => {
     gateways.push(gw);
     const supervisorPid = gw.child.pid ?? 0;
     const engine = enginePid(gw);
+    assert.ok(engine > 0, 'the ready line names the engine pid');
 
     const beforeUsr1 = gw.logs().length;
     process.kill(supervisorPid, 'SIGUSR1');

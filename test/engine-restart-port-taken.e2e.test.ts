@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { startGateway, type Gateway } from './helpers/gateway';
+import { enginePid, startGateway, type Gateway } from './helpers/gateway';
 import { http } from './helpers/http';
+import { frontServer, mockPipeline } from './helpers/pipelines';
 import { closedPort } from './helpers/raw';
 
-const config = (port: number): string => `kind: HTTPServer
-name: s
-port: ${port}
-address: 127.0.0.1
-rules:
-  - paths:
-      - pathPrefix: /
-        backend: answer
----
-kind: Pipeline
-name: answer
-filters:
-  - name: m
-    kind: Mock
-    rules:
-      - pathPrefix: /
-        body: "ok"
-`;
+const config = (port: number): string => `${frontServer('address: 127.0.0.1\n', { name: 's', backend: 'answer', port })}---
+${mockPipeline('answer', 'ok')}`;
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -51,7 +36,7 @@ describe('a port taken while the engine restarts after a crash', () => {
     const port = await closedPort();
     const gw = await startGateway(config(port));
     gateways.push(gw);
-    const engine = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
+    const engine = enginePid(gw);
     const before = gw.logs().length;
     process.kill(engine, 'SIGKILL');
     await gw.waitForLog(/engine died; restarting .*signal=SIGKILL/, before);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { runCli, startGateway, writeTempConfig, type Gateway } from './helpers/gateway';
+import { enginePid, type Gateway, runCli, startGateway, writeTempConfig } from './helpers/gateway';
 import { http } from './helpers/http';
 
 const TOKEN = 'engine-argv-secret-4f1c9d';
@@ -38,9 +38,9 @@ describe('engine start and port errors', () => {
   it('keeps the admin token out of the engine command line (ps shows every cmdline)', async () => {
     const gw = await startGateway(config(), { env: { NGATE_ADMIN_TOKEN: TOKEN } });
     gateways.push(gw);
-    const enginePid = Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1]);
-    assert.ok(enginePid > 0 && enginePid !== gw.child.pid, gw.logs());
-    const cmdline = readFileSync(`/proc/${enginePid}/cmdline`, 'utf8');
+    const engine = enginePid(gw);
+    assert.ok(engine > 0 && engine !== gw.child.pid, gw.logs());
+    const cmdline = readFileSync(`/proc/${engine}/cmdline`, 'utf8');
     assert.match(cmdline, /engine\/main\.js/);
     assert.doesNotMatch(cmdline, new RegExp(TOKEN));
     assert.doesNotMatch(cmdline, /adminToken/);

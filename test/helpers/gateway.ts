@@ -23,6 +23,11 @@ export interface Gateway {
   stop(): Promise<number | null>;
 }
 
+/** The engine process's pid, from the supervisor's ready line (`ngate ready pid=N`); 0 when it has not logged one. */
+export function enginePid(gw: Gateway): number {
+  return Number(/ngate ready pid=(\d+)/.exec(gw.logs())?.[1] ?? 0);
+}
+
 export function writeTempConfig(text: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ngate-test-'));
   const file = path.join(dir, 'config.yaml');

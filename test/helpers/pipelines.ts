@@ -63,11 +63,11 @@ ${engine === 'node' ? 'engine: node\n' : ''}${fields}rules: [{ paths: [{ pathPre
     .join('---\n');
 }
 
-/** An HTTPServer (`front` unless told) on port 0 sending every path to Pipeline `svc` (unless told); `fields`: more lines, each ending in a newline. */
-export function frontServer(fields = '', opts: { name?: string; backend?: string } = {}): string {
+/** An HTTPServer (`front` unless told) on port 0 (unless told) sending every path to Pipeline `svc` (unless told); `fields`: more lines, each ending in a newline. */
+export function frontServer(fields = '', opts: { name?: string; backend?: string; port?: number } = {}): string {
   return `kind: HTTPServer
 name: ${opts.name ?? 'front'}
-port: 0
+port: ${opts.port ?? 0}
 ${fields}rules:
   - paths:
       - pathPrefix: /

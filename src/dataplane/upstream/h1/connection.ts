@@ -125,10 +125,14 @@ export class H1Connection implements ResponseSink {
       if (this.connected) this.streamBody(req, stream);
       return;
     }
+    this.sendWhole(req);
+  }
+
+  /** The head and a body known whole (or none) in one write; the response deadline starts (a deferred body may have waited). */
+  private sendWhole(req: H1Request): void {
     const payload = req.payload;
     if (payload !== null && payload.length > 0) this.socket.write(withHead(req.head, payload));
     else this.socket.write(req.head, 'latin1');
-    // The whole request went out: the response deadline starts (a deferred body may have waited).
     this.rearm = true;
   }
 
@@ -190,10 +194,7 @@ export class H1Connection implements ResponseSink {
         }
         if (whole) {
           cleanup();
-          const payload = req.payload as Buffer;
-          if (payload.length > 0) socket.write(withHead(req.head, payload));
-          else socket.write(req.head, 'latin1');
-          this.rearm = true;
+          this.sendWhole(req);
           return;
         }
       }
